@@ -1,0 +1,50 @@
+# The two commands of the quick start: `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HUB := $(VENV)/bin/hub
+PYTEST_ARGS ?=
+
+.PHONY: run test test-fast bench lint format lock clean venv
+
+venv: $(VENV)/.installed
+
+# One environment for everything (hub, Airflow, Great Expectations, test tools), pinned by
+# constraints.txt. uv installs it in seconds; plain pip is the fallback.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@if $(PY) -m pip install -q uv 2>/dev/null; then \
+	  $(VENV)/bin/uv pip install --python $(PY) -q -c constraints.txt -e '.[dev,airflow,s3]'; \
+	else \
+	  $(PY) -m pip install -q -c constraints.txt -e '.[dev,airflow,s3]'; \
+	fi
+	@touch $@
+
+run: venv
+	$(HUB) demo --host 127.0.0.1 --port 8000
+
+test: venv
+	scripts/ensure-postgres
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: venv
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: venv
+	scripts/ensure-postgres
+	$(PY) -m bench
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+lock:
+	$(PY) -m pip install -q uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra airflow --extra s3 -q -o constraints.txt
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""create_app(): one FastAPI app per node. The engine is built in the lifespan, never at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from exchange import __version__
+from exchange.api import mount_routers
+from exchange.core.errors import install_handlers
+from exchange.core.middleware import RequestContextMiddleware
+from exchange.core.runtime import SCHEMAS_DIR, Runtime, build_runtime
+from exchange.core.settings import Settings
+
+
+def create_app(
+    settings: Settings, *, runtime: Runtime | None = None, schemas_dir: Path = SCHEMAS_DIR
+) -> FastAPI:
+    """Build a node's app. Pass `runtime` to share one already built (tests, `hub demo`)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or build_runtime(settings, schemas_dir)
+        app.state.runtime = rt
+        try:
+            yield
+        finally:
+            if runtime is None:
+                rt.close()
+
+    app = FastAPI(
+        title=f"City data exchange hub · {settings.resolved_node_name} ({settings.node_code})",
+        version=__version__,
+        description=(
+            "A government data exchange node: exchange (`/exchange/v1`), sharing (`/sharing/v1`) "
+            "and open data (`/`, `/api/3/action`, `/catalog.jsonld`) platforms."
+        ),
+        lifespan=lifespan,
+    )
+    install_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    mount_routers(app)
+    return app

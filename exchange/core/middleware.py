@@ -1,0 +1,74 @@
+"""Pure ASGI middleware: request id, access log line and HTTP metrics for every request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from exchange.core.context import request_id_var
+from exchange.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = logging.getLogger("hub.access")
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        # A caller's id is kept for cross-node tracing, but only if it is harmless in logs.
+        rid = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"].append((b"x-request-id", rid.encode()))
+                route = _route_of(scope)
+                HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - start)
+                HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+                },
+            )
+            request_id_var.reset(token)
+
+
+def _route_of(scope: Scope) -> str:
+    """The route template (e.g. /exchange/v1/nodes/{code}) that served this request.
+
+    Depending on the FastAPI version a router's prefix is or is not part of `route.path`, so
+    the prefix is recovered as the part of the real path in front of what the route matched.
+    """
+    route = scope.get("route")
+    template, regex = getattr(route, "path", None), getattr(route, "path_regex", None)
+    if not isinstance(template, str) or regex is None:
+        return "unmatched"
+    path: str = scope["path"]
+    for i, ch in enumerate(path):
+        if ch == "/" and regex.fullmatch(path[i:]):
+            return path[:i] + template
+    return template

@@ -1,0 +1,48 @@
+"""The process-wide objects a node builds once at start: engine, sessions, store, schemas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from exchange.core.db import make_engine, make_sessionmaker
+from exchange.core.resource_schema import ResourceSchema, load_all
+from exchange.core.settings import Settings
+from exchange.core.store import PayloadStore
+
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: PayloadStore
+    schemas_dir: Path = field(default=SCHEMAS_DIR)
+
+    @cached_property
+    def schemas(self) -> dict[str, ResourceSchema]:
+        return load_all(self.schemas_dir)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, schemas_dir: Path = SCHEMAS_DIR) -> Runtime:
+    engine = make_engine(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        connect_timeout_s=settings.db_connect_timeout_s,
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        store=PayloadStore(settings.resolved_store_url),
+        schemas_dir=schemas_dir,
+    )

@@ -1,0 +1,30 @@
+"""The demo city: 杭州市 with its real districts (GB/T 2260 codes from cpca) and its catalogue."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from exchange.core import divisions
+from exchange.core.resource_schema import ResourceSchema
+from exchange.core.settings import Settings
+from exchange.directory import repository as directory
+from exchange.directory import service as directory_service
+from exchange.directory.models import Node
+
+
+def seed_demo_city(
+    session: Session, settings: Settings, schemas: dict[str, ResourceSchema]
+) -> dict[str, int]:
+    """Idempotent: running it twice leaves the same rows."""
+    me = directory_service.sync_topology(session, settings)
+    added = 0
+    for d in divisions.children_of(me.code):
+        if directory.get_node(session, d.code) is None:
+            directory.save_node(
+                session,
+                Node(code=d.code, level=d.level, name=d.name, url=None, parent_code=me.code),
+            )
+            added += 1
+    session.flush()
+    changed = directory_service.sync_catalog(session, me, schemas)
+    return {"districts": added, "resources": changed}

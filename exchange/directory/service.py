@@ -1,0 +1,95 @@
+"""Keep the directory in step with configuration (topology) and `schemas/` (the catalogue)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sqlalchemy.orm import Session
+
+from exchange.core import divisions
+from exchange.core.resource_schema import ResourceSchema
+from exchange.core.settings import Settings
+from exchange.directory import repository as repo
+from exchange.directory.models import Department, Node, Resource
+
+
+def sync_topology(session: Session, settings: Settings) -> Node:
+    """Record this node and its configured neighbours; returns this node."""
+    me = repo.save_node(
+        session,
+        Node(
+            code=settings.node_code,
+            level=settings.node_level.value,
+            name=settings.resolved_node_name,
+            url=settings.base_url,
+            parent_code=settings.parent.code if settings.parent else None,
+            is_self=True,
+        ),
+    )
+    neighbours = [(settings.parent, None)] if settings.parent else []
+    neighbours += [(child, settings.node_code) for child in settings.children]
+    for ref, parent_code in neighbours:
+        assert ref is not None
+        division = divisions.get(ref.code)
+        assert division is not None  # NodeRef validated the code
+        repo.save_node(
+            session,
+            Node(
+                code=ref.code,
+                level=division.level,
+                name=ref.name or division.name,
+                url=ref.url,
+                parent_code=parent_code or division.parent_code,
+                public_key=ref.public_key,
+                is_self=False,
+            ),
+        )
+    session.flush()
+    return me
+
+
+def ensure_department(session: Session, node: Node, code: str, name: str) -> Department:
+    found = repo.get_department(session, node.code, code)
+    if found:
+        return found
+    full_name = name if name.startswith(node.name) else f"{node.name}{name}"
+    return repo.add_department(session, Department(node_code=node.code, code=code, name=full_name))
+
+
+def schema_digest(schema: ResourceSchema) -> str:
+    canonical = json.dumps(schema.descriptor, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def sync_catalog(session: Session, node: Node, schemas: dict[str, ResourceSchema]) -> int:
+    """Upsert one catalogue entry per schema file; returns how many entries changed."""
+    changed = 0
+    for schema in schemas.values():
+        digest = schema_digest(schema)
+        existing = repo.get_resource(session, schema.code)
+        if existing and existing.schema_sha256 == digest:
+            continue
+        cat = schema.catalog
+        provider = ensure_department(session, node, cat.provider, cat.provider_name)
+        entry = existing or Resource(code=schema.code)
+        entry.title = cat.title
+        entry.abstract = cat.abstract
+        entry.classification = cat.classification
+        entry.provider_id = provider.id
+        entry.share_class = cat.share_class.value
+        entry.share_conditions = cat.share_conditions
+        entry.open_class = cat.open_class.value
+        entry.update_cycle = cat.update_cycle.value
+        entry.topic = cat.topic
+        entry.tags = list(cat.tags)
+        entry.licence = cat.licence
+        entry.identifier = cat.identifier
+        entry.data_items = [
+            {"name": f.name, "title": f.title, "type": f.type, "sensitivity": f.sensitivity.value}
+            for f in schema.fields
+        ]
+        entry.schema_sha256 = digest
+        repo.save_resource(session, entry)
+        changed += 1
+    return changed

@@ -1,0 +1,130 @@
+"""Fixtures: a real PostgreSQL started from the system's binaries, SQLite for the core.
+
+Every test runs inside a transaction that is rolled back; requests made through the test
+client join it through savepoints, so their commits are real but vanish after the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from exchange.app import create_app
+from exchange.core.db import make_engine
+from exchange.core.migrate import upgrade
+from exchange.core.runtime import Runtime
+from exchange.core.settings import Settings
+from exchange.core.store import PayloadStore
+from exchange.testing.postgres import LocalPostgres, PostgresUnavailable
+
+BACKENDS = ("postgresql", "sqlite")
+_pg_tests: set[str] = set()
+_sqlite_tests: set[str] = set()
+_pg_version: list[str] = []
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_backends") is not None
+        metafunc.parametrize("backend", BACKENDS if both else BACKENDS[:1], scope="session")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(item, "callspec", None)
+        backend = params.params.get("backend") if params else None
+        if backend == "postgresql" or "pg_server" in getattr(item, "fixturenames", ()):
+            _pg_tests.add(item.nodeid)
+        elif backend == "sqlite":
+            _sqlite_tests.add(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    passed = {r.nodeid for r in terminalreporter.stats.get("passed", [])}
+    version = _pg_version[0] if _pg_version else "not started"
+    terminalreporter.write_line(
+        f"database backends: {len(passed & _pg_tests)} tests passed against PostgreSQL "
+        f"{version}, {len(passed & _sqlite_tests)} against SQLite"
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[LocalPostgres]:
+    try:
+        pg = LocalPostgres()
+        pg.start()
+    except PostgresUnavailable as exc:
+        # Never skip: a missing database is a failed run, not a green one.
+        pytest.fail(f"PostgreSQL could not be started: {exc}", pytrace=False)
+    _pg_version.append(pg.version())
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_server: LocalPostgres) -> Iterator[Engine]:
+    engine = make_engine(pg_server.create_database("hub_test"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/hub.db")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(backend: str, request: pytest.FixtureRequest) -> Engine:
+    return request.getfixturevalue("pg_engine" if backend == "postgresql" else "sqlite_engine")
+
+
+@pytest.fixture
+def db_sessions(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions bound to one connection whose outer transaction is rolled back afterwards."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield sessionmaker(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        outer.rollback()
+
+
+@pytest.fixture
+def db(db_sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with db_sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        env="test",
+        secret_key="test-secret-not-for-production",
+        var_dir=tmp_path,
+        store_url=(tmp_path / "payloads").as_uri(),
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings, engine: Engine, db_sessions: sessionmaker[Session]) -> Runtime:
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=db_sessions,
+        store=PayloadStore(settings.resolved_store_url),
+    )
+
+
+@pytest.fixture
+def client(settings: Settings, runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, runtime=runtime)) as c:
+        yield c
