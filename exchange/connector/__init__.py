@@ -1,0 +1,1 @@
+"""The connector: the front-end processor a department runs to exchange batches with its hub."""
