@@ -1,0 +1,1 @@
+"""Tests of the connector a department runs."""
