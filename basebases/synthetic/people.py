@@ -50,22 +50,19 @@ def _birth_days(rng: np.random.Generator, n: int) -> np.ndarray:
 def _id_regions(
     rng: np.random.Generator, ps: tuple[Place, ...], home: np.ndarray, birth: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Which district's code each ID number starts with, and the birth days that go with it.
+    """The 6-digit region code each ID number starts with, and the birth days that go with it.
 
-    Usually the household district. But stdnum (and so the hub's quality gate) rejects a
+    Usually the household district's. But stdnum (and so the hub's quality gate) rejects a
     region code for people born before the code existed (西湖区 330106 dates from 1983), so
     those people get the code of a district that existed in their birth year, as if they had
-    registered there first and moved later. Births in a year no district covers are redrawn.
+    registered there first and moved later. In a year when none of the city's districts
+    existed the city's own code stands in; births in a year nothing covers are redrawn.
     """
     first = AS_OF.year - MAX_AGE - 1
-    accepted = np.stack(
-        [codes.ric_accepted_years(p.code[:6], first, AS_OF.year) for p in ps]
-    )  # (district, year)
+    regions = [p.code[:6] for p in ps] + [ps[0].code[:4] + "00"]
+    accepted = np.stack([codes.ric_accepted_years(r, first, AS_OF.year) for r in regions])
     if not accepted.any():
-        raise ValueError(
-            f"stdnum.cn.ric knows none of the region codes of {ps[0].city}; "
-            "no valid ID numbers can be made for it"
-        )
+        raise ValueError(f"stdnum.cn.ric knows none of the region codes of {ps[0].city}")
     birth = birth.copy()
     for _ in range(100):
         years = ymd(birth)[0] - first
@@ -80,10 +77,13 @@ def _id_regions(
     weights = population_weights(ps)
     for year in np.unique(years[misfit]):
         rows = np.flatnonzero(misfit & (years == year))
-        candidates = np.flatnonzero(accepted[:, year])
+        candidates = np.flatnonzero(accepted[: len(ps), year])
+        if len(candidates) == 0:
+            region[rows] = len(ps)
+            continue
         w = weights[candidates] / weights[candidates].sum()
         region[rows] = candidates[rng.choice(len(candidates), size=len(rows), p=w)]
-    return region, birth
+    return np.array([int(r) for r in regions], dtype=np.int64)[region], birth
 
 
 def _unique_sequences(rng: np.random.Generator, head: np.ndarray, male: np.ndarray) -> np.ndarray:
@@ -109,8 +109,7 @@ def people(n: int, *, seed: int, city_code: str = DEFAULT_CITY) -> pa.Table:
     male = (rng.random(n) < _MALE_SHARE).astype(np.int64)
 
     year, month, day = ymd(birth)
-    region_codes = np.array([int(p.code[:6]) for p in ps], dtype=np.int64)
-    head = region_codes[region] * 10**8 + year * 10**4 + month * 100 + day
+    head = region * 10**8 + year * 10**4 + month * 100 + day
     seq = _unique_sequences(rng, head, male)
     body = digits(head * 1000 + seq, 17)
     id_chars = np.concatenate([body, codes.ric_check(body)[:, None]], axis=1)
