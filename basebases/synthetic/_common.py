@@ -110,7 +110,9 @@ def living_adults(people: pa.Table, *, age: int = 18) -> np.ndarray:
     return found
 
 
-def weighted(rng: np.random.Generator, weights: Sequence[float], size: int) -> np.ndarray:
+def weighted(
+    rng: np.random.Generator, weights: Sequence[float] | np.ndarray, size: int
+) -> np.ndarray:
     p = np.asarray(weights, dtype=np.float64)
     return rng.choice(len(p), size=size, p=p / p.sum())
 

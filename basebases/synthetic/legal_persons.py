@@ -82,7 +82,9 @@ def legal_persons(
     # Enterprises cluster where the economy is, not where people sleep.
     weights = np.array([p.population * p.gdp_per_capita for p in ps])
     district = weighted(rng, weights, n)
-    rep = adults[rng.integers(0, len(adults), n)]
+    age = (AS_OF_DAY - birth_days(people)[adults]) / 365.2425
+    # Representatives are mostly of working age, rarely very young or very old.
+    rep = adults[weighted(rng, np.where((age >= 25) & (age < 65), 1.0, 0.15), n)]
     birth = birth_days(people)[rep]
     established = _established(rng, kind, birth)
 
@@ -93,7 +95,7 @@ def legal_persons(
         0,
         weighted(rng, (0.85, 0.11, 0.04), n),
     )
-    capital = np.array([_CAPITAL[ENTITY_TYPES[k]] for k in kind])
+    capital = np.array([_CAPITAL[ENTITY_TYPES[k]] for k in kind]).reshape(-1, 2)
     raw = capital[:, 0] * np.exp(rng.normal(0, capital[:, 1]))
     # Registered capital is a round figure: two significant digits (50, 120, 3800 万元).
     step = 10.0 ** (np.floor(np.log10(raw)) - 1)
@@ -101,18 +103,15 @@ def legal_persons(
 
     rep_names = people["name"].take(pa.array(rep)).to_pylist()
     named = _Namer(rng, ps, city_code)
-    names, scopes = zip(
-        *(
-            named(ENTITY_TYPES[k], d, p[:2], rep_name)
-            for k, d, p, rep_name in zip(kind, district, prefix, rep_names, strict=True)
-        ),
-        strict=True,
-    )
+    named_rows = [
+        named(ENTITY_TYPES[k], d, p[:2], rep_name)
+        for k, d, p, rep_name in zip(kind, district, prefix, rep_names, strict=True)
+    ]
     return build_table(
         "legal_person",
         {
             "uscc": uscc,
-            "name": pa.array(names, pa.string()),
+            "name": pa.array([name for name, _ in named_rows], pa.string()),
             "entity_type": pa.array([ENTITY_TYPES[k] for k in kind], pa.string()),
             "legal_rep_id_number": people["id_number"].take(pa.array(rep)),
             "legal_rep_name": pa.array(rep_names, pa.string()),
@@ -121,7 +120,7 @@ def legal_persons(
             "status": pa.array([_STATUSES[s] for s in status], pa.string()),
             "address": pa.array([named.address(d) for d in district], pa.string()),
             "division": pa.array([ps[d].code for d in district], pa.string()),
-            "business_scope": pa.array(scopes, pa.string()),
+            "business_scope": pa.array([scope for _, scope in named_rows], pa.string()),
         },
     )
 
@@ -133,7 +132,7 @@ def _established(rng: np.random.Generator, kind: np.ndarray, birth: np.ndarray) 
         first, growth = _FOUNDED[entity]
         years = np.arange(first, AS_OF.year + 1)
         year = years[weighted(rng, growth ** (years - first), len(rows))]
-        start = np.array([day_number(dt.date(int(y), 1, 1)) for y in year], dtype=np.int64)
+        start = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
         out[rows] = start + rng.integers(0, 365, len(rows))
     # Founders of businesses run them: the business cannot predate the founder's adulthood.
     founders = ("individual_business", "partnership", "sole_proprietorship")

@@ -89,12 +89,11 @@ def macro_indicators(
             add("CPI", None, f"{year}-{m:02d}", round(float(value), 1))
 
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(6)]
     names = ("indicator", "division", "period", "value", "unit", "source")
     return build_table(
         "macro_indicator",
         {
-            name: pa.array(col, pa.float64() if name == "value" else pa.string())
-            for name, col in zip(names, columns, strict=True)
+            name: pa.array([r[i] for r in rows], pa.float64() if name == "value" else pa.string())
+            for i, name in enumerate(names)
         },
     )

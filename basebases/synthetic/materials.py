@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -67,36 +67,48 @@ def materials(n: int, *, seed: int, people: pa.Table, legal_persons: pa.Table) -
     rng = rng_for(seed, "material")
     ps, city_code = places_of(people, legal_persons)
     m = _Maker(rng, ps, people, legal_persons)
-    share = 0.0 if legal_persons.num_rows == 0 else 1.0 if people.num_rows == 0 else None
-    natural = rng.random(n) < (_NATURAL_SHARE if share is None else 1 - share)
-    rows = [m.natural() if is_natural else m.legal() for is_natural in natural]
+    if legal_persons.num_rows == 0 or people.num_rows == 0:
+        natural_share = float(legal_persons.num_rows == 0)
+    else:
+        natural_share = _NATURAL_SHARE
+    rows = [m.natural() if draw < natural_share else m.legal() for draw in rng.random(n)]
     ids = [f"CL{city_code[:6]}{i + 1:010d}" for i in range(n)]
     digests = [
-        hashlib.sha256(f"{mid}\n{r[0]}\n{r[1]}\n{r[3]}\n{r[5]}\n{seed}".encode()).hexdigest()
+        hashlib.sha256(f"{mid}\n{r.holder}\n{r.title}\n{r.issued}\n{seed}".encode()).hexdigest()
         for mid, r in zip(ids, rows, strict=True)
     ]
-    kinds, holders, types, titles, issuers, issued, valid = (
-        (list(c) for c in zip(*rows, strict=True)) if rows else ([] for _ in range(7))
-    )
-    valid_days = np.array([-1 if v is None else v for v in valid], dtype=np.int64)
+
+    def text(field: str) -> pa.Array:
+        return pa.array([getattr(r, field) for r in rows], pa.string())
+
+    valid_days = np.array([-1 if r.valid is None else r.valid for r in rows], dtype=np.int64)
     return build_table(
         "material",
         {
             "material_id": pa.array(ids, pa.string()),
-            "material_type": pa.array(types, pa.string()),
-            "holder_code": pa.array(holders, pa.string()),
-            "holder_kind": pa.array(kinds, pa.string()),
-            "title": pa.array(titles, pa.string()),
-            "issuer": pa.array(issuers, pa.string()),
+            "material_type": text("type"),
+            "holder_code": text("holder"),
+            "holder_kind": text("kind"),
+            "title": text("title"),
+            "issuer": text("issuer"),
             "file_sha256": pa.array(digests, pa.string()),
-            "issued_on": dates(np.array(issued, dtype=np.int64)),
+            "issued_on": dates(np.array([r.issued for r in rows], dtype=np.int64)),
             "valid_until": pa.array(valid_days.astype(np.int32), pa.date32(), mask=valid_days < 0),
         },
     )
 
 
 T = TypeVar("T")
-_Row = tuple[str, str, str, str, str | None, int, int | None]
+
+
+class _Row(NamedTuple):
+    kind: str
+    holder: str
+    type: str
+    title: str
+    issuer: str | None
+    issued: int  # days since 1970-01-01
+    valid: int | None
 
 
 class _Maker:
@@ -164,7 +176,7 @@ class _Maker:
             issuer = self._issuer(department, place)
             issued = self._day(AS_OF_DAY - 3 * 365)
             valid = issued + months * 30 if months else None
-        return ("natural_person", self.ids[row], mtype, title, issuer, issued, valid)
+        return _Row("natural_person", self.ids[row], mtype, title, issuer, issued, valid)
 
     def legal(self) -> _Row:
         mtype = _LEGAL[int(weighted(self.rng, [s for _, s in _LEGAL], 1)[0])][0]
@@ -177,8 +189,8 @@ class _Maker:
         valid: int | None = None
         if mtype == "business_licence" and code[:2] in _REGISTRATION:
             mtype = "other"
-            title, department = _REGISTRATION[code[:2]]
-            issuer = f"{self.city.city}{department}" if at_city else place.office(department)
+            title, registrar = _REGISTRATION[code[:2]]
+            issuer = f"{self.city.city}{registrar}" if at_city else place.office(registrar)
             issued = self._day(founded)
         elif mtype == "business_licence":
             title = "营业执照"
@@ -192,7 +204,7 @@ class _Maker:
             issuer = self._issuer(department, place)
             issued = self._day(max(founded, AS_OF_DAY - 3 * 365))
             valid = issued + months * 30 if months else None
-        return ("legal_person", code, mtype, title, issuer, issued, valid)
+        return _Row("legal_person", code, mtype, title, issuer, issued, valid)
 
     def _issuer(self, department: str | None, place: Place | None) -> str | None:
         if department is None:

@@ -63,10 +63,11 @@ def _id_regions(
     accepted = np.stack([codes.ric_accepted_years(r, first, AS_OF.year) for r in regions])
     if not accepted.any():
         raise ValueError(f"stdnum.cn.ric knows none of the region codes of {ps[0].city}")
+    covered = np.asarray(accepted.any(axis=0))
     birth = birth.copy()
     for _ in range(100):
         years = ymd(birth)[0] - first
-        uncovered = ~accepted.any(axis=0)[years]
+        uncovered = ~covered[years]
         if not uncovered.any():
             break
         birth[uncovered] = _birth_days(rng, int(uncovered.sum()))

@@ -217,11 +217,12 @@ def test_division_tree_is_province_city_and_districts(city) -> None:
 
 def test_addresses_lie_near_their_district_centroid() -> None:
     table = addresses(2_000, seed=3)
-    assert set(table["kind"].to_pylist()) == set(SCHEMAS["geo_address"].field("kind").enum)
+    assert set(table["kind"].to_pylist()) == set(SCHEMAS["geo_address"].field("kind").enum or ())
+    centres = {d.code: (d.longitude, d.latitude) for d in divisions.children_of(HANGZHOU)}
     for a in rows(table):
-        centre = divisions.get(a["division"])
-        assert abs(a["longitude"] - centre.longitude) < 0.6, a
-        assert abs(a["latitude"] - centre.latitude) < 0.6, a
+        longitude, latitude = centres[a["division"]]
+        assert abs(a["longitude"] - longitude) < 0.6, a
+        assert abs(a["latitude"] - latitude) < 0.6, a
 
 
 def test_macro_indicators_add_up_across_districts_quarters_and_months() -> None:
