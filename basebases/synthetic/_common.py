@@ -91,6 +91,22 @@ def add_years(days: np.ndarray, years: np.ndarray | int) -> np.ndarray:
     return moved.astype(np.int64) + day - 1
 
 
+def years_after(day: int, years: int) -> int:
+    """`add_years` for one day, without numpy's per-call overhead."""
+    date = EPOCH + dt.timedelta(days=day)
+    try:
+        moved = date.replace(year=date.year + years)
+    except ValueError:  # 29 February in a common year
+        moved = date.replace(year=date.year + years, day=28)
+    return (moved - EPOCH).days
+
+
+def draw(rng: np.random.Generator, weights: Sequence[float]) -> int:
+    """One weighted index; `weighted` for a single draw, several times faster."""
+    total = np.cumsum(weights)
+    return int(np.searchsorted(total, rng.random() * total[-1], side="right"))
+
+
 def column_days(table: pa.Table, column: str) -> np.ndarray:
     """A date column as days since 1970-01-01."""
     return table[column].to_numpy().astype("datetime64[D]").astype(np.int64)

@@ -15,10 +15,10 @@ from basebases.synthetic._common import (
     column_days,
     dates,
     day_number,
+    draw,
     living_adults,
     places_of,
     rng_for,
-    weighted,
     ymd,
 )
 
@@ -115,7 +115,7 @@ def credit_records(n: int, *, seed: int, people: pa.Table, legal_persons: pa.Tab
     years_on_record = np.empty(n, dtype=np.int64)
     for i in range(n):
         kind = "legal_person" if is_legal[i] else "natural_person"
-        rtype = RECORD_TYPES[int(weighted(rng, _SHARES[kind], 1)[0])]
+        rtype = RECORD_TYPES[draw(rng, _SHARES[kind])]
         rules = _RULES[rtype, kind]
         department, summary, years_on_record[i], local = rules[int(rng.integers(0, len(rules)))]
         place = ps[by_code[division[i]]] if division[i] in by_code else None

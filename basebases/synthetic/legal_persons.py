@@ -20,6 +20,7 @@ from basebases.synthetic._common import (
     build_table,
     dates,
     day_number,
+    draw,
     fixed_width_strings,
     living_adults,
     places,
@@ -241,7 +242,7 @@ class _Namer:
         trade = self._trade() + bump
         if entity == "company":
             industry, scope = self._one(vocab.INDUSTRIES)
-            form = _COMPANY_FORMS[int(weighted(self.rng, _COMPANY_FORM_SHARES, 1)[0])]
+            form = _COMPANY_FORMS[draw(self.rng, _COMPANY_FORM_SHARES)]
             return f"{self.city_short}{trade}{industry}{form}", scope
         if entity == "partnership":
             industry, scope = self._one(vocab.PARTNERSHIPS)

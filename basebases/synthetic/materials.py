@@ -14,15 +14,15 @@ from basebases.synthetic import vocab
 from basebases.synthetic._common import (
     AS_OF_DAY,
     Place,
-    add_years,
     build_table,
     column_days,
     dates,
     day_number,
+    draw,
     living_adults,
     places_of,
     rng_for,
-    weighted,
+    years_after,
 )
 
 _NATURAL_SHARE = 0.75
@@ -141,7 +141,7 @@ class _Maker:
         return values[int(self.rng.integers(0, len(values)))]
 
     def natural(self) -> _Row:
-        kind_index = int(weighted(self.rng, [s for _, s, _ in _NATURAL], 1)[0])
+        kind_index = draw(self.rng, [s for _, s, _ in _NATURAL])
         mtype, _, min_age = _NATURAL[kind_index]
         pool = self.by_age[min_age]
         if len(pool) == 0:
@@ -156,21 +156,21 @@ class _Maker:
             issued = self._day(max(birth + 30, AS_OF_DAY - 5 * 365))
             age = (issued - birth) / 365.2425
             years = 5 if age < 16 else 10 if age < 26 else 20 if age < 46 else 0
-            valid = int(add_years(np.array([issued]), years)[0]) if years else None
+            valid = years_after(issued, years) if years else None
             title, issuer = "居民身份证", place.police
         elif mtype == "household_register":
             title, issuer, issued = "居民户口簿", place.police, self._day(birth + 1)
         elif mtype == "marriage_certificate":
             title, issuer = "结婚证", place.office("民政局")
-            issued = self._day(int(add_years(np.array([birth]), 22)[0]))
+            issued = self._day(years_after(birth, 22))
         elif mtype == "degree_certificate":
-            title = _DEGREES[int(weighted(self.rng, [w for _, w in _DEGREES], 1)[0])][0]
+            title = _DEGREES[draw(self.rng, [w for _, w in _DEGREES])][0]
             issuer = self._one(vocab.UNIVERSITIES)
-            graduated = int(add_years(np.array([birth]), 22)[0])
+            graduated = years_after(birth, 22)
             issued = self._day(max(graduated, _DEGREES_FROM))
         elif mtype == "property_certificate":
             title, issuer = "不动产权证书", f"{self.city.city}规划和自然资源局"
-            issued = self._day(max(int(add_years(np.array([birth]), 18)[0]), _PROPERTY_FROM))
+            issued = self._day(max(years_after(birth, 18), _PROPERTY_FROM))
         else:
             title, department, months = self._one(_OTHER_NATURAL)
             issuer = self._issuer(department, place)
@@ -179,7 +179,7 @@ class _Maker:
         return _Row("natural_person", self.ids[row], mtype, title, issuer, issued, valid)
 
     def legal(self) -> _Row:
-        mtype = _LEGAL[int(weighted(self.rng, [s for _, s in _LEGAL], 1)[0])][0]
+        mtype = _LEGAL[draw(self.rng, [s for _, s in _LEGAL])][0]
         row = int(self.rng.integers(0, len(self.uscc)))
         code, founded = str(self.uscc[row]), int(self.founded[row])
         place = self.ps.get(self.divisions[row], self.city)
