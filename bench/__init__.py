@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench.<name>` runs one; none assert on timings."""
+"""Benchmarks: `python -m bench.<name>` prints throughput; no thresholds, nothing asserted."""
