@@ -1,0 +1,1 @@
+"""The base registries (population, legal person, geospatial, credit, macroeconomy, materials)."""
