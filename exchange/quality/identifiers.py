@@ -61,7 +61,8 @@ def fixed_width(values: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
         return np.ascontiguousarray(data[start : start + n * width].reshape(n, width).T), fits
     columns = np.zeros((width, n), dtype=np.uint8)
     rows = np.flatnonzero(fits)
-    columns[:, rows] = data[offsets[rows] + np.arange(width)[:, None]]
+    starts = offsets[rows].astype(np.int64)
+    columns[:, rows] = data[starts + np.arange(width, dtype=np.int64)[:, None]]
     return columns, fits
 
 

@@ -34,7 +34,7 @@ class QualityReport:
     resource: str
     rows: int
     findings: tuple[Finding, ...]  # a sample: at most `max_samples` per rule
-    failures_by_rule: dict[str, int]  # exact failing-row counts, warnings too; no zero entries
+    failures_by_rule: dict[str, int]  # exact (row, field) failure counts, warnings included
     failed_rows: int  # rows with at least one blocking finding
     passed: bool  # no blocking finding, including column-level ones on an empty batch
     max_samples: int = 20

@@ -6,8 +6,9 @@ an Arrow batch at the gate (`arrow_checks`) and, later, as SQL over a loaded tab
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -49,7 +50,7 @@ class Rule:
     name: RuleName
     field: str | None  # None for a rule over several fields (a composite primary key)
     severity: Severity = BLOCKING
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class RuleError(ValueError):
