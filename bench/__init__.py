@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench.<name>` prints throughput; no thresholds, nothing asserted."""
+"""Benchmarks: `python -m bench` runs them all, `python -m bench.<name>` one of them."""

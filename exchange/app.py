@@ -14,6 +14,7 @@ from exchange.core.errors import install_handlers
 from exchange.core.middleware import RequestContextMiddleware
 from exchange.core.runtime import SCHEMAS_DIR, Runtime, build_runtime
 from exchange.core.settings import Settings
+from exchange.platforms.exchange.relay import RelayWorker
 
 
 def create_app(
@@ -25,9 +26,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = runtime or build_runtime(settings, schemas_dir)
         app.state.runtime = rt
+        worker = RelayWorker(rt, settings.relay_interval_s) if settings.relay_interval_s else None
+        if worker:
+            worker.start()
         try:
             yield
         finally:
+            if worker:
+                worker.stop()
             if runtime is None:
                 rt.close()
 

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from exchange.connector.cli import app as connector_app
 from exchange.core.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="City government data exchange hub.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+node_app = typer.Typer(help="This node's directory entry.", no_args_is_help=True)
+app.add_typer(node_app, name="node")
+subscription_app = typer.Typer(help="Where resources' batches are delivered.", no_args_is_help=True)
+app.add_typer(subscription_app, name="subscription")
+cluster_app = typer.Typer(help="A local multi-node topology.", no_args_is_help=True)
+app.add_typer(cluster_app, name="cluster")
+app.add_typer(connector_app, name="connector")
 console = Console(stderr=True)
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -31,15 +40,21 @@ def settings_or_exit(**overrides: object) -> Settings:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations (idempotent)."""
-    from exchange.core.db import make_engine
     from exchange.core.migrate import upgrade
+    from exchange.core.runtime import build_runtime
+    from exchange.lifecycle import prepare_database
 
     settings = settings_or_exit()
-    engine = make_engine(settings.resolved_database_url)
+    rt = build_runtime(settings)
     try:
-        upgrade(engine, revision)
+        if revision == "head":
+            changes = prepare_database(rt.engine, rt.schemas)
+            for change in changes:
+                console.print(f"  {change}")
+        else:
+            upgrade(rt.engine, revision)
     finally:
-        engine.dispose()
+        rt.close()
     console.print(f"database at {revision}: {_redact(settings.resolved_database_url)}")
 
 
@@ -72,7 +87,7 @@ def db_current() -> None:
 def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
     """Run this node (API + portal) from its settings."""
     settings = settings_or_exit()
-    _serve(settings, host, port)
+    _serve(settings, host, port)  # the node's directory is synced by `hub node init`
 
 
 @app.command()
@@ -82,28 +97,141 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed only.")] = False,
 ) -> None:
     """Migrate, seed the demo city of 杭州市 and its districts, and serve it."""
+    from exchange import seed as seeding
     from exchange.core.db import session_scope
-    from exchange.core.migrate import upgrade
     from exchange.core.runtime import build_runtime
     from exchange.demo import seed_demo_city
+    from exchange.lifecycle import prepare_database
 
     settings = settings_or_exit()
     rt = build_runtime(settings)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console) as bar:
         step = bar.add_task("applying migrations", total=None)
-        upgrade(rt.engine)
-        bar.update(step, description="loading schemas")
-        schemas = rt.schemas
-        bar.update(step, description="seeding the demo city")
+        prepare_database(rt.engine, rt.schemas)
+        bar.update(step, description="recording the demo city")
         with session_scope(rt.sessions) as session:
-            counts = seed_demo_city(session, settings, schemas)
+            counts = seed_demo_city(session, settings, rt.schemas)
+        bar.update(step, description="pushing synthetic registry data through the intake")
+        results = seeding.seed(
+            rt, 1, on_table=lambda r, n: bar.update(step, description=f"loaded {r} ({n} rows)")
+        )
     rt.close()
+    loaded = sum(r["rows"] or 0 for r in results if r["status"] == "accepted")
     console.print(
         f"demo city {settings.resolved_node_name} ({settings.node_code}): "
-        f"{counts['districts']} districts added, {counts['resources']} catalogue entries updated"
+        f"{counts['districts']} districts, {counts['resources']} catalogue entries updated, "
+        f"{loaded} registry rows loaded"
     )
     if not no_serve:
         _serve(settings, host, port)
+
+
+@node_app.command("init")
+def node_init() -> None:
+    """Record this node, its neighbours and the catalogue from settings and schemas/."""
+    from exchange.core.db import session_scope
+    from exchange.core.runtime import build_runtime
+    from exchange.directory.service import sync_catalog, sync_topology
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            me = sync_topology(session, rt.settings)
+            changed = sync_catalog(session, me, rt.schemas)
+        typer.echo(f"{me.code} {me.name}: {changed} catalogue entries updated")
+    finally:
+        rt.close()
+
+
+@app.command()
+def seed(
+    scale: Annotated[int, typer.Option(help="1 = the demo city; N multiplies the rows")] = 1,
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed")] = 1,
+) -> None:
+    """Fill every registry with synthetic, valid, consistent data through the intake path."""
+    from exchange import seed as seeding
+    from exchange.core.runtime import build_runtime
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with Progress(console=console) as bar:
+            task = bar.add_task("seeding registries", total=len(seeding.LOAD_ORDER))
+            results = seeding.seed(
+                rt, scale, seed_value=seed_value, on_table=lambda r, n: bar.advance(task)
+            )
+        for r in results:
+            typer.echo(f"{r['resource']:16} {r['status']:12} rows={r['rows']}")
+    finally:
+        rt.close()
+
+
+@subscription_app.command("add")
+def subscription_add(
+    resource: Annotated[str, typer.Option(help="Resource code")],
+    department: Annotated[str | None, typer.Option(help="Department code on this node")] = None,
+    node: Annotated[str | None, typer.Option(help="Neighbouring node code")] = None,
+) -> None:
+    """Deliver a resource's accepted batches to a department's inbox or a neighbouring node."""
+    from exchange.core.db import session_scope
+    from exchange.core.errors import HubError
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.exchange.routing import subscribe
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            sub = subscribe(session, rt, resource, department=department, node_code=node)
+            typer.echo(str(sub.id))
+    except HubError as exc:
+        typer.echo(f"{exc.code}: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        rt.close()
+
+
+@cluster_app.command("up")
+def cluster_up(
+    districts: Annotated[int, typer.Option(help="How many districts under the city")] = 2,
+    base_port: Annotated[int, typer.Option(help="Province port; the others follow")] = 8100,
+    root: Annotated[Path, typer.Option(help="Where nodes keep their data")] = Path("var/cluster"),
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="URL template per node, e.g. postgresql+psycopg://u@h/hub_{code}"),
+    ] = None,
+    relay_up: Annotated[
+        list[str], typer.Option(help="Resources each node relays to its parent")
+    ] = ["macro_indicator"],  # noqa: B006
+) -> None:
+    """Start 浙江省, 杭州市 and N districts as separate processes; Ctrl-C stops them all."""
+    import signal
+    import time
+
+    from rich.table import Table
+
+    from exchange import cluster
+    from exchange.core import divisions
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    nodes = cluster.plan(districts, base_port, root)
+    procs = cluster.start(nodes, database_url, relay_up)
+    try:
+        cluster.wait_ready(nodes)
+        table = Table("node", "name", "level", "url")
+        for n in nodes:
+            table.add_row(n.code, divisions.name_of(n.code), n.level, n.url)
+        console.print(table)
+        console.print("Ctrl-C stops every node")
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        console.print("[red]a node exited; stopping the cluster[/red]")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cluster.stop(procs)
+        console.print("cluster stopped")
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:

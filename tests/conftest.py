@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.app import create_app
 from exchange.core.db import make_engine
-from exchange.core.migrate import upgrade
-from exchange.core.runtime import Runtime
+from exchange.core.resource_schema import load_all
+from exchange.core.runtime import SCHEMAS_DIR, Runtime
 from exchange.core.settings import Settings
 from exchange.core.store import PayloadStore
+from exchange.lifecycle import prepare_database
 from exchange.testing.postgres import LocalPostgres, PostgresUnavailable
 
 BACKENDS = ("postgresql", "sqlite")
@@ -69,7 +70,7 @@ def pg_server() -> Iterator[LocalPostgres]:
 @pytest.fixture(scope="session")
 def pg_engine(pg_server: LocalPostgres) -> Iterator[Engine]:
     engine = make_engine(pg_server.create_database("hub_test"))
-    upgrade(engine)
+    prepare_database(engine, load_all(SCHEMAS_DIR))
     yield engine
     engine.dispose()
 
@@ -77,7 +78,7 @@ def pg_engine(pg_server: LocalPostgres) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/hub.db")
-    upgrade(engine)
+    prepare_database(engine, load_all(SCHEMAS_DIR))
     yield engine
     engine.dispose()
 
@@ -111,6 +112,7 @@ def settings(tmp_path: Path) -> Settings:
         secret_key="test-secret-not-for-production",
         var_dir=tmp_path,
         store_url=(tmp_path / "payloads").as_uri(),
+        relay_interval_s=0,  # tests drive the relay themselves
     )
 
 

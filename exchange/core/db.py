@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -47,6 +47,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value
 
 
+# Growing ids: BIGINT on PostgreSQL; SQLite only auto-numbers a column declared INTEGER.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 
@@ -78,6 +81,7 @@ def make_engine(url: str, *, pool_size: int = 10, connect_timeout_s: int = 5) ->
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
         url,
@@ -89,11 +93,18 @@ def make_engine(url: str, *, pool_size: int = 10, connect_timeout_s: int = 5) ->
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module, which would otherwise not start
+    # transactions where SQLAlchemy expects them: savepoints and transactional DDL then work.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.core.db import make_engine, make_sessionmaker
 from exchange.core.resource_schema import ResourceSchema, load_all
-from exchange.core.settings import Settings
+from exchange.core.settings import Environment, Settings
+from exchange.core.signing import KeyPair
 from exchange.core.store import PayloadStore
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
@@ -24,6 +25,14 @@ class Runtime:
     sessions: sessionmaker[Session]
     store: PayloadStore
     schemas_dir: Path = field(default=SCHEMAS_DIR)
+
+    @cached_property
+    def node_keys(self) -> KeyPair:
+        """This node's signing key; made on first use outside production."""
+        path = self.settings.resolved_node_key_file
+        if self.settings.env is Environment.production and not path.exists():
+            raise FileNotFoundError(f"node key {path} missing (HUB_NODE_KEY_FILE)")
+        return KeyPair.load_or_create(path)
 
     @cached_property
     def schemas(self) -> dict[str, ResourceSchema]:

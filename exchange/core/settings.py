@@ -82,10 +82,16 @@ class Settings(BaseSettings):
     read_replica_url: str | None = None
     store_url: str | None = Field(default=None, description="fsspec URL; default ./var/payloads")
     secret_key: SecretStr = SecretStr(DEV_SECRET)
+    node_key_file: Path | None = Field(
+        default=None, description="Ed25519 private key (PEM); default var/node.key, made if absent"
+    )
 
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_connect_timeout_s: int = Field(default=5, ge=1, le=60)
     max_batch_bytes: int = Field(default=2 * 1024**3, ge=1024)
+    relay_interval_s: float = Field(
+        default=1.0, ge=0, description="outbox poll interval of the relay worker; 0 disables it"
+    )
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -137,6 +143,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.var_dir / 'hub.db').resolve()}"
+
+    @property
+    def resolved_node_key_file(self) -> Path:
+        return self.node_key_file or self.var_dir / "node.key"
 
     @property
     def resolved_store_url(self) -> str:

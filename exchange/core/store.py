@@ -25,6 +25,27 @@ class StoredObject:
     sha256: str
 
 
+class PartialWrite:
+    def __init__(self, fs: Any, path: str, final: str, fh: IO[bytes]) -> None:
+        self.fs, self.path, self.final, self.fh = fs, path, final, fh
+
+    def write(self, data: bytes) -> None:
+        self.fh.write(data)
+
+    def commit(self) -> None:
+        self.fh.close()  # on S3 this completes the multipart upload: the object appears now
+        if self.path != self.final:
+            self.fs.mv(self.path, self.final)
+
+    def abort(self) -> None:
+        if self.path == self.final and hasattr(self.fh, "discard"):
+            self.fh.discard()  # S3: abandon the multipart upload
+            return
+        self.fh.close()
+        if self.fs.exists(self.path):
+            self.fs.rm(self.path)
+
+
 class PayloadStore:
     def __init__(self, url: str, **storage_options: Any) -> None:
         self.url = url
@@ -38,24 +59,25 @@ class PayloadStore:
             raise ValueError(f"invalid payload key {key!r}")
         return f"{self.root.rstrip('/')}/{key}"
 
+    def begin_write(self, key: str) -> PartialWrite:
+        """Start writing `key`; nothing is visible until `commit()`, `abort()` leaves nothing."""
+        final = self._path(key)
+        if not self._local:
+            return PartialWrite(self.fs, final, final, self.fs.open(final, "wb"))
+        self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+        partial = f"{final}.part-{uuid.uuid4().hex}"
+        return PartialWrite(self.fs, partial, final, self.fs.open(partial, "wb"))
+
     @contextmanager
     def writer(self, key: str) -> Iterator[IO[bytes]]:
         """Open `key` for writing; the object appears only if the block exits cleanly."""
-        final = self._path(key)
-        if not self._local:
-            with self.fs.open(final, "wb") as fh:
-                yield fh
-            return
-        self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
-        partial = f"{final}.part-{uuid.uuid4().hex}"
+        pw = self.begin_write(key)
         try:
-            with self.fs.open(partial, "wb") as fh:
-                yield fh
-            self.fs.mv(partial, final)
+            yield pw.fh
         except BaseException:
-            if self.fs.exists(partial):
-                self.fs.rm(partial)
+            pw.abort()
             raise
+        pw.commit()
 
     def put_stream(self, key: str, chunks: Iterable[bytes]) -> StoredObject:
         digest = hashlib.sha256()

@@ -1,24 +1,179 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
 
-from exchange.core.deps import DbSession
-from exchange.platforms.exchange import service
-from exchange.platforms.exchange.schemas import NodeRead, TopologyRead
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from exchange.core.deps import DbSession, RuntimeDep
+from exchange.core.errors import error_body
+from exchange.core.signing import EMPTY_SHA256
+from exchange.platforms.exchange import intake, routing, service
+from exchange.platforms.exchange.auth import Caller, authenticate
+from exchange.platforms.exchange.errors import BatchTooLarge, ConnectorNotActive
+from exchange.platforms.exchange.ingest import stream_to_store
+from exchange.platforms.exchange.schemas import (
+    BatchRead,
+    ConnectorCreate,
+    ConnectorRead,
+    InboxItem,
+    NodeRead,
+    TopologyRead,
+)
 
 router = APIRouter(tags=["exchange"])
 
 
+def require_caller(request: Request, session: DbSession, rt: RuntimeDep) -> Caller:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    content = request.headers.get("x-batch-sha256") or request.headers.get(
+        "x-content-sha256", EMPTY_SHA256
+    )
+    return authenticate(
+        session,
+        me=rt.settings.node_code,
+        authorization=request.headers.get("authorization"),
+        method=request.method,
+        target=target,
+        content_sha256=content.lower(),
+    )
+
+
+CallerDep = Annotated[Caller, Depends(require_caller)]
+
+
+def require_connector(caller: CallerDep) -> Caller:
+    if caller.kind != "connector":
+        raise ConnectorNotActive(caller.key_id, "a node, not a connector")
+    return caller
+
+
+ConnectorDep = Annotated[Caller, Depends(require_connector)]
+
+
 @router.get("/node", response_model=TopologyRead, summary="This node, its parent and children")
-def get_topology(session: DbSession) -> TopologyRead:
+def get_topology(session: DbSession, rt: RuntimeDep) -> TopologyRead:
     me, parent, children = service.topology(session)
     return TopologyRead(
         node=NodeRead.model_validate(me),
         parent=NodeRead.model_validate(parent) if parent else None,
         children=[NodeRead.model_validate(c) for c in children],
+        public_key=rt.node_keys.public_b64,
     )
 
 
 @router.get("/nodes/{code}", response_model=NodeRead, summary="A node known to this node")
 def get_node(code: str, session: DbSession) -> NodeRead:
     return NodeRead.model_validate(service.node(session, code))
+
+
+@router.post(
+    "/connectors",
+    response_model=ConnectorRead,
+    status_code=201,
+    summary="Request registration of a connector (approved by an operator at this node)",
+)
+def register_connector(body: ConnectorCreate, session: DbSession, rt: RuntimeDep) -> ConnectorRead:
+    return service.register_connector(session, rt, body)
+
+
+@router.put(
+    "/batches/{batch_id}",
+    response_model=BatchRead,
+    summary="Push a batch (Arrow IPC stream); re-sending the same id returns the first receipt",
+    responses={200: {"description": "replay"}, 201: {"description": "accepted"}},
+)
+async def put_batch(
+    batch_id: uuid.UUID, request: Request, caller: CallerDep, session: DbSession, rt: RuntimeDep
+) -> Response:
+    headers = intake.parse_headers(request.headers)
+    existing = await run_in_threadpool(intake.precheck, session, rt, caller, batch_id, headers)
+    if existing is not None:
+        view = await run_in_threadpool(service.batch_view, session, rt, batch_id)
+        return JSONResponse(view.model_dump(mode="json"), status_code=200)
+    limit = rt.settings.max_batch_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BatchTooLarge(limit)
+    stored = await stream_to_store(
+        rt.store, intake.payload_key(batch_id, headers.sha256), request.stream(), limit
+    )
+    outcome = await run_in_threadpool(intake.accept, session, rt, caller, batch_id, headers, stored)
+    view = await run_in_threadpool(service.batch_view, session, rt, batch_id)
+    body = view.model_dump(mode="json")
+    if outcome.batch.status == "quarantined":
+        # Returned, not raised: the quarantine record must commit with the request.
+        gate = outcome.batch.gate or {}
+        problems = gate.get("findings", [])
+        first = problems[0] if problems else {"message": "failed the quality gate"}
+        detail = f"batch quarantined: {first.get('rule', '')} {first.get('field') or ''}".strip()
+        if first.get("row") is not None:
+            detail += f" row {first['row']}"
+        payload = error_body("BatchQuarantined", f"{detail}: {first['message']}", problems)
+        payload["batch"] = body
+        return JSONResponse(payload, status_code=422)
+    return JSONResponse(body, status_code=201)
+
+
+@router.get("/batches/{batch_id}", response_model=BatchRead, summary="Status and lineage")
+def get_batch(
+    batch_id: uuid.UUID, caller: CallerDep, session: DbSession, rt: RuntimeDep
+) -> BatchRead:
+    return service.batch_view(session, rt, batch_id)
+
+
+@router.get("/inbox", response_model=list[InboxItem], summary="Deliveries waiting for me")
+def get_inbox(
+    caller: ConnectorDep,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[InboxItem]:
+    items = []
+    for d in routing.inbox(session, caller, limit):
+        b = service.batch_of(session, d.batch_id)
+        items.append(
+            InboxItem(
+                delivery_id=d.id,
+                batch_id=d.batch_id,
+                resource=d.resource_code,
+                sha256=b.sha256,
+                rows=b.rows,
+                size_bytes=b.size_bytes,
+                created_at=d.created_at,
+            )
+        )
+    return items
+
+
+@router.get("/inbox/{delivery_id}/payload", summary="The delivery's Arrow IPC stream")
+def get_delivery_payload(
+    delivery_id: int, caller: ConnectorDep, session: DbSession, rt: RuntimeDep
+) -> StreamingResponse:
+    d = routing.delivery_for(session, caller, delivery_id)
+    b = service.batch_of(session, d.batch_id)
+
+    def chunks() -> Iterator[bytes]:
+        with rt.store.open(b.payload_key) as fh:
+            while chunk := fh.read(1024 * 1024):
+                yield chunk
+
+    return StreamingResponse(
+        chunks(),
+        media_type=intake.ARROW_STREAM,
+        headers={
+            "X-Batch-SHA256": b.sha256,
+            "X-Batch-Id": str(b.id),
+            "Content-Length": str(b.size_bytes),
+        },
+    )
+
+
+@router.post("/inbox/{delivery_id}/ack", summary="Confirm a delivery was written")
+def ack_delivery(
+    delivery_id: int, caller: ConnectorDep, session: DbSession, rt: RuntimeDep
+) -> dict[str, object]:
+    d = routing.acknowledge(session, rt, caller, delivery_id)
+    return {"delivery_id": d.id, "state": d.state}

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import datetime as dt
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class NodeRead(BaseModel):
@@ -17,3 +21,75 @@ class TopologyRead(BaseModel):
     node: NodeRead
     parent: NodeRead | None
     children: list[NodeRead]
+    public_key: str
+
+
+class ConnectorCreate(BaseModel):
+    department: str = Field(max_length=32, description="department code on this node, e.g. GA")
+    name: str = Field(min_length=1, max_length=128)
+    public_key: str = Field(description="Ed25519 public key, base64 of the 32 raw bytes")
+
+
+class ConnectorRead(BaseModel):
+    id: uuid.UUID
+    department: str
+    name: str
+    state: str
+    created_at: dt.datetime
+    approved_at: dt.datetime | None
+    last_seen_at: dt.datetime | None
+    last_push_at: dt.datetime | None
+
+
+class ReceiptRead(BaseModel):
+    node: str
+    action: str
+    at: str
+    sha256: str
+    signature: str
+    detail: dict[str, Any]
+    public_key: str | None = None
+
+
+class DeliveryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    batch_id: uuid.UUID
+    resource_code: str
+    node_code: str | None
+    department_id: uuid.UUID | None
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+    remote_receipt: dict[str, Any] | None
+
+
+class BatchRead(BaseModel):
+    batch_id: uuid.UUID
+    resource: str
+    status: str
+    node: str
+    origin: str
+    sha256: str
+    size_bytes: int
+    rows: int | None
+    destination: str | None
+    received_at: dt.datetime
+    completed_at: dt.datetime | None
+    gate: dict[str, Any] | None
+    load: dict[str, Any] | None
+    lineage: list[ReceiptRead] = Field(description="upstream hops, then this node's receipts")
+    deliveries: list[DeliveryRead]
+
+
+class InboxItem(BaseModel):
+    delivery_id: int
+    batch_id: uuid.UUID
+    resource: str
+    sha256: str
+    rows: int | None
+    size_bytes: int
+    created_at: dt.datetime

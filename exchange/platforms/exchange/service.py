@@ -1,12 +1,34 @@
-"""Exchange platform rules: topology (who this node may talk to)."""
+"""Exchange platform rules: topology, connector registration, batch views."""
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.orm import Session
 
+from exchange.core import signing
+from exchange.core.db import utcnow
+from exchange.core.errors import Unprocessable
+from exchange.core.runtime import Runtime
 from exchange.directory import repository as directory
 from exchange.directory.models import Node
-from exchange.platforms.exchange.errors import NodeNotFound, NodeNotInitialised
+from exchange.platforms.exchange import receipts
+from exchange.platforms.exchange import repository as repo
+from exchange.platforms.exchange.errors import (
+    BatchNotFound,
+    ConnectorNotFound,
+    NodeNotFound,
+    NodeNotInitialised,
+    UnknownDepartment,
+)
+from exchange.platforms.exchange.models import Batch, Connector
+from exchange.platforms.exchange.schemas import (
+    BatchRead,
+    ConnectorCreate,
+    ConnectorRead,
+    DeliveryRead,
+    ReceiptRead,
+)
 
 
 def topology(session: Session) -> tuple[Node, Node | None, list[Node]]:
@@ -24,3 +46,75 @@ def node(session: Session, code: str) -> Node:
     if found is None:
         raise NodeNotFound(code)
     return found
+
+
+# -- connectors ------------------------------------------------------------------------------
+def register_connector(session: Session, rt: Runtime, req: ConnectorCreate) -> ConnectorRead:
+    dept = directory.get_department(session, rt.settings.node_code, req.department)
+    if dept is None:
+        raise UnknownDepartment(req.department, rt.settings.node_code)
+    if not signing.valid_public_key(req.public_key):
+        raise Unprocessable("public_key: not a base64 Ed25519 public key (32 raw bytes)")
+    connector = Connector(department_id=dept.id, name=req.name, public_key=req.public_key)
+    repo.add(session, connector)
+    return connector_view(connector, dept.code)
+
+
+def set_connector_state(session: Session, connector_id: uuid.UUID, state: str) -> Connector:
+    connector = repo.get_connector_with_department(session, connector_id)
+    if connector is None:
+        raise ConnectorNotFound(connector_id)
+    connector.state = state
+    if state == "active" and connector.approved_at is None:
+        connector.approved_at = utcnow()
+    session.flush()
+    return connector
+
+
+def connector_view(c: Connector, department_code: str) -> ConnectorRead:
+    return ConnectorRead(
+        id=c.id,
+        department=department_code,
+        name=c.name,
+        state=c.state,
+        created_at=c.created_at,
+        approved_at=c.approved_at,
+        last_seen_at=c.last_seen_at,
+        last_push_at=c.last_push_at,
+    )
+
+
+# -- batches -----------------------------------------------------------------------------
+def batch_view(session: Session, rt: Runtime, batch_id: uuid.UUID) -> BatchRead:
+    b = repo.get_batch(session, batch_id)
+    if b is None:
+        raise BatchNotFound(batch_id)
+    public_key = rt.node_keys.public_b64
+    lineage = [ReceiptRead(**r) for r in b.upstream]
+    lineage += [
+        ReceiptRead(**receipts.as_dict(r, public_key)) for r in repo.receipts_of(session, b.id)
+    ]
+    return BatchRead(
+        batch_id=b.id,
+        resource=b.resource_code,
+        status=b.status,
+        node=rt.settings.node_code,
+        origin=b.origin,
+        sha256=b.sha256,
+        size_bytes=b.size_bytes,
+        rows=b.rows,
+        destination=b.destination,
+        received_at=b.received_at,
+        completed_at=b.completed_at,
+        gate=b.gate,
+        load=b.load,
+        lineage=lineage,
+        deliveries=[DeliveryRead.model_validate(d) for d in repo.deliveries_of(session, b.id)],
+    )
+
+
+def batch_of(session: Session, batch_id: uuid.UUID) -> Batch:
+    b = repo.get_batch(session, batch_id)
+    if b is None:
+        raise BatchNotFound(batch_id)
+    return b

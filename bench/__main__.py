@@ -1,0 +1,3 @@
+from bench import quality_gate
+
+quality_gate.main()

@@ -1,0 +1,192 @@
+"""`hub connector ...`: what a department's operator runs on its front-end processor."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+from exchange.connector.client import HubClient, HubUnavailable, PushRefused
+from exchange.connector.config import (
+    KEY_FILE,
+    ConnectorConfig,
+    load_keys,
+    outbox_dir,
+    sent_dir,
+)
+from exchange.connector.spool import SpooledBatch, pending, spool
+from exchange.core.signing import KeyPair
+
+app = typer.Typer(help="The front-end connector a department runs.", no_args_is_help=True)
+console = Console(stderr=True)
+
+DirOpt = Annotated[Path, typer.Option("--dir", help="The connector's folder (keys, outbox).")]
+
+
+@app.command()
+def register(
+    hub: Annotated[str, typer.Option(help="URL of the hub node, e.g. http://127.0.0.1:8000")],
+    department: Annotated[str, typer.Option(help="Department code at that node, e.g. GA")],
+    name: Annotated[str, typer.Option(help="A name operators will recognise")] = "前置机",
+    folder: DirOpt = Path("connector"),
+) -> None:
+    """Make a key pair here and ask the hub to register this connector."""
+    key_path = folder / KEY_FILE
+    if key_path.exists():
+        console.print(f"[red]{key_path} exists: this folder is already a connector[/red]")
+        raise typer.Exit(1)
+    keys = KeyPair.generate()
+    resp = httpx.post(
+        f"{hub.rstrip('/')}/exchange/v1/connectors",
+        json={"department": department, "name": name, "public_key": keys.public_b64},
+        timeout=30,
+    )
+    if resp.status_code != 201:
+        console.print(f"[red]registration refused: {resp.status_code} {resp.text}[/red]")
+        raise typer.Exit(1)
+    body = resp.json()
+    node = httpx.get(f"{hub.rstrip('/')}/exchange/v1/node", timeout=30).json()["node"]["code"]
+    keys.save(key_path)  # the private key stays in this folder only
+    ConnectorConfig(hub, body["id"], department, node, name).save(folder)
+    typer.echo(body["id"])
+    console.print(
+        f"registered as {body['id']} ({body['state']}); an operator at the hub approves it with "
+        f"`hub connector approve {body['id']}`"
+    )
+
+
+def _set_state(connector_id: str, state: str) -> None:
+    from exchange.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.exchange import service
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            c = service.set_connector_state(session, uuid.UUID(connector_id), state)
+            typer.echo(f"{c.id} {c.state}")
+    finally:
+        rt.close()
+
+
+@app.command()
+def approve(connector_id: str) -> None:
+    """(At the hub) activate a registered connector."""
+    _set_state(connector_id, "active")
+
+
+@app.command()
+def suspend(connector_id: str) -> None:
+    """(At the hub) suspend a connector: its calls get 403 at once."""
+    _set_state(connector_id, "suspended")
+
+
+@app.command()
+def push(
+    resource: Annotated[str, typer.Option(help="Resource code, e.g. population")],
+    files: Annotated[list[Path], typer.Argument(help="CSV, Parquet or JSON Lines files")],
+    folder: DirOpt = Path("connector"),
+    destination: Annotated[
+        str | None, typer.Option(help="Node code to address (relayed level by level)")
+    ] = None,
+    batch_rows: Annotated[int, typer.Option(help="Rows per Arrow record batch")] = 65_536,
+) -> None:
+    """Check each file against the resource's schema and push it as one batch."""
+    from exchange.connector.reader import ReadError, read_batches
+    from exchange.core.resource_schema import load_all
+    from exchange.core.runtime import SCHEMAS_DIR
+
+    cfg = ConnectorConfig.load(folder)
+    schemas = load_all(SCHEMAS_DIR)
+    if resource not in schemas:
+        console.print(f"[red]unknown resource {resource!r}; known: {', '.join(schemas)}[/red]")
+        raise typer.Exit(2)
+    schema = schemas[resource]
+    batches: list[SpooledBatch] = []
+    for path in files:
+        try:
+            with console.status(f"checking {path}"):
+                batches.append(
+                    spool(
+                        read_batches(path, schema, batch_rows=batch_rows),
+                        schema.arrow_schema(),
+                        outbox_dir(folder),
+                        resource,
+                        destination=destination,
+                        source=str(path),
+                    )
+                )
+        except ReadError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+    failures = _send_all(cfg, folder, batches)
+    raise typer.Exit(1 if failures else 0)
+
+
+def _send_all(cfg: ConnectorConfig, folder: Path, batches: list[SpooledBatch]) -> int:
+    client = HubClient(cfg.hub_url, cfg.connector_id, load_keys(folder))
+    origin = f"{cfg.node_code}/{cfg.department}/{cfg.connector_id}"
+    failures = 0
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console,
+        ) as bar:
+            for batch in batches:
+                task = bar.add_task(f"{Path(batch.source or batch.path).name}", total=batch.size)
+                try:
+                    receipt = client.push_with_retries(
+                        batch, origin=origin, on_bytes=lambda n, t=task: bar.advance(t, n)
+                    )
+                except PushRefused as exc:
+                    failures += 1
+                    _report_refusal(batch, exc)
+                    continue
+                except HubUnavailable as exc:
+                    failures += 1
+                    console.print(f"[yellow]{batch.batch_id} kept in the outbox: {exc}[/yellow]")
+                    continue
+                _mark_sent(folder, batch)
+                load = receipt.get("load") or {}
+                typer.echo(
+                    f"{batch.batch_id} {receipt.get('status')} rows={receipt.get('rows')} "
+                    f"inserted={load.get('inserted', 0)} updated={load.get('updated', 0)} "
+                    f"deleted={load.get('deleted', 0)}"
+                )
+    finally:
+        client.close()
+    return failures
+
+
+def _report_refusal(batch: SpooledBatch, exc: PushRefused) -> None:
+    console.print(f"[red]{batch.batch_id} refused: {exc}[/red]")
+    for p in exc.body.get("problems", [])[:10]:
+        where = ", ".join(f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None)
+        console.print(f"  [red]{p.get('rule')}[/red] {where}: {p.get('message')}")
+    # A refusal will not change on retry: move it out of the outbox so it cannot block others.
+    rejected = Path(batch.path).parent.parent / "rejected"
+    rejected.mkdir(exist_ok=True)
+    Path(batch.path).replace(rejected / Path(batch.path).name)
+    batch.meta_path.replace(rejected / batch.meta_path.name)
+
+
+def _mark_sent(folder: Path, batch: SpooledBatch) -> None:
+    done = sent_dir(folder)
+    batch.meta_path.replace(done / batch.meta_path.name)
+    Path(batch.path).unlink(missing_ok=True)  # the hub holds the payload now
+
+
+@app.command()
+def flush(folder: DirOpt = Path("connector")) -> None:
+    """Send every batch still waiting in the outbox (after an outage)."""
+    cfg = ConnectorConfig.load(folder)
+    raise typer.Exit(1 if _send_all(cfg, folder, pending(outbox_dir(folder))) else 0)

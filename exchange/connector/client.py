@@ -1,0 +1,122 @@
+"""Signed HTTP calls from a connector (or a node) to a hub node."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from exchange.connector.spool import SpooledBatch
+from exchange.core import signing
+from exchange.core.signing import EMPTY_SHA256, KeyPair
+
+RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
+
+
+class PushRefused(Exception):
+    """The hub said no (4xx): retrying the same bytes will not help."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status = status
+        self.body = body
+        super().__init__(f"{status} {body.get('error', '')}: {body.get('detail', '')}")
+
+
+class HubUnavailable(Exception):
+    """The hub could not be reached or was overloaded: the batch stays in the outbox."""
+
+
+class HubClient:
+    def __init__(self, base_url: str, key_id: str, keys: KeyPair, timeout_s: float = 600) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.key_id = key_id
+        self.keys = keys
+        self.http = httpx.Client(timeout=httpx.Timeout(30.0, read=timeout_s, write=timeout_s))
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _headers(self, method: str, target: str, content_sha256: str = EMPTY_SHA256) -> dict:
+        return {
+            "Authorization": signing.authorization_header(
+                self.key_id, self.keys, method, target, content_sha256
+            )
+        }
+
+    def get(self, target: str) -> httpx.Response:
+        return self.http.get(self.base_url + target, headers=self._headers("GET", target))
+
+    def post(self, target: str) -> httpx.Response:
+        return self.http.post(self.base_url + target, headers=self._headers("POST", target))
+
+    def push(
+        self,
+        batch: SpooledBatch,
+        *,
+        origin: str,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Upload one spooled batch; returns the hub's receipt (also for a replay)."""
+        target = f"/exchange/v1/batches/{batch.batch_id}"
+        headers = self._headers("PUT", target, batch.sha256)
+        headers.update(
+            {
+                "Content-Type": "application/vnd.apache.arrow.stream",
+                "Content-Length": str(batch.size),
+                "X-Batch-Resource": batch.resource,
+                "X-Batch-SHA256": batch.sha256,
+                "X-Batch-Signature": self.keys.sign(
+                    signing.batch_message(batch.batch_id, batch.resource, batch.sha256, origin)
+                ),
+            }
+        )
+        if batch.destination:
+            headers["X-Batch-Destination"] = batch.destination
+        try:
+            resp = self.http.put(
+                self.base_url + target,
+                content=_file_chunks(Path(batch.path), on_bytes),
+                headers=headers,
+            )
+        except httpx.HTTPError as exc:
+            raise HubUnavailable(f"{type(exc).__name__}: {exc}") from None
+        body = _json(resp)
+        if resp.status_code in (200, 201):
+            return body
+        if resp.status_code in RETRYABLE:
+            retry = resp.headers.get("retry-after", "")
+            raise HubUnavailable(f"{resp.status_code} {body.get('detail', '')} (retry {retry}s)")
+        raise PushRefused(resp.status_code, body)
+
+    def push_with_retries(
+        self, batch: SpooledBatch, *, origin: str, attempts: int = 5, **kw: Any
+    ) -> dict[str, Any]:
+        delay = 1.0
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.push(batch, origin=origin, **kw)
+            except HubUnavailable:
+                if attempt == attempts:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 30)
+        raise AssertionError("unreachable")
+
+
+def _file_chunks(path: Path, on_bytes: Callable[[int], None] | None) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            if on_bytes:
+                on_bytes(len(chunk))
+            yield chunk
+
+
+def _json(resp: httpx.Response) -> dict[str, Any]:
+    try:
+        data = resp.json()
+    except ValueError:
+        return {"detail": resp.text[:300]}
+    return data if isinstance(data, dict) else {"result": data}

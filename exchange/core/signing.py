@@ -1,0 +1,133 @@
+"""Ed25519 keys and signatures for nodes and connectors (the private key never leaves its owner).
+
+Two things are signed:
+* every request between parties (`Authorization: HubSig ...`), so the receiver knows who calls;
+* every batch by its origin (`batch_message`), so any later hop can prove who sent what content.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+SCHEME = "HubSig"
+MAX_CLOCK_SKEW_S = 300
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode(), validate=True)
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private: Ed25519PrivateKey
+
+    @classmethod
+    def generate(cls) -> KeyPair:
+        return cls(Ed25519PrivateKey.generate())
+
+    @property
+    def public_b64(self) -> str:
+        raw = self.private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return _b64(raw)
+
+    def sign(self, message: bytes) -> str:
+        return _b64(self.private.sign(message))
+
+    def save(self, path: Path) -> None:
+        """Write the private key as PKCS#8 PEM, readable by its owner only."""
+        pem = self.private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+
+    @classmethod
+    def load(cls, path: Path) -> KeyPair:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} is not an Ed25519 private key")
+        return cls(key)
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> KeyPair:
+        if path.exists():
+            return cls.load(path)
+        pair = cls.generate()
+        pair.save(path)
+        return pair
+
+
+def verify(public_b64: str, message: bytes, signature_b64: str) -> bool:
+    try:
+        key = Ed25519PublicKey.from_public_bytes(_unb64(public_b64))
+        key.verify(_unb64(signature_b64), message)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def valid_public_key(public_b64: str) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(_unb64(public_b64))
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def batch_message(batch_id: str, resource: str, sha256: str, origin: str) -> bytes:
+    """What an origin signs for a batch; the same bytes are verified at every hop."""
+    return f"hub-batch/v1\n{batch_id}\n{resource}\n{sha256}\n{origin}".encode()
+
+
+def receipt_message(batch_id: str, node: str, action: str, at: str, sha256: str) -> bytes:
+    return f"hub-receipt/v1\n{batch_id}\n{node}\n{action}\n{at}\n{sha256}".encode()
+
+
+def request_message(method: str, target: str, timestamp: int, content_sha256: str) -> bytes:
+    return f"hub-request/v1\n{method.upper()}\n{target}\n{timestamp}\n{content_sha256}".encode()
+
+
+def authorization_header(
+    key_id: str, pair: KeyPair, method: str, target: str, content_sha256: str = EMPTY_SHA256
+) -> str:
+    ts = int(time.time())
+    sig = pair.sign(request_message(method, target, ts, content_sha256))
+    return f"{SCHEME} keyId={key_id},ts={ts},sig={sig}"
+
+
+@dataclass(frozen=True)
+class ParsedAuthorization:
+    key_id: str
+    timestamp: int
+    signature: str
+
+
+def parse_authorization(header: str) -> ParsedAuthorization | None:
+    scheme, _, params = header.partition(" ")
+    if scheme != SCHEME:
+        return None
+    parts = dict(p.split("=", 1) for p in params.split(",") if "=" in p)
+    try:
+        return ParsedAuthorization(parts["keyId"], int(parts["ts"]), parts["sig"])
+    except (KeyError, ValueError):
+        return None

@@ -1,0 +1,170 @@
+"""SQLAlchemy tables for resources, derived from their Table Schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Sequence,
+    String,
+    Table,
+    Text,
+    Time,
+    inspect,
+)
+from sqlalchemy.types import TypeEngine
+
+from exchange.core.db import NAMING_CONVENTION
+from exchange.core.resource_schema import ResourceSchema
+
+SQL_TYPES: dict[str, type[TypeEngine]] = {
+    "string": Text,
+    "integer": BigInteger,
+    "number": Double,
+    "boolean": Boolean,
+    "date": Date,
+    "time": Time,
+    "year": Integer,
+}
+
+# The one change sequence: every recorded change gets the next number (PostgreSQL); on SQLite
+# the single writer numbers changes itself.
+CHANGE_SEQ = "hub_change_seq"
+SYSTEM_COLUMNS = ("_seq", "_version", "_deleted", "_batch_id", "_recorded_at")
+HIST_COLUMNS = ("_action", "_valid_from", "_valid_to")
+
+datastore_metadata = MetaData(naming_convention=NAMING_CONVENTION)
+change_seq = Sequence(CHANGE_SEQ, metadata=datastore_metadata)
+
+
+@dataclass(frozen=True)
+class ResourceTables:
+    schema: ResourceSchema
+    current: Table
+    history: Table
+
+    @property
+    def data_columns(self) -> list[str]:
+        return self.schema.field_names
+
+    @property
+    def key_columns(self) -> list[str]:
+        return list(self.schema.primary_key)
+
+
+def _data_columns(schema: ResourceSchema) -> list[Column]:
+    cols = []
+    for f in schema.fields:
+        sql_type = DateTime(timezone=True) if f.type == "datetime" else SQL_TYPES[f.type]()
+        cols.append(Column(f.name, sql_type, nullable=not f.required))
+    return cols
+
+
+def current_name(code: str) -> str:
+    return f"ds_{code}"
+
+
+def history_name(code: str) -> str:
+    return f"ds_{code}__hist"
+
+
+_BUILT: dict[tuple[object, ...], ResourceTables] = {}
+
+
+def tables_for(schema: ResourceSchema) -> ResourceTables:
+    key = (schema.code, schema.fields, schema.primary_key)
+    if key not in _BUILT:
+        _BUILT[key] = _build(schema)
+    return _BUILT[key]
+
+
+def _build(schema: ResourceSchema) -> ResourceTables:
+    name = current_name(schema.code)
+    current = Table(
+        name,
+        datastore_metadata,
+        *_data_columns(schema),
+        Column("_seq", BigInteger, nullable=False),
+        Column("_version", Integer, nullable=False),
+        Column("_deleted", Boolean, nullable=False),
+        Column("_batch_id", String(36), nullable=False),
+        Column("_recorded_at", DateTime(timezone=True), nullable=False),
+        PrimaryKeyConstraint(*schema.primary_key, name=f"pk_{name}"),
+        Index(f"ix_{name}__seq", "_seq", unique=True),
+        *(Index(f"ix_{name}_{f.name}", f.name) for f in schema.fields if f.indexed),
+        extend_existing=True,
+    )
+    hname = history_name(schema.code)
+    history = Table(
+        hname,
+        datastore_metadata,
+        Column("_seq", BigInteger, primary_key=True, autoincrement=False),
+        *_data_columns(schema),
+        Column("_version", Integer, nullable=False),
+        Column("_deleted", Boolean, nullable=False),
+        Column("_batch_id", String(36), nullable=False),
+        Column("_recorded_at", DateTime(timezone=True), nullable=False),
+        Column("_action", String(8), nullable=False),
+        # Bitemporal: _recorded_at is when the hub learnt it; _valid_from/_valid_to when it
+        # was true in the world (the provider may say so; else from the time it was recorded).
+        Column("_valid_from", DateTime(timezone=True), nullable=False),
+        Column("_valid_to", DateTime(timezone=True), nullable=True),
+        Index(f"ix_{hname}_key", *schema.primary_key, "_seq"),
+        extend_existing=True,
+    )
+    return ResourceTables(schema, current, history)
+
+
+class IncompatibleSchemaChange(Exception):
+    pass
+
+
+def sync_tables(engine: Engine, schemas: dict[str, ResourceSchema]) -> list[str]:
+    """Create missing resource tables and add new optional columns; returns what changed.
+
+    A change that would need a data migration (a type change, a new required column, a
+    different primary key) is refused with the table and column named.
+    """
+    changes: list[str] = []
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            change_seq.create(conn, checkfirst=True)
+        inspector = inspect(conn)
+        existing = set(inspector.get_table_names())
+        for schema in schemas.values():
+            rt = tables_for(schema)
+            for table in (rt.current, rt.history):
+                if table.name not in existing:
+                    table.create(conn)
+                    changes.append(f"created {table.name}")
+                    continue
+                have = {c["name"]: c for c in inspector.get_columns(table.name)}
+                for col in table.columns:
+                    if col.name in have:
+                        continue
+                    if not col.nullable:
+                        raise IncompatibleSchemaChange(
+                            f"{table.name}.{col.name}: a new required column needs a migration"
+                        )
+                    ddl = col.type.compile(dialect=conn.dialect)
+                    conn.exec_driver_sql(
+                        f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {ddl}'
+                    )
+                    changes.append(f"added {table.name}.{col.name}")
+                pk = inspector.get_pk_constraint(rt.current.name)["constrained_columns"]
+                if table is rt.current and list(pk) != list(schema.primary_key):
+                    raise IncompatibleSchemaChange(
+                        f"{table.name}: primary key {pk} differs from schema {schema.primary_key}"
+                    )
+    return changes

@@ -1,0 +1,94 @@
+"""The quality gate at intake: the standards rules, applied chunk by chunk as a batch streams in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from exchange.core.resource_schema import ResourceSchema
+from exchange.datastore.loader import OP_COLUMN
+from exchange.quality import validate_table
+
+MAX_SAMPLES = 20
+
+
+class Accumulator:
+    """Sums the per-chunk reports into one report for the whole batch (rows numbered from 0)."""
+
+    def __init__(self, schema: ResourceSchema) -> None:
+        self.schema = schema
+        self.rows = 0
+        self.failures: dict[str, int] = {}
+        self.samples: list[dict[str, Any]] = []
+        self.failed_rows = 0
+        self.blocking = False
+
+    def check(self, rb: pa.RecordBatch, *, ops_allowed: tuple[str, ...]) -> None:
+        table = pa.Table.from_batches([rb])
+        if OP_COLUMN in table.column_names:
+            self._check_ops(table.column(OP_COLUMN), ops_allowed)
+            table = table.drop_columns([OP_COLUMN])
+        report = validate_table(table, self.schema, max_samples=MAX_SAMPLES)
+        for rule, count in report.failures_by_rule.items():
+            self.failures[rule] = self.failures.get(rule, 0) + count
+        per_rule: dict[str, int] = {}
+        for s in self.samples:
+            per_rule[s["rule"]] = per_rule.get(s["rule"], 0) + 1
+        for f in report.findings:
+            if per_rule.get(f.rule, 0) >= MAX_SAMPLES:
+                continue
+            per_rule[f.rule] = per_rule.get(f.rule, 0) + 1
+            sample = f.to_dict()
+            if sample.get("row") is not None:
+                sample["row"] += self.rows
+            self.samples.append(sample)
+            self.blocking = self.blocking or f.severity == "blocking"
+        self.failed_rows += report.failed_rows
+        self.rows += rb.num_rows
+
+    def _check_ops(self, ops: pa.ChunkedArray, allowed: tuple[str, ...]) -> None:
+        bad = pc.invert(pc.or_(pc.is_in(ops, pa.array(allowed)), pc.is_null(ops)))
+        for i in pc.indices_nonzero(bad).to_pylist()[:MAX_SAMPLES]:
+            self.samples.append(
+                {
+                    "rule": "op",
+                    "field": OP_COLUMN,
+                    "row": self.rows + i,
+                    "message": f"_op must be one of {list(allowed)}",
+                    "severity": "blocking",
+                }
+            )
+        count = int(pc.sum(bad).as_py() or 0)
+        if count:
+            self.failures["op"] = self.failures.get("op", 0) + count
+            self.blocking = True
+
+    def duplicate_keys(self, keys: list[tuple[object, ...]], total: int) -> None:
+        self.failures["primary_key_unique"] = total
+        for key in keys[:MAX_SAMPLES]:
+            self.samples.append(
+                {
+                    "rule": "primary_key_unique",
+                    "field": ",".join(self.schema.primary_key),
+                    "key": "|".join(str(v) for v in key),
+                    "message": "primary key occurs more than once in the batch",
+                    "severity": "blocking",
+                }
+            )
+        self.blocking = True
+
+    def rule_counts(self) -> dict[str, int]:
+        return dict(self.failures)
+
+    def to_dict(self) -> dict[str, Any]:
+        passed_rows = self.rows - self.failed_rows
+        return {
+            "passed": not self.blocking,
+            "rows": self.rows,
+            "failed_rows": self.failed_rows,
+            "pass_rate": round(passed_rows / self.rows, 6) if self.rows else 1.0,
+            "failures_by_rule": self.failures,
+            "findings": self.samples,
+        }
