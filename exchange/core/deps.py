@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,16 +21,29 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed before the response is sent, else rolled back."""
+    """One transaction per request: committed before the response is sent, else rolled back.
+
+    What must be recorded even when the request fails (rate counters, refused-access audit)
+    is registered with `keep_on_failure` and written in a second, small transaction.
+    """
     session = get_runtime(request).sessions()
+    request.state.keep_on_failure = []
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
+        if request.state.keep_on_failure:
+            for record in request.state.keep_on_failure:
+                record(session)
+            session.commit()
         raise
     finally:
         session.close()
+
+
+def keep_on_failure(request: Request, record: Callable[[Session], object]) -> None:
+    request.state.keep_on_failure.append(record)
 
 
 # scope="function" ends the dependency (commit) before the response goes out, so a client

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_connect_timeout_s: int = Field(default=5, ge=1, le=60)
     max_batch_bytes: int = Field(default=2 * 1024**3, ge=1024)
+    caller_rate_per_minute: int = Field(
+        default=600, ge=1, description="signed calls per minute per connector or node"
+    )
     relay_interval_s: float = Field(
         default=1.0, ge=0, description="outbox poll interval of the relay worker; 0 disables it"
     )

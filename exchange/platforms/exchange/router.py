@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from exchange.core import ratelimit
 from exchange.core.deps import DbSession, RuntimeDep
 from exchange.core.errors import error_body
 from exchange.core.signing import EMPTY_SHA256
@@ -32,7 +33,7 @@ def require_caller(request: Request, session: DbSession, rt: RuntimeDep) -> Call
     content = request.headers.get("x-batch-sha256") or request.headers.get(
         "x-content-sha256", EMPTY_SHA256
     )
-    return authenticate(
+    caller = authenticate(
         session,
         me=rt.settings.node_code,
         authorization=request.headers.get("authorization"),
@@ -40,6 +41,14 @@ def require_caller(request: Request, session: DbSession, rt: RuntimeDep) -> Call
         target=target,
         content_sha256=content.lower(),
     )
+    ratelimit.hit_request(
+        request,
+        session,
+        f"exchange:{caller.key_id}",
+        limit=rt.settings.caller_rate_per_minute,
+        window_s=60,
+    )
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(require_caller)]

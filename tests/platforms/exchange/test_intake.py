@@ -239,3 +239,19 @@ def test_lineage_is_visible_to_the_sender(
     assert r.status_code == 200
     assert r.json()["origin"].endswith(f"/TJ/{connector.id}")
     assert r.json()["gate"]["pass_rate"] == 1.0
+
+
+def test_a_caller_over_its_request_rate_gets_429(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    runtime: Runtime,
+    tj: tuple[Connector, KeyPair],
+) -> None:
+    runtime.settings = settings.model_copy(update={"caller_rate_per_minute": 2})
+    connector, keys = tj
+    target = f"/exchange/v1/batches/{uuid.uuid4()}"
+    codes = [signed_get(client, str(connector.id), keys, target).status_code for _ in range(3)]
+    assert codes == [404, 404, 429]
+    last = signed_get(client, str(connector.id), keys, target)
+    assert last.json()["error"] == "RateLimited" and int(last.headers["retry-after"]) >= 1

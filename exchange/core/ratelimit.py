@@ -1,0 +1,91 @@
+"""Fixed-window rate limits kept in the database, so every worker of a node shares them.
+
+One upsert per checked request: `INSERT ... ON CONFLICT DO UPDATE ... RETURNING count`.
+Callers set the X-RateLimit-* headers from the returned state; over the limit raises 429.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BigInteger, String, literal
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from exchange.core.db import Base
+from exchange.core.errors import TooManyRequests
+
+
+class RateCounter(Base):
+    __tablename__ = "rate_counter"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # unix seconds
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+@dataclass(frozen=True)
+class RateState:
+    limit: int
+    remaining: int
+    reset_s: int
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(max(self.remaining, 0)),
+            "X-RateLimit-Reset": str(self.reset_s),
+        }
+
+
+class RateLimited(TooManyRequests):
+    def __init__(self, key: str, state: RateState) -> None:
+        super().__init__(
+            f"rate limit of {state.limit} requests per window reached for {key}",
+            retry_after_s=max(state.reset_s, 1),
+            headers=state.headers(),
+        )
+
+
+def hit(session: Session, key: str, *, limit: int, window_s: int, cost: int = 1) -> RateState:
+    """Count `cost` against `key`'s current window; raises RateLimited past `limit`."""
+    now = time.time()
+    start = int(now // window_s * window_s)
+    count = _count(session, key, start, cost)
+    state = RateState(limit, limit - count, int(start + window_s - now) + 1)
+    if count > limit:
+        raise RateLimited(key, state)
+    return state
+
+
+def hit_request(
+    request: Any, session: Session, key: str, *, limit: int, window_s: int, cost: int = 1
+) -> RateState:
+    """`hit`, also counted when the request then fails (its transaction is rolled back)."""
+    from exchange.core.deps import keep_on_failure
+
+    start = int(time.time() // window_s * window_s)
+    keep_on_failure(request, lambda s: _count(s, key, start, cost))
+    return hit(session, key, limit=limit, window_s=window_s, cost=cost)
+
+
+def _count(session: Session, key: str, start: int, cost: int) -> int:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(RateCounter).values(key=key, window_start=start, count=cost)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key", "window_start"],
+        set_={"count": RateCounter.count + literal(cost)},
+    ).returning(RateCounter.count)
+    return int(session.execute(stmt).scalar_one())
+
+
+def purge(session: Session, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """Drop finished windows (run by the operations pipeline)."""
+    cutoff = int(time.time() - older_than.total_seconds())
+    result = session.execute(
+        RateCounter.__table__.delete().where(RateCounter.window_start < cutoff)
+    )
+    return int(result.rowcount or 0)
