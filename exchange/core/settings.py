@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     relay_interval_s: float = Field(
         default=1.0, ge=0, description="outbox poll interval of the relay worker; 0 disables it"
     )
+    relay_max_backoff_s: float = Field(default=300, gt=0, description="cap of the retry delay")
     log_level: str = "INFO"
     log_json: bool = True
 

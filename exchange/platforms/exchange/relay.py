@@ -26,12 +26,11 @@ from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.models import Batch, Delivery
 
 log = logging.getLogger("hub.relay")
-MAX_BACKOFF_S = 300
 
 
-def backoff(attempts: int) -> dt.timedelta:
-    """Exponential with full jitter: 1 s, 2 s, 4 s ... capped at 5 minutes."""
-    return dt.timedelta(seconds=random.uniform(0.5, 1.0) * min(MAX_BACKOFF_S, 2 ** (attempts - 1)))
+def backoff(attempts: int, cap_s: float) -> dt.timedelta:
+    """Exponential with jitter: about 1 s, 2 s, 4 s ... up to `cap_s`."""
+    return dt.timedelta(seconds=random.uniform(0.5, 1.0) * min(cap_s, 2 ** (attempts - 1)))
 
 
 def run_once(rt: Runtime, client: httpx.Client, limit: int = 20) -> int:
@@ -54,7 +53,7 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
     node = repo.get_node(session, d.node_code or "")
     d.attempts += 1
     if node is None or not node.url:
-        return _failed(d, f"node {d.node_code} has no URL configured", permanent=False)
+        return _failed(rt, d, f"node {d.node_code} has no URL configured", permanent=False)
     lineage = [*batch.upstream]
     lineage += [
         receipts.as_dict(r, rt.node_keys.public_b64) for r in repo.receipts_of(session, batch.id)
@@ -82,7 +81,7 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
             node.url.rstrip("/") + path, content=_payload(rt, batch.payload_key), headers=headers
         )
     except httpx.HTTPError as exc:
-        return _failed(d, f"{type(exc).__name__}: {exc}", permanent=False)
+        return _failed(rt, d, f"{type(exc).__name__}: {exc}", permanent=False)
     body = _json(resp)
     # 422 with a batch body: the receiver recorded it (quarantined there); delivery is done.
     if resp.status_code in (200, 201) or (resp.status_code == 422 and "batch" in body):
@@ -94,15 +93,16 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
         return True
     problem = f"{resp.status_code} {body.get('error', '')}: {body.get('detail', resp.text[:200])}"
     # Other 4xx will not change by retrying (refused, not adjacent, unknown resource...).
-    return _failed(d, problem, permanent=400 <= resp.status_code < 500 and resp.status_code != 429)
+    permanent = 400 <= resp.status_code < 500 and resp.status_code != 429
+    return _failed(rt, d, problem, permanent=permanent)
 
 
-def _failed(d: Delivery, problem: str, *, permanent: bool) -> bool:
+def _failed(rt: Runtime, d: Delivery, problem: str, *, permanent: bool) -> bool:
     d.last_error = problem
     if permanent:
         d.state = "rejected"
     else:
-        d.next_attempt_at = utcnow() + backoff(d.attempts)
+        d.next_attempt_at = utcnow() + backoff(d.attempts, rt.settings.relay_max_backoff_s)
     log.warning("relay failed", extra={"delivery": d.id, "node": d.node_code, "error": problem})
     return False
 
