@@ -15,13 +15,15 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Column, Connection, MetaData, Table, Text, text
+from sqlalchemy import BigInteger, Column, Connection, MetaData, Table, Text, text
 from sqlalchemy.schema import CreateTable
 
-from exchange.datastore.tables import CHANGE_SEQ, ResourceTables, _data_columns
+from exchange.datastore.tables import ResourceTables, _data_columns
 
 OP_COLUMN = "_op"
 OPS = ("upsert", "delete")
+SYSTEM = ("_seq", "_version", "_deleted", "_batch_id", "_recorded_at")
+ACTION = "CASE WHEN _deleted THEN 'delete' WHEN _version = 1 THEN 'insert' ELSE 'update' END"
 
 
 @dataclass(frozen=True)
@@ -81,14 +83,12 @@ class BatchLoader:
 
     def _create_stage(self) -> None:
         md = MetaData()
-        cols = [*_data_columns(self.t.schema), Column(OP_COLUMN, Text), Column("_row", Text)]
+        cols = [*_data_columns(self.t.schema), Column(OP_COLUMN, Text), Column("_row", BigInteger)]
         for c in cols:
             c.nullable = True
         kw = {"postgresql_on_commit": "DROP"} if self.pg else {}
         stage = Table(self.stage_name, md, *cols, prefixes=["TEMPORARY"], **kw)
-        ddl = str(CreateTable(stage).compile(dialect=self.conn.dialect))
-        ddl = ddl.replace('"_row" TEXT', '"_row" BIGINT')
-        self.conn.exec_driver_sql(ddl)
+        self.conn.exec_driver_sql(str(CreateTable(stage).compile(dialect=self.conn.dialect)))
 
     def stage(self, batch: pa.RecordBatch) -> None:
         """Add rows; `batch` has the resource's columns and optionally an `_op` column."""
@@ -155,61 +155,23 @@ class BatchLoader:
         dups, total = self.duplicate_keys()
         if total:
             raise DuplicateKeys(dups, total)
-        cur, hist, stage = _q(self.t.current.name), _q(self.t.history.name), _q(self.stage_name)
-        data = self.t.data_columns
-        keys = self.t.key_columns
-        seq_before = self.conn.execute(
-            text(f"SELECT COALESCE(MAX(_seq), 0) FROM {cur}")
-        ).scalar_one()
-        if self.pg:
-            seq = f"nextval('{CHANGE_SEQ}')"
-            same = "IS NOT DISTINCT FROM"
-        else:
-            seq = f"{int(seq_before)} + s._row + 1"
-            same = "IS"
-        join = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
-        differs = " OR ".join(f"NOT (s.{_q(c)} {same} t.{_q(c)})" for c in data if c not in keys)
-        changed = f"t.{_q(keys[0])} IS NULL OR t._deleted" + (f" OR {differs}" if differs else "")
-        col_list = ", ".join(_q(c) for c in data)
-        system = "_seq, _version, _deleted, _batch_id, _recorded_at"
-        params = {"b": self.batch_id, "now": self.recorded_at}
-        self.conn.execute(
-            text(
-                f"INSERT INTO {cur} ({col_list}, {system}) "
-                f"SELECT {', '.join('s.' + _q(c) for c in data)}, {seq}, "
-                f"COALESCE(t._version, 0) + 1, false, :b, :now "
-                f"FROM {stage} s LEFT JOIN {cur} t ON {join} "
-                f"WHERE s._op = 'upsert' AND ({changed}) "
-                f"ON CONFLICT ({', '.join(_q(k) for k in keys)}) DO UPDATE SET "
-                + ", ".join(
-                    f"{_q(c)} = excluded.{_q(c)}"
-                    for c in [*data, "_seq", "_version", "_deleted", "_batch_id", "_recorded_at"]
-                    if c not in keys
-                )
-            ),
-            params,
-        )
-        key_match = " AND ".join(f"{cur}.{_q(k)} = s.{_q(k)}" for k in keys)
-        self.conn.execute(
-            text(
-                f"UPDATE {cur} SET _deleted = true, _version = {cur}._version + 1, "
-                f"_seq = {seq}, _batch_id = :b, _recorded_at = :now "
-                f"FROM {stage} s WHERE s._op = 'delete' AND {key_match} AND NOT {cur}._deleted"
-            ),
-            params,
-        )
-        self._record_history(int(seq_before))
+        hist = _q(self.t.history.name)
+        # Change numbers continue this table's own sequence; the per-resource lock taken in
+        # __init__ makes them follow commit order, which is what change-feed cursors rely on.
+        base = self._max_seq()
+        self._upsert(base)
+        self._delete(self._max_seq())
+        if not self.pg:
+            self._history_from_current(base)
         counts = dict(
             self.conn.execute(
                 text(f"SELECT _action, count(*) FROM {hist} WHERE _seq > :s GROUP BY _action"),
-                {"s": seq_before},
+                {"s": base},
             ).all()
         )
-        bounds = self.conn.execute(
-            text(f"SELECT MIN(_seq), MAX(_seq) FROM {hist} WHERE _seq > :s"), {"s": seq_before}
-        ).one()
+        last = self._max_seq()
         if not self.pg:
-            self.conn.exec_driver_sql(f"DROP TABLE {stage}")
+            self.conn.exec_driver_sql(f"DROP TABLE {_q(self.stage_name)}")
         changed_rows = sum(counts.values())
         return LoadResult(
             rows=self.rows,
@@ -217,30 +179,92 @@ class BatchLoader:
             updated=int(counts.get("update", 0)),
             deleted=int(counts.get("delete", 0)),
             unchanged=self.rows - changed_rows,
-            first_seq=bounds[0],
-            last_seq=bounds[1],
+            first_seq=base + 1 if changed_rows else None,
+            last_seq=last if changed_rows else None,
         )
 
-    def _record_history(self, seq_before: int) -> None:
+    def _max_seq(self) -> int:
+        cur = _q(self.t.current.name)
+        return int(
+            self.conn.execute(text(f"SELECT COALESCE(MAX(_seq), 0) FROM {cur}")).scalar_one()
+        )
+
+    def _cols(self, prefix: str = "") -> str:
+        return ", ".join(prefix + _q(c) for c in self.t.data_columns)
+
+    def _upsert(self, base: int) -> None:
+        cur, stage = _q(self.t.current.name), _q(self.stage_name)
+        keys = [_q(k) for k in self.t.key_columns]
+        same = "IS NOT DISTINCT FROM" if self.pg else "IS"
+        differs = " OR ".join(
+            f"NOT (s.{_q(c)} {same} t.{_q(c)})"
+            for c in self.t.data_columns
+            if c not in self.t.key_columns
+        )
+        changed = f"t.{keys[0]} IS NULL OR t._deleted" + (f" OR {differs}" if differs else "")
+        join = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        order = ", ".join(f"s.{k}" for k in keys)  # key order: B-tree pages fill in sequence
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in [*map(_q, self.t.data_columns), *SYSTEM] if c not in keys
+        )
+        upsert = (
+            f"INSERT INTO {cur} ({self._cols()}, {', '.join(SYSTEM)}) "
+            f"SELECT {self._cols('s.')}, :base + row_number() OVER (ORDER BY {order}), "
+            f"COALESCE(t._version, 0) + 1, false, :b, :now "
+            f"FROM {stage} s LEFT JOIN {cur} t ON {join} "
+            f"WHERE s._op = 'upsert' AND ({changed}) ORDER BY {order} "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        )
+        params = {"base": base, "b": self.batch_id, "now": self.recorded_at, "vf": self.valid_from}
+        if self.pg:
+            # One pass: the rows written come back and become history in the same statement.
+            upsert = f"WITH ch AS ({upsert} RETURNING {cur}.*){self._history_tail('ch')}"
+        self.conn.execute(text(upsert), params)
+
+    def _delete(self, base: int) -> None:
+        cur, stage = _q(self.t.current.name), _q(self.stage_name)
+        match = " AND ".join(f"{cur}.{_q(k)} = s.{_q(k)}" for k in self.t.key_columns)
+        delete = (
+            f"UPDATE {cur} SET _deleted = true, _version = {cur}._version + 1, "
+            f"_seq = :base + s._row + 1, _batch_id = :b, _recorded_at = :now "
+            f"FROM {stage} s WHERE s._op = 'delete' AND {match} AND NOT {cur}._deleted"
+        )
+        params = {"base": base, "b": self.batch_id, "now": self.recorded_at, "vf": self.valid_from}
+        if self.pg:
+            delete = f"WITH ch AS ({delete} RETURNING {cur}.*){self._history_tail('ch')}"
+        self.conn.execute(text(delete), params)
+
+    def _history_tail(self, changed: str) -> str:
+        """PostgreSQL: close the superseded versions and append the new ones, from `changed`."""
+        hist = _q(self.t.history.name)
+        same_key = " AND ".join(f"h.{_q(k)} = {changed}.{_q(k)}" for k in self.t.key_columns)
+        return (
+            f", closed AS (UPDATE {hist} h SET _valid_to = :vf FROM {changed} "
+            f"WHERE {changed}._version > 1 AND {same_key} AND h._valid_to IS NULL) "
+            f"INSERT INTO {hist} (_seq, {self._cols()}, _version, _deleted, _batch_id, "
+            f"_recorded_at, _action, _valid_from, _valid_to) "
+            f"SELECT _seq, {self._cols()}, _version, _deleted, _batch_id, _recorded_at, "
+            f"{ACTION}, :vf, NULL FROM {changed}"
+        )
+
+    def _history_from_current(self, base: int) -> None:
+        """SQLite (no data-modifying CTEs): the same history, read back from the current rows."""
         cur, hist = _q(self.t.current.name), _q(self.t.history.name)
-        data = ", ".join(_q(c) for c in self.t.data_columns)
-        keys = self.t.key_columns
-        # Close the validity of the versions this batch supersedes (bitemporal history).
-        same_key = " AND ".join(f"{hist}.{_q(k)} = c.{_q(k)}" for k in keys)
+        same_key = " AND ".join(f"{hist}.{_q(k)} = c.{_q(k)}" for k in self.t.key_columns)
+        params = {"vf": self.valid_from, "s": base}
         self.conn.execute(
             text(
                 f"UPDATE {hist} SET _valid_to = :vf WHERE _valid_to IS NULL AND EXISTS ("
                 f"SELECT 1 FROM {cur} c WHERE c._seq > :s AND c._version > 1 AND {same_key})"
             ),
-            {"vf": self.valid_from, "s": seq_before},
+            params,
         )
         self.conn.execute(
             text(
-                f"INSERT INTO {hist} (_seq, {data}, _version, _deleted, _batch_id, _recorded_at, "
-                f"_action, _valid_from, _valid_to) "
-                f"SELECT _seq, {data}, _version, _deleted, _batch_id, _recorded_at, "
-                f"CASE WHEN _deleted THEN 'delete' WHEN _version = 1 THEN 'insert' "
-                f"ELSE 'update' END, :vf, NULL FROM {cur} WHERE _seq > :s"
+                f"INSERT INTO {hist} (_seq, {self._cols()}, _version, _deleted, _batch_id, "
+                f"_recorded_at, _action, _valid_from, _valid_to) "
+                f"SELECT _seq, {self._cols()}, _version, _deleted, _batch_id, _recorded_at, "
+                f"{ACTION}, :vf, NULL FROM {cur} WHERE _seq > :s"
             ),
-            {"vf": self.valid_from, "s": seq_before},
+            params,
         )

@@ -16,7 +16,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
-    Sequence,
     String,
     Table,
     Text,
@@ -38,14 +37,8 @@ SQL_TYPES: dict[str, type[TypeEngine]] = {
     "year": Integer,
 }
 
-# The one change sequence: every recorded change gets the next number (PostgreSQL); on SQLite
-# the single writer numbers changes itself.
-CHANGE_SEQ = "hub_change_seq"
-SYSTEM_COLUMNS = ("_seq", "_version", "_deleted", "_batch_id", "_recorded_at")
-HIST_COLUMNS = ("_action", "_valid_from", "_valid_to")
 
 datastore_metadata = MetaData(naming_convention=NAMING_CONVENTION)
-change_seq = Sequence(CHANGE_SEQ, metadata=datastore_metadata)
 
 
 @dataclass(frozen=True)
@@ -102,7 +95,11 @@ def _build(schema: ResourceSchema) -> ResourceTables:
         Column("_recorded_at", DateTime(timezone=True), nullable=False),
         PrimaryKeyConstraint(*schema.primary_key, name=f"pk_{name}"),
         Index(f"ix_{name}__seq", "_seq", unique=True),
-        *(Index(f"ix_{name}_{f.name}", f.name) for f in schema.fields if f.indexed),
+        *(
+            Index(f"ix_{name}_{f.name}", f.name)
+            for f in schema.fields
+            if f.indexed and (f.name,) != schema.primary_key  # the key already has its index
+        ),
         extend_existing=True,
     )
     hname = history_name(schema.code)
@@ -138,8 +135,6 @@ def sync_tables(engine: Engine, schemas: dict[str, ResourceSchema]) -> list[str]
     """
     changes: list[str] = []
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            change_seq.create(conn, checkfirst=True)
         inspector = inspect(conn)
         existing = set(inspector.get_table_names())
         for schema in schemas.values():
