@@ -111,6 +111,7 @@ def demo(
         bar.update(step, description="recording the demo city")
         with session_scope(rt.sessions) as session:
             counts = seed_demo_city(session, settings, rt.schemas)
+        seeding.load_divisions(rt)
         bar.update(step, description="pushing synthetic registry data through the intake")
         results = seeding.seed(
             rt, 1, on_table=lambda r, n: bar.update(step, description=f"loaded {r} ({n} rows)")
@@ -132,13 +133,19 @@ def node_init() -> None:
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.directory.service import sync_catalog, sync_topology
+    from exchange.seed import load_divisions
 
     rt = build_runtime(settings_or_exit())
     try:
         with session_scope(rt.sessions) as session:
             me = sync_topology(session, rt.settings)
             changed = sync_catalog(session, me, rt.schemas)
-        typer.echo(f"{me.code} {me.name}: {changed} catalogue entries updated")
+            code, name = me.code, me.name
+        loaded = load_divisions(rt)
+        typer.echo(
+            f"{code} {name}: {changed} catalogue entries updated, "
+            f"geo_division {loaded['status']} ({loaded['rows']} divisions)"
+        )
     finally:
         rt.close()
 

@@ -15,8 +15,9 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from exchange.connector.spool import BATCH_NAMESPACE
-from exchange.core import signing
+from exchange.core import divisions, signing
 from exchange.core.db import session_scope
+from exchange.core.resource_schema import ResourceSchema
 from exchange.core.runtime import Runtime
 from exchange.core.signing import KeyPair
 from exchange.directory import repository as directory
@@ -97,6 +98,30 @@ def push_table(rt: Runtime, resource: str, table: pa.Table, batch_rows: int = 65
             "load": b.load,
             "gate": b.gate,
         }
+
+
+def division_table(node_code: str, schema: ResourceSchema) -> pa.Table:
+    """GB/T 2260 divisions of the node's province (from cpca): the geospatial base layer."""
+    prefix = node_code[:2]
+    rows = [d for d in divisions.table().values() if d.code.startswith(prefix) and d.longitude]
+    rows.sort(key=lambda d: d.code)
+    return pa.table(
+        {
+            "code": [d.code for d in rows],
+            "name": [d.name for d in rows],
+            "level": [d.level for d in rows],
+            "parent_code": [d.parent_code for d in rows],
+            "longitude": [d.longitude for d in rows],
+            "latitude": [d.latitude for d in rows],
+        },
+        schema=schema.arrow_schema(),
+    )
+
+
+def load_divisions(rt: Runtime) -> dict:
+    """Feed the geospatial registry its division layer, so division codes can be checked."""
+    table = division_table(rt.settings.node_code, rt.schemas["geo_division"])
+    return push_table(rt, "geo_division", table)
 
 
 def seed(

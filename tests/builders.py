@@ -11,22 +11,41 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from exchange.core import signing
+from exchange.core.db import utcnow
 from exchange.core.resource_schema import load_all
 from exchange.core.runtime import SCHEMAS_DIR
 from exchange.core.settings import Settings
 from exchange.core.signing import KeyPair
+from exchange.datastore.loader import BatchLoader
+from exchange.datastore.tables import tables_for
 from exchange.demo import seed_demo_city
 from exchange.directory import repository as directory_repo
 from exchange.directory.models import Node
 from exchange.platforms.exchange.models import Connector
+from exchange.seed import division_table
 
 
 def seed_city(session: Session, settings: Settings) -> Node:
-    """The demo city of 杭州市: its districts and the catalogue from schemas/."""
-    seed_demo_city(session, settings, load_all(SCHEMAS_DIR))
+    """The demo city of 杭州市: its districts, the catalogue and the division layer."""
+    schemas = load_all(SCHEMAS_DIR)
+    seed_demo_city(session, settings, schemas)
     node = session.get(Node, settings.node_code)
     assert node is not None
+    load_rows(session, "geo_division", division_table(node.code, schemas["geo_division"]))
     return node
+
+
+def load_rows(session: Session, resource: str, table: pa.Table) -> None:
+    """Put rows straight into a resource's tables (no gate): for setting up a scene."""
+    loader = BatchLoader(
+        session.connection(),
+        tables_for(load_all(SCHEMAS_DIR)[resource]),
+        batch_id=uuid.uuid4(),
+        recorded_at=utcnow(),
+    )
+    for rb in table.to_batches():
+        loader.stage(rb)
+    loader.apply()
 
 
 # -- exchange platform --------------------------------------------------------------------

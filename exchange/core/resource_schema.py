@@ -138,7 +138,9 @@ class FieldSpec:
     code_list: str | None
     check: str | None
     indexed: bool
-    references: str | None  # "resource.field" this value must exist in
+    # Where the value must exist: ((None, "resource.field"),) always, or, when the target
+    # depends on another column, ((("subject_kind", "legal_person"), "legal_person.uscc"), ...).
+    references: tuple[tuple[tuple[str, str] | None, str], ...] = ()
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -249,7 +251,22 @@ def _field_spec(path: Path, d: dict[str, Any]) -> FieldSpec:
         code_list=code_list,
         check=check,
         indexed=bool(d.get("indexed", False)),
-        references=d.get("references"),
+        references=_references(path, where, d.get("references")),
+    )
+
+
+def _references(path: Path, where: str, ref: Any) -> tuple[tuple[tuple[str, str] | None, str], ...]:
+    """`"resource.field"`, or `{"by": "column", "targets": {"value": "resource.field", ...}}`."""
+    if ref is None:
+        return ()
+    if isinstance(ref, str) and ref.count(".") == 1:
+        return ((None, ref),)
+    if isinstance(ref, dict) and isinstance(ref.get("targets"), dict) and ref.get("by"):
+        targets = ref["targets"]
+        if all(isinstance(t, str) and t.count(".") == 1 for t in targets.values()):
+            return tuple(((ref["by"], str(v)), t) for v, t in targets.items())
+    raise SchemaFileError(
+        path, f"{where}: references must be 'resource.field' or {{'by': column, 'targets': ...}}"
     )
 
 
@@ -261,8 +278,14 @@ def load_all(directory: Path) -> dict[str, ResourceSchema]:
         schemas[schema.code] = schema
     for schema in schemas.values():
         for f in schema.fields:
-            if f.references and f.references.split(".")[0] not in schemas:
-                raise SchemaFileError(
-                    schema.path, f"field {f.name!r}: references unknown resource {f.references!r}"
-                )
+            for when, target in f.references:
+                resource, field_name = target.split(".")
+                if resource not in schemas or field_name not in schemas[resource].by_name:
+                    raise SchemaFileError(
+                        schema.path, f"field {f.name!r}: references unknown field {target!r}"
+                    )
+                if when is not None and when[0] not in schema.by_name:
+                    raise SchemaFileError(
+                        schema.path, f"field {f.name!r}: references depend on unknown {when[0]!r}"
+                    )
     return schemas

@@ -51,6 +51,12 @@ def _reference(rule: Rule, batch: Batch, checker: ReferenceChecker) -> list[Fail
     assert field is not None
     resource, target = rule.params["resource"], rule.params["field"]
     column, present = batch.column(field), batch.present(field)
+    when = rule.params.get("when")
+    if when is not None:  # this target applies only to rows where another column has a value
+        if not batch.readable(when[0]):
+            return []
+        chosen = pc.equal(batch.column(when[0]), when[1]).fill_null(False)
+        present = present & chosen.to_numpy(zero_copy_only=False)
     # The checker goes to the database: ask once per distinct value, not once per row.
     distinct = pc.unique(column.filter(pa.array(present)))
     missing = checker.missing(resource, target, distinct)

@@ -95,9 +95,10 @@ def _field_rules(schema: ResourceSchema, spec: FieldSpec) -> list[Rule]:
     if spec.code_list is not None and not _code_list_is_implied(spec):
         rules.append(Rule(RuleName.code_list, name, params={"list": spec.code_list}))
     rules.extend(_check_rules(schema, spec))
-    if spec.references is not None:
-        resource, _, target = spec.references.partition(".")
-        rules.append(Rule(RuleName.reference, name, params={"resource": resource, "field": target}))
+    for when, ref in spec.references:
+        resource, _, target = ref.partition(".")
+        params: dict[str, Any] = {"resource": resource, "field": target, "when": when}
+        rules.append(Rule(RuleName.reference, name, params=params))
     return rules
 
 

@@ -91,5 +91,27 @@ def test_a_reference_to_an_unknown_resource_is_refused(tmp_path: Path) -> None:
     d = _good()
     d["fields"][1]["references"] = "nowhere.code"
     _write(tmp_path, d)
-    with pytest.raises(SchemaFileError, match=r"references unknown resource 'nowhere\.code'"):
+    with pytest.raises(SchemaFileError, match=r"references unknown field 'nowhere\.code'"):
         load_all(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("references", "problem"),
+    [
+        ("geo_division", "references must be 'resource.field'"),
+        ({"by": "unit", "targets": {"x": "macro"}}, "references must be 'resource.field'"),
+    ],
+)
+def test_a_malformed_reference_is_refused(tmp_path: Path, references: object, problem: str) -> None:
+    d = _good()
+    d["fields"][1]["references"] = references
+    with pytest.raises(SchemaFileError, match=problem):
+        load_schema(_write(tmp_path, d))
+
+
+def test_a_conditional_reference_names_an_existing_column() -> None:
+    credit = load_all(SCHEMAS_DIR)["credit_record"]
+    assert credit.field("subject_code").references == (
+        (("subject_kind", "natural_person"), "population.id_number"),
+        (("subject_kind", "legal_person"), "legal_person.uscc"),
+    )

@@ -36,6 +36,7 @@ def test_population_rules_cover_every_constraint_and_check_once() -> None:
         ("code_list", "ethnicity"),
         ("required", "household_division"),
         ("division", "household_division"),
+        ("reference", "household_division"),
         ("pattern", "phone"),
         ("required", "status"),
         ("enum", "status"),
@@ -76,8 +77,27 @@ def test_legal_person_rules_check_credit_codes_ranges_and_references() -> None:
         ("reference", "legal_rep_id_number"),
     ]:
         assert expected in pairs
-    reference = next(r for r in derive_rules(_schema("legal_person")) if r.name == "reference")
-    assert reference.params == {"resource": "population", "field": "id_number"}
+    refs = {
+        r.field: r.params for r in derive_rules(_schema("legal_person")) if r.name == "reference"
+    }
+    assert refs["legal_rep_id_number"] == {
+        "resource": "population",
+        "field": "id_number",
+        "when": None,
+    }
+    assert refs["division"] == {"resource": "geo_division", "field": "code", "when": None}
+
+
+def test_a_credit_subject_is_looked_up_where_its_kind_says() -> None:
+    refs = [r.params for r in derive_rules(_schema("credit_record")) if r.name == "reference"]
+    assert refs == [
+        {
+            "resource": "population",
+            "field": "id_number",
+            "when": ("subject_kind", "natural_person"),
+        },
+        {"resource": "legal_person", "field": "uscc", "when": ("subject_kind", "legal_person")},
+    ]
 
 
 def test_every_schema_in_the_repository_yields_rules() -> None:

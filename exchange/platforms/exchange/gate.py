@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from exchange.core.resource_schema import ResourceSchema
 from exchange.datastore.loader import OP_COLUMN
-from exchange.quality import validate_table
+from exchange.quality import ReferenceChecker, validate_table
 
 MAX_SAMPLES = 20
 
@@ -17,8 +17,9 @@ MAX_SAMPLES = 20
 class Accumulator:
     """Sums the per-chunk reports into one report for the whole batch (rows numbered from 0)."""
 
-    def __init__(self, schema: ResourceSchema) -> None:
+    def __init__(self, schema: ResourceSchema, references: ReferenceChecker | None = None) -> None:
         self.schema = schema
+        self.references = references
         self.rows = 0
         self.failures: dict[str, int] = {}
         self.samples: list[dict[str, Any]] = []
@@ -30,7 +31,9 @@ class Accumulator:
         if OP_COLUMN in table.column_names:
             self._check_ops(table.column(OP_COLUMN), ops_allowed)
             table = table.drop_columns([OP_COLUMN])
-        report = validate_table(table, self.schema, max_samples=MAX_SAMPLES)
+        report = validate_table(
+            table, self.schema, max_samples=MAX_SAMPLES, references=self.references
+        )
         for rule, count in report.failures_by_rule.items():
             self.failures[rule] = self.failures.get(rule, 0) + count
         per_rule: dict[str, int] = {}

@@ -23,6 +23,7 @@ from exchange.core.resource_schema import ResourceSchema
 from exchange.core.runtime import Runtime
 from exchange.core.store import StoredObject
 from exchange.datastore.loader import OP_COLUMN, OPS, BatchLoader, DuplicateKeys
+from exchange.datastore.references import DatabaseReferences
 from exchange.datastore.tables import tables_for
 from exchange.directory import repository as directory
 from exchange.platforms.exchange import gate, receipts, routing
@@ -241,7 +242,7 @@ def _check_schema(schema: ResourceSchema, got: pa.Schema) -> None:
 
 
 def _gate_and_load(session: Session, rt: Runtime, batch: Batch, schema: ResourceSchema) -> None:
-    report = gate.Accumulator(schema)
+    report = gate.Accumulator(schema, DatabaseReferences(session.connection()))
     savepoint = session.begin_nested()
     loader = BatchLoader(
         session.connection(),
