@@ -104,13 +104,19 @@ def register(env: dict[str, str], url: str, department: str, folder: Path) -> No
 
 
 def people_csv(path: Path, rows: int, seed: int) -> int:
+    """Synthetic residents as CSV, a chunk per city of 浙江省 so ID numbers never collide."""
     from basebases.synthetic import people
+    from exchange.core import divisions
 
+    cities = [d.code for d in divisions.children_of("330000000000")]
+    per_city = -(-rows // len(cities))
     written = 0
     with pacsv.CSVWriter(path, people(1, seed=seed).schema) as w:
-        while written < rows:
-            chunk = min(500_000, rows - written)
-            w.write_table(people(chunk, seed=seed + written, city_code=CITY))
+        for city in cities:
+            chunk = min(per_city, rows - written)
+            if chunk <= 0:
+                break
+            w.write_table(people(chunk, seed=seed, city_code=city))
             written += chunk
     return path.stat().st_size
 

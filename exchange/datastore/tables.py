@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Date,
     DateTime,
     Double,
@@ -127,39 +128,44 @@ class IncompatibleSchemaChange(Exception):
     pass
 
 
-def sync_tables(engine: Engine, schemas: dict[str, ResourceSchema]) -> list[str]:
+def sync_tables(bind: Engine | Connection, schemas: dict[str, ResourceSchema]) -> list[str]:
     """Create missing resource tables and add new optional columns; returns what changed.
 
     A change that would need a data migration (a type change, a new required column, a
-    different primary key) is refused with the table and column named.
+    different primary key) is refused with the table and column named. Given a Connection,
+    it runs in that connection's transaction.
     """
+    if isinstance(bind, Connection):
+        return _sync(bind, schemas)
+    with bind.begin() as conn:
+        return _sync(conn, schemas)
+
+
+def _sync(conn: Connection, schemas: dict[str, ResourceSchema]) -> list[str]:
     changes: list[str] = []
-    with engine.begin() as conn:
-        inspector = inspect(conn)
-        existing = set(inspector.get_table_names())
-        for schema in schemas.values():
-            rt = tables_for(schema)
-            for table in (rt.current, rt.history):
-                if table.name not in existing:
-                    table.create(conn)
-                    changes.append(f"created {table.name}")
+    inspector = inspect(conn)
+    existing = set(inspector.get_table_names())
+    for schema in schemas.values():
+        rt = tables_for(schema)
+        for table in (rt.current, rt.history):
+            if table.name not in existing:
+                table.create(conn)
+                changes.append(f"created {table.name}")
+                continue
+            have = {c["name"]: c for c in inspector.get_columns(table.name)}
+            for col in table.columns:
+                if col.name in have:
                     continue
-                have = {c["name"]: c for c in inspector.get_columns(table.name)}
-                for col in table.columns:
-                    if col.name in have:
-                        continue
-                    if not col.nullable:
-                        raise IncompatibleSchemaChange(
-                            f"{table.name}.{col.name}: a new required column needs a migration"
-                        )
-                    ddl = col.type.compile(dialect=conn.dialect)
-                    conn.exec_driver_sql(
-                        f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {ddl}'
-                    )
-                    changes.append(f"added {table.name}.{col.name}")
-                pk = inspector.get_pk_constraint(rt.current.name)["constrained_columns"]
-                if table is rt.current and list(pk) != list(schema.primary_key):
+                if not col.nullable:
                     raise IncompatibleSchemaChange(
-                        f"{table.name}: primary key {pk} differs from schema {schema.primary_key}"
+                        f"{table.name}.{col.name}: a new required column needs a migration"
                     )
+                ddl = col.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {ddl}')
+                changes.append(f"added {table.name}.{col.name}")
+            pk = inspector.get_pk_constraint(rt.current.name)["constrained_columns"]
+            if table is rt.current and list(pk) != list(schema.primary_key):
+                raise IncompatibleSchemaChange(
+                    f"{table.name}: primary key {pk} differs from schema {schema.primary_key}"
+                )
     return changes

@@ -22,11 +22,10 @@ from exchange.core.db import utcnow
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.runtime import Runtime
 from exchange.core.store import StoredObject
-from exchange.datastore.loader import OP_COLUMN, OPS, BatchLoader, DuplicateKeys
-from exchange.datastore.references import DatabaseReferences
-from exchange.datastore.tables import tables_for
+from exchange.datastore.ingest import gate_and_load
+from exchange.datastore.loader import OP_COLUMN
 from exchange.directory import repository as directory
-from exchange.platforms.exchange import gate, receipts, routing
+from exchange.platforms.exchange import receipts, routing
 from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.auth import Caller
 from exchange.platforms.exchange.errors import (
@@ -242,44 +241,24 @@ def _check_schema(schema: ResourceSchema, got: pa.Schema) -> None:
 
 
 def _gate_and_load(session: Session, rt: Runtime, batch: Batch, schema: ResourceSchema) -> None:
-    report = gate.Accumulator(schema, DatabaseReferences(session.connection()))
-    savepoint = session.begin_nested()
-    loader = BatchLoader(
-        session.connection(),
-        tables_for(schema),
+    outcome = gate_and_load(
+        session,
+        schema,
+        read_stream(rt, schema, batch.payload_key),
         batch_id=batch.id,
         recorded_at=batch.received_at,
         valid_from=batch.valid_from,
     )
-    for rb in read_stream(rt, schema, batch.payload_key):
-        report.check(rb, ops_allowed=OPS)
-        if report.blocking:
-            break  # fail fast: the batch will be quarantined whatever the rest holds
-        loader.stage(rb)
-    result = None
-    if not report.blocking:
-        try:
-            result = loader.apply()
-        except DuplicateKeys as dup:
-            report.duplicate_keys(dup.keys, dup.total)
-    if report.blocking or result is None:
-        savepoint.rollback()  # expires what changed inside it: set the outcome afterwards
-        batch.gate = report.to_dict()
+    # Set after the savepoint ended: a rolled-back savepoint expires what changed inside it.
+    batch.gate = outcome.gate
+    batch.rows = outcome.gate["rows"]
+    if not outcome.accepted:
         batch.status = "quarantined"
-        batch.rows = report.rows
-        receipts.record(session, rt, batch, "quarantined", {"failed_rules": report.rule_counts()})
+        receipts.record(session, rt, batch, "quarantined", {"failed_rules": outcome.failed_rules})
         return
-    savepoint.commit()
-    batch.gate = report.to_dict()
+    assert outcome.result is not None
     batch.status = "accepted"
-    batch.rows = result.rows
-    batch.load = {
-        "inserted": result.inserted,
-        "updated": result.updated,
-        "deleted": result.deleted,
-        "unchanged": result.unchanged,
-        "first_seq": result.first_seq,
-        "last_seq": result.last_seq,
-    }
-    repo.bump_resource(session, schema.code, batch.received_at, result.inserted - result.deleted)
-    receipts.record(session, rt, batch, "accepted", {"rows": result.rows, **batch.load})
+    batch.load = outcome.load_summary()
+    delta = outcome.result.inserted - outcome.result.deleted
+    repo.bump_resource(session, schema.code, batch.received_at, delta)
+    receipts.record(session, rt, batch, "accepted", {"rows": outcome.result.rows, **batch.load})

@@ -88,6 +88,7 @@ class Accumulator:
     def to_dict(self) -> dict[str, Any]:
         passed_rows = self.rows - self.failed_rows
         return {
+            "resource": self.schema.code,
             "passed": not self.blocking,
             "rows": self.rows,
             "failed_rows": self.failed_rows,
