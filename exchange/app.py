@@ -50,3 +50,14 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     mount_routers(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for multi-worker servers (`hub serve --workers N`, gunicorn): each worker process
+    reads the same HUB_* settings and builds its own engine and pools."""
+    from exchange.core.logging import configure_logging
+    from exchange.core.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    return create_app(settings)

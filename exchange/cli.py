@@ -84,10 +84,14 @@ def db_current() -> None:
 
 
 @app.command()
-def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes sharing the port")] = 1,
+) -> None:
     """Run this node (API + portal) from its settings."""
     settings = settings_or_exit()
-    _serve(settings, host, port)  # the node's directory is synced by `hub node init`
+    _serve(settings, host, port, workers)  # the directory is synced by `hub node init`
 
 
 @app.command()
@@ -125,6 +129,21 @@ def demo(
     )
     if not no_serve:
         _serve(settings, host, port)
+
+
+@node_app.command("keygen")
+def node_keygen(
+    out: Annotated[Path, typer.Option(help="Where to write the private key (PEM, mode 600)")],
+) -> None:
+    """Make this node's Ed25519 key pair; prints the public key to give to its neighbours."""
+    from exchange.core.signing import KeyPair
+
+    if out.exists():
+        typer.echo(f"{out} exists; refusing to overwrite a node key", err=True)
+        raise typer.Exit(1)
+    pair = KeyPair.generate()
+    pair.save(out)
+    typer.echo(pair.public_b64)
 
 
 @node_app.command("init")
@@ -241,7 +260,7 @@ def cluster_up(
         console.print("cluster stopped")
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from exchange.app import create_app
@@ -249,6 +268,18 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
     configure_logging(settings.log_level, json_lines=settings.log_json)
     console.print(f"serving {settings.resolved_node_name} at http://{host}:{port}")
+    if workers > 1:
+        # Each worker builds its own app from the same environment (no shared in-process state).
+        uvicorn.run(
+            "exchange.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            timeout_graceful_shutdown=30,
+        )
+        return
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 
