@@ -11,14 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+from exchange.connector import outbox
 from exchange.connector.client import HubClient, HubUnavailable, PushRefused
-from exchange.connector.config import (
-    KEY_FILE,
-    ConnectorConfig,
-    load_keys,
-    outbox_dir,
-    sent_dir,
-)
+from exchange.connector.config import KEY_FILE, ConnectorConfig, load_keys, outbox_dir
 from exchange.connector.spool import SpooledBatch, pending, spool
 from exchange.core.signing import KeyPair
 
@@ -150,12 +145,14 @@ def _send_all(cfg: ConnectorConfig, folder: Path, batches: list[SpooledBatch]) -
                 except PushRefused as exc:
                     failures += 1
                     _report_refusal(batch, exc)
+                    # A refusal will not change on retry: out of the outbox, so it blocks nothing.
+                    outbox.set_aside(folder, batch, exc.status, exc.body)
                     continue
                 except HubUnavailable as exc:
                     failures += 1
                     console.print(f"[yellow]{batch.batch_id} kept in the outbox: {exc}[/yellow]")
                     continue
-                _mark_sent(folder, batch)
+                outbox.mark_sent(folder, batch)
                 load = receipt.get("load") or {}
                 typer.echo(
                     f"{batch.batch_id} {receipt.get('status')} rows={receipt.get('rows')} "
@@ -172,17 +169,6 @@ def _report_refusal(batch: SpooledBatch, exc: PushRefused) -> None:
     for p in exc.body.get("problems", [])[:10]:
         where = ", ".join(f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None)
         console.print(f"  [red]{p.get('rule')}[/red] {where}: {p.get('message')}")
-    # A refusal will not change on retry: move it out of the outbox so it cannot block others.
-    rejected = Path(batch.path).parent.parent / "rejected"
-    rejected.mkdir(exist_ok=True)
-    Path(batch.path).replace(rejected / Path(batch.path).name)
-    batch.meta_path.replace(rejected / batch.meta_path.name)
-
-
-def _mark_sent(folder: Path, batch: SpooledBatch) -> None:
-    done = sent_dir(folder)
-    batch.meta_path.replace(done / batch.meta_path.name)
-    Path(batch.path).unlink(missing_ok=True)  # the hub holds the payload now
 
 
 @app.command()
