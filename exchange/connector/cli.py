@@ -176,3 +176,75 @@ def flush(folder: DirOpt = Path("connector")) -> None:
     """Send every batch still waiting in the outbox (after an outage)."""
     cfg = ConnectorConfig.load(folder)
     raise typer.Exit(1 if _send_all(cfg, folder, pending(outbox_dir(folder))) else 0)
+
+
+@app.command()
+def run(
+    folder: DirOpt = Path("connector"),
+    watch: Annotated[
+        Path | None, typer.Option(help="Drop folder: files in WATCH/<resource>/ are pushed")
+    ] = None,
+    source_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL of a source database to poll")
+    ] = None,
+    source_table: Annotated[
+        str | None, typer.Option(help="Table (or schema.table) to poll")
+    ] = None,
+    watermark: Annotated[
+        str | None, typer.Option(help="Increasing column of the source table, e.g. updated_at")
+    ] = None,
+    resource: Annotated[
+        str | None, typer.Option(help="Resource code the source table's rows belong to")
+    ] = None,
+    inbox_dir: Annotated[
+        Path | None, typer.Option(help="Write deliveries to INBOX_DIR/<resource>/<batch>.arrow")
+    ] = None,
+    target_url: Annotated[
+        str | None, typer.Option(help="Write deliveries into this database (table per resource)")
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between passes", min=0)] = 30.0,
+    once: Annotated[bool, typer.Option(help="One pass of each activity, then exit")] = False,
+    settle: Annotated[
+        float, typer.Option(help="With --once: seconds between the two looks at a file", min=0)
+    ] = 1.0,
+) -> None:
+    """Run the connector: push dropped files and source rows, receive deliveries, until stopped.
+
+    Every pass also lists the inbox, which the hub records as this connector's heartbeat.
+    With --once the exit code is 1 if anything was refused, failed or had to wait.
+    """
+    from exchange.connector.runner import Runner, RunOptions
+    from exchange.connector.source import SourceSpec
+
+    source_opts = (source_url, source_table, watermark, resource)
+    if any(source_opts) and not all(source_opts):
+        console.print("[red]--source-url, --source-table, --watermark and --resource go together")
+        raise typer.Exit(2)
+    if inbox_dir is not None and target_url is not None:
+        console.print("[red]deliveries go to --inbox-dir or to --target-url, not both[/red]")
+        raise typer.Exit(2)
+    if watch is not None and not watch.is_dir():
+        console.print(f"[red]--watch {watch}: no such folder[/red]")
+        raise typer.Exit(2)
+    spec = None
+    if source_url and source_table and watermark and resource:
+        spec = SourceSpec(source_url, source_table, watermark, resource)
+    options = RunOptions(
+        watch=watch,
+        source=spec,
+        inbox_dir=inbox_dir,
+        target_url=target_url,
+        interval_s=interval,
+        once=once,
+        settle_s=settle,
+    )
+    try:
+        runner = Runner(folder, options, Console(stderr=True, soft_wrap=True, highlight=False))
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        code = runner.run()
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
