@@ -213,6 +213,9 @@ def run(
     Every pass also lists the inbox, which the hub records as this connector's heartbeat.
     With --once the exit code is 1 if anything was refused, failed or had to wait.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from exchange.connector.files import FolderBusy
     from exchange.connector.runner import Runner, RunOptions
     from exchange.connector.source import SourceSpec
 
@@ -240,7 +243,7 @@ def run(
     )
     try:
         runner = Runner(folder, options, Console(stderr=True, soft_wrap=True, highlight=False))
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, FolderBusy, SQLAlchemyError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -52,3 +52,26 @@ def move_into(src: Path, folder: Path, tag: str) -> Path:
         dest = folder / f"{src.stem}-{tag}{src.suffix}"
     os.replace(src, dest)
     return dest
+
+
+class FolderBusy(Exception):
+    """Another process holds this connector folder."""
+
+
+def lock_folder(folder: Path) -> IO[str] | None:
+    """Hold `folder/run.lock` for this process's lifetime (released by the OS when it exits).
+
+    Two runners on one folder would send the same outbox and move the same files. Where file
+    locks are not available (not POSIX) the caller runs unguarded: returns None.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    fh = (folder / "run.lock").open("a")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise FolderBusy(f"another `hub connector run` is using {folder}") from None
+    return fh

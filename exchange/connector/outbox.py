@@ -46,6 +46,12 @@ class Deferred:
 
 Outcome = Accepted | Refused | Deferred
 
+# Refusals of the connector itself (unknown key, bad signature, suspended) say nothing about the
+# batch: it waits in the outbox until an operator has fixed the connector.
+CONNECTOR_REFUSALS = frozenset(
+    {"MissingCredentials", "InvalidSignature", "UnknownCaller", "ConnectorNotActive"}
+)
+
 
 def mark_sent(folder: Path, batch: SpooledBatch) -> None:
     batch.meta_path.replace(sent_dir(folder) / batch.meta_path.name)
@@ -91,6 +97,8 @@ def push_one(
     try:
         receipt = client.push(batch, origin=origin, on_bytes=on_bytes)
     except PushRefused as exc:
+        if exc.body.get("error") in CONNECTOR_REFUSALS:
+            return Deferred(batch, str(exc), None)
         set_aside(folder, batch, exc.status, exc.body)
         return Refused(batch, exc.status, exc.body)
     except HubUnavailable as exc:

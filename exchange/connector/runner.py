@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from exchange.connector import inbox, outbox
 from exchange.connector.client import HubClient, HubUnavailable
 from exchange.connector.config import ConnectorConfig, load_keys
+from exchange.connector.files import lock_folder
 from exchange.connector.inbox import Delivery, DeliveryError, FolderSink, Received, Sink
 from exchange.connector.source import SourceError, SourcePoller, SourceSpec
 from exchange.connector.spool import SpooledBatch
@@ -79,6 +80,7 @@ class Runner:
         self.options = options
         self.console = console
         cfg = ConnectorConfig.load(connector_dir)
+        self._lock = lock_folder(connector_dir)
         self.origin = f"{cfg.node_code}/{cfg.department}/{cfg.connector_id}"
         self.client = HubClient(cfg.hub_url, cfg.connector_id, load_keys(connector_dir))
         schemas = load_all(SCHEMAS_DIR)
@@ -109,6 +111,8 @@ class Runner:
             self.source.close()
         if isinstance(self.sink, TableSink):
             self.sink.close()
+        if self._lock is not None:
+            self._lock.close()
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -141,7 +145,12 @@ class Runner:
         for step in (*steps, self._receive):
             if self.stop_requested.is_set():
                 break
-            step()
+            try:
+                step()
+            except OSError as exc:
+                # A full disk or a vanished folder: say so and try again next pass.
+                self.problems += 1
+                self.console.print(f"[red]{escape(str(exc))}[/red]")
         return self.problems
 
     # -- steps -----------------------------------------------------------------------------
@@ -237,7 +246,7 @@ class Runner:
         self.problems += 1
         delay = self.backoff.failed(retry_after)
         self.console.print(
-            f"[yellow]hub unavailable ({escape(reason)}); outbox kept, "
+            f"[yellow]the hub cannot take batches now ({escape(reason)}); outbox kept, "
             f"next try in {delay:.0f}s[/yellow]"
         )
 
@@ -272,12 +281,13 @@ class Runner:
     def _log_file(self, settled: Settled) -> None:
         if settled.accepted:
             return  # its "pushed" line was printed when the hub answered
-        if settled.batch_id is None:
-            self.problems += 1  # refused by the local reader (a hub refusal was counted already)
-        self.console.print(
-            f"[red]rejected[/red] {escape(str(settled.file))} (reasons in "
-            f"{escape(settled.file.name)}.error.json)"
-        )
+        where = f"[red]rejected[/red] {escape(str(settled.file))}"
+        if settled.batch_id is None and settled.reasons is not None:
+            # Refused by the local reader: no "refused" line came from the hub, so say why here.
+            self.problems += 1
+            self.console.print(f"{where}: {escape(str(settled.reasons.get('detail')))}")
+        else:
+            self.console.print(f"{where} (reasons in {escape(settled.file.name)}.error.json)")
 
     def _log_received(self, received: Received) -> None:
         d = received.delivery

@@ -78,17 +78,23 @@ class FolderWatch:
         self._warned: set[str] = set()
 
     def _resource_dirs(self) -> list[tuple[str, Path]]:
-        found = []
+        found: list[tuple[str, Path]] = []
+        if not self.root.is_dir():
+            self._warn_once(str(self.root), f"{self.root}: the watched folder is missing")
+            return found
         for sub in sorted(p for p in self.root.iterdir() if p.is_dir()):
             if sub.name.startswith("."):
                 continue
             if sub.name not in self.schemas:
-                if sub.name not in self._warned:
-                    self._warned.add(sub.name)
-                    self._warn(f"{sub}: not a resource code, ignored")
+                self._warn_once(sub.name, f"{sub}: not a resource code, ignored")
                 continue
             found.append((sub.name, sub))
         return found
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self._warn(message)
 
     @property
     def watched(self) -> bool:
