@@ -21,16 +21,15 @@ from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
-from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from exchange.connector import inbox, outbox
 from exchange.connector.client import HubClient, HubUnavailable
 from exchange.connector.config import ConnectorConfig, load_keys
 from exchange.connector.files import lock_folder
-from exchange.connector.inbox import Delivery, DeliveryError, FolderSink, Received, Sink
+from exchange.connector.inbox import DeliveryError, FolderSink, Received, Sink
+from exchange.connector.runlog import RunLog
 from exchange.connector.source import SourceError, SourcePoller, SourceSpec
-from exchange.connector.spool import SpooledBatch
 from exchange.connector.target import TableSink
 from exchange.connector.watch import FolderWatch, Settled
 from exchange.core.resource_schema import load_all
@@ -78,7 +77,7 @@ class Runner:
     def __init__(self, connector_dir: Path, options: RunOptions, console: Console) -> None:
         self.dir = connector_dir
         self.options = options
-        self.console = console
+        self.log = RunLog(console)
         cfg = ConnectorConfig.load(connector_dir)
         self._lock = lock_folder(connector_dir)
         self.origin = f"{cfg.node_code}/{cfg.department}/{cfg.connector_id}"
@@ -88,7 +87,7 @@ class Runner:
         self.stop_requested = threading.Event()
         self.problems = 0
         self.watch = (
-            FolderWatch(options.watch, connector_dir, schemas, warn=self._warn)
+            FolderWatch(options.watch, connector_dir, schemas, warn=self.log.warn)
             if options.watch
             else None
         )
@@ -127,7 +126,7 @@ class Runner:
                 if self.options.once:
                     return 1 if problems else 0
                 if self.stop_requested.wait(self.options.interval_s):
-                    self.console.print("stopped")
+                    self.log.note("stopped")
                     return 0
         finally:
             self.close()
@@ -136,7 +135,7 @@ class Runner:
         if self.stop_requested.is_set():
             raise KeyboardInterrupt  # asked twice: do not wait for the step to finish
         self.stop_requested.set()
-        self.console.print(f"{signal.Signals(signum).name}: finishing the current step")
+        self.log.note(f"{signal.Signals(signum).name}: finishing the current step")
 
     def run_pass(self) -> int:
         """One pass of every configured activity; returns how many things went wrong."""
@@ -150,7 +149,7 @@ class Runner:
             except OSError as exc:
                 # A full disk or a vanished folder: say so and try again next pass.
                 self.problems += 1
-                self.console.print(f"[red]{escape(str(exc))}[/red]")
+                self.log.error(str(exc))
         return self.problems
 
     # -- steps -----------------------------------------------------------------------------
@@ -158,18 +157,20 @@ class Runner:
     def _settle(self) -> None:
         if self.watch is not None:
             for settled in self.watch.settle():
-                self._log_file(settled)
-        if self.source is not None:
-            done = self.source.settle()
-            if done is not None and done.accepted:
-                value = done.cursor.value if done.cursor else None
-                self.console.print(f"source {self._table}: watermark now {value!r}")
-            elif done is not None:
-                self.problems += 1
-                self.console.print(
-                    f"[red]source {self._table}: batch {done.batch_id} refused; the watermark "
-                    "stays, fix the rows at the source and they are read again[/red]"
-                )
+                if not settled.accepted:  # an accepted one had its "pushed" line already
+                    self.log.file_rejected(settled)
+        if self.source is None:
+            return
+        done = self.source.settle()
+        if done is not None and done.accepted:
+            value = done.cursor.value if done.cursor else None
+            self.log.note(f"source {self.source.spec.table}: watermark now {value!r}")
+        elif done is not None:
+            self.problems += 1
+            self.log.error(
+                f"source {self.source.spec.table}: batch {done.batch_id} refused; the watermark "
+                "stays: fix the rows at the source and they are read again"
+            )
 
     def _spool_files(self) -> None:
         if self.watch is None:
@@ -181,19 +182,21 @@ class Runner:
         for resource, path in self.watch.look():
             result = self.watch.spool_file(resource, path)
             if isinstance(result, Settled):
-                self._log_file(result)
+                self.problems += 1
+                self.log.file_rejected(result)
 
     def _poll_source(self) -> None:
         if self.source is None:
             return
+        table = self.source.spec.table
         try:
             batch = self.source.poll()
         except (SourceError, SQLAlchemyError) as exc:
             self.problems += 1
-            self.console.print(f"[red]source {self._table}: {escape(str(exc))}[/red]")
+            self.log.error(f"source {table}: {exc}")
             return
         if batch is not None:
-            self.console.print(f"source {self._table}: {batch.rows} new rows spooled")
+            self.log.note(f"source {table}: {batch.rows} new rows spooled")
 
     def _send(self) -> None:
         if not self._hub_ready():
@@ -202,13 +205,18 @@ class Runner:
             self.client,
             self.dir,
             origin=self.origin,
-            on_outcome=self._log_outcome,
+            on_outcome=self._on_outcome,
             should_stop=self.stop_requested.is_set,
         )
         if deferred is None:
             self.backoff.succeeded()
         else:
             self._hub_failed(deferred.reason, deferred.retry_after)
+
+    def _on_outcome(self, outcome: outbox.Outcome) -> None:
+        if isinstance(outcome, outbox.Refused):
+            self.problems += 1
+        self.log.outcome(outcome)
 
     def _receive(self) -> None:
         if not self._hub_ready():
@@ -218,21 +226,25 @@ class Runner:
             self.backoff.succeeded()
             if self.sink is None or not deliveries:
                 return
-            work = self.dir / "incoming"
             self.problems += inbox.receive(
                 self.client,
                 self.sink,
                 deliveries,
-                work,
-                on_received=self._log_received,
-                on_error=self._log_delivery_error,
+                self.dir / "incoming",
+                on_received=self._on_received,
+                on_error=self.log.delivery_failed,
                 should_stop=self.stop_requested.is_set,
             )
         except HubUnavailable as exc:
             self._hub_failed(str(exc), exc.retry_after)
         except DeliveryError as exc:
             self.problems += 1
-            self.console.print(f"[red]inbox: {escape(str(exc))}[/red]")
+            self.log.error(f"inbox: {exc}")
+
+    def _on_received(self, received: Received) -> None:
+        if not received.acked:
+            self.problems += 1
+        self.log.received(received)
 
     # -- hub availability ------------------------------------------------------------------
 
@@ -244,70 +256,4 @@ class Runner:
 
     def _hub_failed(self, reason: str, retry_after: float | None) -> None:
         self.problems += 1
-        delay = self.backoff.failed(retry_after)
-        self.console.print(
-            f"[yellow]the hub cannot take batches now ({escape(reason)}); outbox kept, "
-            f"next try in {delay:.0f}s[/yellow]"
-        )
-
-    # -- output: one line per batch --------------------------------------------------------
-
-    @property
-    def _table(self) -> str:
-        return self.options.source.table if self.options.source else "?"
-
-    def _warn(self, message: str) -> None:
-        self.console.print(f"[yellow]{escape(message)}[/yellow]")
-
-    def _log_outcome(self, outcome: outbox.Outcome) -> None:
-        b = outcome.batch
-        what = f"{b.resource} {b.batch_id} rows={b.rows} from {_source_name(b)}"
-        if isinstance(outcome, outbox.Accepted):
-            load = outcome.receipt.get("load") or {}
-            counts = " ".join(f"{k}={load.get(k, 0)}" for k in ("inserted", "updated", "deleted"))
-            self.console.print(f"[green]pushed[/green] {escape(what)} {counts}")
-        elif isinstance(outcome, outbox.Refused):
-            self.problems += 1
-            body = outcome.body
-            self.console.print(
-                f"[red]refused[/red] {escape(what)}: {outcome.status} "
-                f"{escape(str(body.get('error', '')))}: {escape(str(body.get('detail', '')))}"
-            )
-            for p in body.get("problems", [])[:5]:
-                self.console.print(f"  {escape(_problem(p))}")
-        else:
-            self.console.print(f"[yellow]waiting[/yellow] {escape(what)} stays in the outbox")
-
-    def _log_file(self, settled: Settled) -> None:
-        if settled.accepted:
-            return  # its "pushed" line was printed when the hub answered
-        where = f"[red]rejected[/red] {escape(str(settled.file))}"
-        if settled.batch_id is None and settled.reasons is not None:
-            # Refused by the local reader: no "refused" line came from the hub, so say why here.
-            self.problems += 1
-            self.console.print(f"{where}: {escape(str(settled.reasons.get('detail')))}")
-        else:
-            self.console.print(f"{where} (reasons in {escape(settled.file.name)}.error.json)")
-
-    def _log_received(self, received: Received) -> None:
-        d = received.delivery
-        ack = "acked" if received.acked else "not acked yet: it will come again"
-        self.console.print(
-            f"[green]received[/green] {d.resource} {d.batch_id} rows={d.rows} -> "
-            f"{escape(received.where)} ({ack})"
-        )
-
-    def _log_delivery_error(self, delivery: Delivery, message: str) -> None:
-        self.console.print(
-            f"[red]delivery {delivery.delivery_id}[/red] {delivery.resource} "
-            f"{delivery.batch_id}: {escape(message)} (left in the inbox)"
-        )
-
-
-def _source_name(batch: SpooledBatch) -> str:
-    return Path(batch.source).name if batch.source and "/" in batch.source else str(batch.source)
-
-
-def _problem(p: dict[str, object]) -> str:
-    where = ", ".join(f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None)
-    return f"{p.get('rule')} {where}: {p.get('message')}"
+        self.log.hub_waiting(reason, self.backoff.failed(retry_after))
