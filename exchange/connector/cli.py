@@ -221,7 +221,9 @@ def run(
 
     source_opts = (source_url, source_table, watermark, resource)
     if any(source_opts) and not all(source_opts):
-        console.print("[red]--source-url, --source-table, --watermark and --resource go together")
+        console.print(
+            "[red]--source-url, --source-table, --watermark and --resource go together[/red]"
+        )
         raise typer.Exit(2)
     if inbox_dir is not None and target_url is not None:
         console.print("[red]deliveries go to --inbox-dir or to --target-url, not both[/red]")
