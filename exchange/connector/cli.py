@@ -11,14 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+from exchange.connector import outbox
 from exchange.connector.client import HubClient, HubUnavailable, PushRefused
-from exchange.connector.config import (
-    KEY_FILE,
-    ConnectorConfig,
-    load_keys,
-    outbox_dir,
-    sent_dir,
-)
+from exchange.connector.config import KEY_FILE, ConnectorConfig, load_keys, outbox_dir
 from exchange.connector.spool import SpooledBatch, pending, spool
 from exchange.core.signing import KeyPair
 
@@ -150,12 +145,14 @@ def _send_all(cfg: ConnectorConfig, folder: Path, batches: list[SpooledBatch]) -
                 except PushRefused as exc:
                     failures += 1
                     _report_refusal(batch, exc)
+                    # A refusal will not change on retry: out of the outbox, so it blocks nothing.
+                    outbox.set_aside(folder, batch, exc.status, exc.body)
                     continue
                 except HubUnavailable as exc:
                     failures += 1
                     console.print(f"[yellow]{batch.batch_id} kept in the outbox: {exc}[/yellow]")
                     continue
-                _mark_sent(folder, batch)
+                outbox.mark_sent(folder, batch)
                 load = receipt.get("load") or {}
                 typer.echo(
                     f"{batch.batch_id} {receipt.get('status')} rows={receipt.get('rows')} "
@@ -172,17 +169,6 @@ def _report_refusal(batch: SpooledBatch, exc: PushRefused) -> None:
     for p in exc.body.get("problems", [])[:10]:
         where = ", ".join(f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None)
         console.print(f"  [red]{p.get('rule')}[/red] {where}: {p.get('message')}")
-    # A refusal will not change on retry: move it out of the outbox so it cannot block others.
-    rejected = Path(batch.path).parent.parent / "rejected"
-    rejected.mkdir(exist_ok=True)
-    Path(batch.path).replace(rejected / Path(batch.path).name)
-    batch.meta_path.replace(rejected / batch.meta_path.name)
-
-
-def _mark_sent(folder: Path, batch: SpooledBatch) -> None:
-    done = sent_dir(folder)
-    batch.meta_path.replace(done / batch.meta_path.name)
-    Path(batch.path).unlink(missing_ok=True)  # the hub holds the payload now
 
 
 @app.command()
@@ -190,3 +176,80 @@ def flush(folder: DirOpt = Path("connector")) -> None:
     """Send every batch still waiting in the outbox (after an outage)."""
     cfg = ConnectorConfig.load(folder)
     raise typer.Exit(1 if _send_all(cfg, folder, pending(outbox_dir(folder))) else 0)
+
+
+@app.command()
+def run(
+    folder: DirOpt = Path("connector"),
+    watch: Annotated[
+        Path | None, typer.Option(help="Drop folder: files in WATCH/<resource>/ are pushed")
+    ] = None,
+    source_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL of a source database to poll")
+    ] = None,
+    source_table: Annotated[
+        str | None, typer.Option(help="Table (or schema.table) to poll")
+    ] = None,
+    watermark: Annotated[
+        str | None, typer.Option(help="Increasing column of the source table, e.g. updated_at")
+    ] = None,
+    resource: Annotated[
+        str | None, typer.Option(help="Resource code the source table's rows belong to")
+    ] = None,
+    inbox_dir: Annotated[
+        Path | None, typer.Option(help="Write deliveries to INBOX_DIR/<resource>/<batch>.arrow")
+    ] = None,
+    target_url: Annotated[
+        str | None, typer.Option(help="Write deliveries into this database (table per resource)")
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between passes", min=0)] = 30.0,
+    once: Annotated[bool, typer.Option(help="One pass of each activity, then exit")] = False,
+    settle: Annotated[
+        float, typer.Option(help="With --once: seconds between the two looks at a file", min=0)
+    ] = 1.0,
+) -> None:
+    """Run the connector: push dropped files and source rows, receive deliveries, until stopped.
+
+    Every pass also lists the inbox, which the hub records as this connector's heartbeat.
+    With --once the exit code is 1 if anything was refused, failed or had to wait.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from exchange.connector.files import FolderBusy
+    from exchange.connector.runner import Runner, RunOptions
+    from exchange.connector.source import SourceSpec
+
+    source_opts = (source_url, source_table, watermark, resource)
+    if any(source_opts) and not all(source_opts):
+        console.print(
+            "[red]--source-url, --source-table, --watermark and --resource go together[/red]"
+        )
+        raise typer.Exit(2)
+    if inbox_dir is not None and target_url is not None:
+        console.print("[red]deliveries go to --inbox-dir or to --target-url, not both[/red]")
+        raise typer.Exit(2)
+    if watch is not None and not watch.is_dir():
+        console.print(f"[red]--watch {watch}: no such folder[/red]")
+        raise typer.Exit(2)
+    spec = None
+    if source_url and source_table and watermark and resource:
+        spec = SourceSpec(source_url, source_table, watermark, resource)
+    options = RunOptions(
+        watch=watch,
+        source=spec,
+        inbox_dir=inbox_dir,
+        target_url=target_url,
+        interval_s=interval,
+        once=once,
+        settle_s=settle,
+    )
+    try:
+        runner = Runner(folder, options, Console(stderr=True, soft_wrap=True, highlight=False))
+    except (FileNotFoundError, ValueError, FolderBusy, SQLAlchemyError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        code = runner.run()
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)

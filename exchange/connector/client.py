@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,10 @@ class PushRefused(Exception):
 class HubUnavailable(Exception):
     """The hub could not be reached or was overloaded: the batch stays in the outbox."""
 
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
 
 class HubClient:
     def __init__(self, base_url: str, key_id: str, keys: KeyPair, timeout_s: float = 600) -> None:
@@ -51,6 +56,10 @@ class HubClient:
 
     def post(self, target: str) -> httpx.Response:
         return self.http.post(self.base_url + target, headers=self._headers("POST", target))
+
+    def stream_get(self, target: str) -> AbstractContextManager[httpx.Response]:
+        """A signed GET whose body is read in chunks (payloads can be larger than memory)."""
+        return self.http.stream("GET", self.base_url + target, headers=self._headers("GET", target))
 
     def push(
         self,
@@ -84,11 +93,26 @@ class HubClient:
         except httpx.HTTPError as exc:
             raise HubUnavailable(f"{type(exc).__name__}: {exc}") from None
         body = _json(resp)
+        if resp.status_code == 200 and body.get("status") == "quarantined":
+            # A replay of a batch the gate refused earlier: still a refusal, with its reasons.
+            gate = body.get("gate") or {}
+            raise PushRefused(
+                422,
+                {
+                    "error": "BatchQuarantined",
+                    "detail": "this batch was quarantined when first sent",
+                    "problems": gate.get("findings", []),
+                    "batch": body,
+                },
+            )
         if resp.status_code in (200, 201):
             return body
         if resp.status_code in RETRYABLE:
             retry = resp.headers.get("retry-after", "")
-            raise HubUnavailable(f"{resp.status_code} {body.get('detail', '')} (retry {retry}s)")
+            raise HubUnavailable(
+                f"{resp.status_code} {body.get('detail', '')} (retry {retry}s)",
+                retry_after=float(retry) if retry.isdigit() else None,
+            )
         raise PushRefused(resp.status_code, body)
 
     def push_with_retries(

@@ -48,3 +48,9 @@ def sent_dir(folder: Path) -> Path:
     path = folder / "sent"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def rejected_dir(folder: Path) -> Path:
+    path = folder / "rejected"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

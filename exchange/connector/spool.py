@@ -58,10 +58,17 @@ def spool(
     tmp = outbox / f".writing-{uuid.uuid4().hex}.arrow"
     rows = 0
     options = pa.ipc.IpcWriteOptions(compression="zstd")
-    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_stream(sink, schema, options=options) as w:
-        for rb in batches:
-            w.write_batch(rb)
-            rows += rb.num_rows
+    try:
+        with (
+            pa.OSFile(str(tmp), "wb") as sink,
+            pa.ipc.new_stream(sink, schema, options=options) as w,
+        ):
+            for rb in batches:
+                w.write_batch(rb)
+                rows += rb.num_rows
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a read error surfaces mid-stream: leave no half batch
+        raise
     digest = hashlib.sha256()
     with tmp.open("rb") as fh:
         while chunk := fh.read(4 * 1024 * 1024):

@@ -1,0 +1,95 @@
+"""Deliveries written into a department's database, and into a folder: idempotent by design."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+
+from exchange.connector.inbox import Delivery, DeliveryError, FolderSink
+from exchange.connector.target import TableSink
+from exchange.core.resource_schema import load_all
+from exchange.core.runtime import SCHEMAS_DIR
+from exchange.testing.postgres import LocalPostgres
+
+SCHEMAS = load_all(SCHEMAS_DIR)
+SCHEMA = SCHEMAS["macro_indicator"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'target.db'}"
+    pg: LocalPostgres = request.getfixturevalue("pg_server")
+    return pg.create_database("connector_target")
+
+
+def payload(path: Path, rows: list[tuple[str, float, str | None]]) -> Path:
+    """An Arrow stream of macro_indicator rows (period, value, op)."""
+    table = pa.table(
+        {
+            "indicator": ["GDP"] * len(rows),
+            "division": ["330106000000"] * len(rows),
+            "period": [r[0] for r in rows],
+            "value": [r[1] for r in rows],
+            "unit": ["亿元"] * len(rows),
+            "source": [None] * len(rows),
+            "_op": [r[2] for r in rows],
+        }
+    )
+    target = SCHEMA.arrow_schema().append(pa.field("_op", pa.string()))
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, target) as w:
+        w.write_table(table.cast(target), max_chunksize=1)  # one record batch per row
+    return path
+
+
+def delivery(batch_id: str) -> Delivery:
+    return Delivery(1, batch_id, "macro_indicator", "0" * 64, None)
+
+
+def rows(url: str) -> list[tuple[str, float]]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(sa.text("SELECT period, value FROM macro_indicator ORDER BY period"))
+        result = [(r[0], r[1]) for r in found]
+    engine.dispose()
+    return result
+
+
+def test_a_delivery_is_upserted_by_key_and_applying_it_twice_changes_nothing(
+    target_url: str, tmp_path: Path
+) -> None:
+    sink = TableSink(target_url, SCHEMAS)
+    first = payload(tmp_path / "a.arrow", [("2022", 1.0, None), ("2023", 2.0, "upsert")])
+    sink.write(delivery("a"), first)
+    second = payload(tmp_path / "b.arrow", [("2023", 20.0, None), ("2022", 0.0, "delete")])
+    sink.write(delivery("b"), second)
+    sink.write(delivery("b"), second)  # re-delivered after a crash before the ack
+    sink.close()
+    assert rows(target_url) == [("2023", 20.0)]
+
+
+def test_a_failing_delivery_leaves_the_table_as_it_was(target_url: str, tmp_path: Path) -> None:
+    sink = TableSink(target_url, SCHEMAS)
+    sink.write(delivery("a"), payload(tmp_path / "a.arrow", [("2022", 1.0, None)]))
+    truncated = tmp_path / "t.arrow"
+    good = payload(tmp_path / "full.arrow", [("2023", 2.0, None), ("2024", 3.0, None)])
+    truncated.write_bytes(good.read_bytes()[:-40])
+    with pytest.raises(DeliveryError):
+        sink.write(delivery("t"), truncated)
+    sink.close()
+    assert rows(target_url) == [("2022", 1.0)]
+
+
+def test_a_folder_delivery_is_replaced_whole_under_its_batch_id(tmp_path: Path) -> None:
+    sink = FolderSink(tmp_path / "inbox")
+    data = payload(tmp_path / "p.arrow", [("2022", 1.0, None)])
+    first = sink.write(delivery("b1"), data)
+    again = sink.write(delivery("b1"), data)
+    assert first == again == str(tmp_path / "inbox" / "macro_indicator" / "b1.arrow")
+    assert sorted(p.name for p in (tmp_path / "inbox" / "macro_indicator").iterdir()) == [
+        "b1.arrow"
+    ]
+    assert Path(first).read_bytes() == data.read_bytes()
