@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -28,6 +29,7 @@ from exchange.connector.convert import BadValue, convert_batch
 from exchange.connector.errors import GBK_HINT, ReadError
 from exchange.connector.jsonl import jsonl_blocks
 from exchange.core.resource_schema import ResourceSchema
+from exchange.datastore.loader import OP_COLUMN, OPS
 
 __all__ = ["Format", "ReadError", "detect_format", "read_batches"]
 
@@ -93,13 +95,27 @@ def read_batches(
         for start in range(0, block.num_rows, batch_rows):
             piece = block.slice(start, batch_rows)
             try:
-                yield convert_batch(piece, schema, target)
+                converted = convert_batch(piece, schema, target)
+                if OP_COLUMN in piece.schema.names:
+                    converted = converted.append_column(OP_COLUMN, _ops(piece[OP_COLUMN]))
+                yield converted
             except BadValue as bad:
                 row = None if bad.index is None else done + bad.index + 1
                 raise ReadError(
                     path, bad.problem, row=row, field=bad.field, value=bad.value
                 ) from None
             done += piece.num_rows
+
+
+def _ops(column: pa.Array) -> pa.Array:
+    """The optional `_op` column: upsert (or empty) writes the row, delete leaves a tombstone."""
+    ops = column.cast(pa.string()) if not pa.types.is_string(column.type) else column
+    bad = pc.invert(pc.or_(pc.is_in(ops, pa.array(OPS)), pc.is_null(ops)))
+    hits = pc.indices_nonzero(bad)
+    if len(hits):
+        i = hits[0].as_py()
+        raise BadValue(OP_COLUMN, i, ops[i].as_py(), f"_op must be one of {', '.join(OPS)}")
+    return ops
 
 
 def _check_columns(path: Path, names: Sequence[str], schema: ResourceSchema) -> None:
@@ -110,7 +126,7 @@ def _check_columns(path: Path, names: Sequence[str], schema: ResourceSchema) -> 
         if name in seen:
             raise ReadError(path, f"column {name!r} appears twice", field=name)
         seen.add(name)
-        if name not in schema.by_name:
+        if name not in schema.by_name and name != OP_COLUMN:
             raise ReadError(
                 path,
                 f"unknown column {name!r}: resource {schema.code} has the columns "

@@ -58,12 +58,19 @@ def spool(
     tmp = outbox / f".writing-{uuid.uuid4().hex}.arrow"
     rows = 0
     options = pa.ipc.IpcWriteOptions(compression="zstd")
+    stream = iter(batches)
+    first = next(stream, None)
+    # A file with an `_op` column (upsert/delete) carries it in every batch: write that shape.
+    shape = first.schema if first is not None else schema
     try:
         with (
             pa.OSFile(str(tmp), "wb") as sink,
-            pa.ipc.new_stream(sink, schema, options=options) as w,
+            pa.ipc.new_stream(sink, shape, options=options) as w,
         ):
-            for rb in batches:
+            for rb in [first] if first is not None else []:
+                w.write_batch(rb)
+                rows += rb.num_rows
+            for rb in stream:
                 w.write_batch(rb)
                 rows += rb.num_rows
     except BaseException:

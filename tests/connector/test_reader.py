@@ -484,3 +484,20 @@ def test_a_parquet_column_of_an_impossible_type_is_refused_by_name(
 
     assert (err.row, err.field) == (None, "passed")
     assert "cannot be read as boolean" in str(err)
+
+
+def test_an_op_column_marks_deletions_and_is_checked(tmp_path: Path) -> None:
+    schema = load_all(SCHEMAS_DIR)["macro_indicator"]
+    good = tmp_path / "ops.csv"
+    good.write_text(
+        "indicator,division,period,value,unit,_op\n"
+        "GDP,330106000000,2023,1.0,亿元,\nGDP,330106000000,2022,1.0,亿元,delete\n"
+    )
+    (batch,) = list(read_batches(good, schema))
+    assert batch.schema.names[-1] == "_op"
+    assert batch.column("_op").to_pylist() == [None, "delete"]
+    bad = tmp_path / "bad_ops.csv"
+    bad.write_text("indicator,division,period,value,unit,_op\nGDP,330106000000,2023,1,亿元,drop\n")
+    with pytest.raises(ReadError) as err:
+        list(read_batches(bad, schema))
+    assert err.value.row == 1 and err.value.field == "_op"
