@@ -37,11 +37,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        params = getattr(item, "callspec", None)
-        backend = params.params.get("backend") if params else None
-        if backend == "postgresql" or "pg_server" in getattr(item, "fixturenames", ()):
+        callspec = getattr(item, "callspec", None)
+        values = set(callspec.params.values()) if callspec else set()
+        if "postgresql" in values or "pg_server" in getattr(item, "fixturenames", ()):
             _pg_tests.add(item.nodeid)
-        elif backend == "sqlite":
+        elif "sqlite" in values:
             _sqlite_tests.add(item.nodeid)
 
 
