@@ -51,3 +51,16 @@ def keep_on_failure(request: Request, record: Callable[[Session], object]) -> No
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only session: on the replica while it is fresh, else on the primary. Never write."""
+    session = get_runtime(request).reads.read_sessions()()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+ReadSession = Annotated[Session, Depends(get_read_session)]

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.core.db import make_engine, make_sessionmaker
+from exchange.core.replica import ReplicaRouter
 from exchange.core.resource_schema import ResourceSchema, load_all
 from exchange.core.settings import Environment, Settings
 from exchange.core.signing import KeyPair
@@ -25,6 +26,14 @@ class Runtime:
     sessions: sessionmaker[Session]
     store: PayloadStore
     schemas_dir: Path = field(default=SCHEMAS_DIR)
+    replica_engine: Engine | None = None
+
+    @cached_property
+    def reads(self) -> ReplicaRouter:
+        """Where read-only queries go: the replica while it is fresh, else the primary."""
+        return ReplicaRouter(
+            self.sessions, self.engine, self.replica_engine, self.settings.replica_max_lag_s
+        )
 
     @cached_property
     def node_keys(self) -> KeyPair:
@@ -40,6 +49,8 @@ class Runtime:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.replica_engine is not None:
+            self.replica_engine.dispose()
 
 
 def build_runtime(settings: Settings, schemas_dir: Path = SCHEMAS_DIR) -> Runtime:
@@ -54,4 +65,11 @@ def build_runtime(settings: Settings, schemas_dir: Path = SCHEMAS_DIR) -> Runtim
         sessions=make_sessionmaker(engine),
         store=PayloadStore(settings.resolved_store_url),
         schemas_dir=schemas_dir,
+        replica_engine=make_engine(
+            settings.read_replica_url,
+            pool_size=settings.db_pool_size,
+            connect_timeout_s=settings.db_connect_timeout_s,
+        )
+        if settings.read_replica_url
+        else None,
     )

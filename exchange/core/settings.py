@@ -79,7 +79,10 @@ class Settings(BaseSettings):
 
     var_dir: Path = Path("var")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite")
-    read_replica_url: str | None = None
+    read_replica_url: str | None = Field(
+        default=None, description="PostgreSQL streaming replica for read-heavy queries"
+    )
+    replica_max_lag_s: float = Field(default=5.0, ge=0, description="staleness bound for reads")
     store_url: str | None = Field(default=None, description="fsspec URL; default ./var/payloads")
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     node_key_file: Path | None = Field(

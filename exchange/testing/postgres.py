@@ -135,6 +135,11 @@ class LocalPostgres:
         )
         self.started = True
 
+    def stop_server(self) -> None:
+        """Stop the server but keep its data (start() brings it back)."""
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "stop"])
+        self.started = False
+
     def stop(self) -> None:
         if self.started:
             with contextlib.suppress(PostgresUnavailable):
@@ -157,6 +162,30 @@ class LocalPostgres:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def start_replica(self) -> LocalPostgres:
+        """A streaming replica of this server on its own port (pg_basebackup -R)."""
+        replica = LocalPostgres()
+        replica._chown()
+        replica._run(
+            [
+                str(self.bindir / "pg_basebackup"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-D",
+                str(replica.datadir),
+                "-R",
+                "-X",
+                "stream",
+                "--checkpoint=fast",
+            ]
+        )
+        replica.start(extra_conf={"hot_standby": "on"})
+        return replica
 
     def version(self) -> str:
         with psycopg.connect(self.dsn()) as conn:
