@@ -32,7 +32,7 @@ def pair(pg_server: LocalPostgres) -> Iterator[tuple[LocalPostgres, LocalPostgre
 
 
 def settings_for(pair: tuple[LocalPostgres, LocalPostgres], tmp_path: Path) -> Settings:
-    _, replica = pair
+    primary, replica = pair
     return Settings(
         env="test",
         secret_key="x" * 40,
