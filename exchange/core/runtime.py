@@ -63,7 +63,7 @@ def build_runtime(settings: Settings, schemas_dir: Path = SCHEMAS_DIR) -> Runtim
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        store=PayloadStore(settings.resolved_store_url),
+        store=PayloadStore(settings.resolved_store_url, **settings.store_options),
         schemas_dir=schemas_dir,
         replica_engine=make_engine(
             settings.read_replica_url,

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     )
     replica_max_lag_s: float = Field(default=5.0, ge=0, description="staleness bound for reads")
     store_url: str | None = Field(default=None, description="fsspec URL; default ./var/payloads")
+    store_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description='fsspec options, e.g. {"endpoint_url": "http://minio:9000"} for S3',
+    )
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     node_key_file: Path | None = Field(
         default=None, description="Ed25519 private key (PEM); default var/node.key, made if absent"

@@ -40,6 +40,7 @@ class PartialWrite:
     def abort(self) -> None:
         if self.path == self.final and hasattr(self.fh, "discard"):
             self.fh.discard()  # S3: abandon the multipart upload
+            self.fh.closed = True  # nothing left to flush when the file object is collected
             return
         self.fh.close()
         if self.fs.exists(self.path):
