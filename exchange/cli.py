@@ -269,7 +269,16 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     configure_logging(settings.log_level, json_lines=settings.log_json)
     console.print(f"serving {settings.resolved_node_name} at http://{host}:{port}")
     if workers > 1:
-        # Each worker builds its own app from the same environment (no shared in-process state).
+        # Each worker builds its own app from the same environment (no shared in-process state);
+        # Prometheus samples go through files so that any worker's /metrics covers all of them.
+        import os
+        import shutil
+
+        metrics_dir = Path(
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(settings.var_dir / "metrics"))
+        )
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
         uvicorn.run(
             "exchange.app:app_from_env",
             factory=True,

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 HTTP_REQUESTS = Counter(
     "hub_http_requests_total", "HTTP requests handled", ["method", "route", "status"]
@@ -16,4 +25,13 @@ HTTP_LATENCY = Histogram(
 
 
 def render() -> tuple[bytes, str]:
+    """This process's metrics, or every worker's when several share the port.
+
+    With PROMETHEUS_MULTIPROC_DIR set (by `hub serve --workers N`), each worker writes its
+    samples to files there and a scrape of any worker sums them all.
+    """
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
