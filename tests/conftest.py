@@ -38,7 +38,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
-        values = set(callspec.params.values()) if callspec else set()
+        values = [v for v in callspec.params.values() if isinstance(v, str)] if callspec else []
         if "postgresql" in values or "pg_server" in getattr(item, "fixturenames", ()):
             _pg_tests.add(item.nodeid)
         elif "sqlite" in values:
