@@ -39,19 +39,19 @@ def hub_ops() -> None:
         return dagsupport.open_run(SYSTEM, context)
 
     @task
-    def check(run_id: str, name: str) -> dict[str, int]:
+    def check(check_run: str, name: str) -> dict[str, int]:
         from exchange.pipelines import dagsupport
 
-        return dagsupport.check(SYSTEM, run_id, name)
+        return dagsupport.check(SYSTEM, check_run, name)
 
     @task
-    def finish(run_id: str, _done: list[dict[str, int]]) -> dict[str, int]:
+    def finish(check_run: str, _done: list[dict[str, int]]) -> dict[str, int]:
         from exchange.pipelines import dagsupport
 
-        return dagsupport.finish(run_id)
+        return dagsupport.finish(check_run)
 
-    run_id = open_run()
-    finish(run_id, check.partial(run_id=run_id).expand(name=list(CHECKS)))
+    check_run = open_run()
+    finish(check_run, check.partial(check_run=check_run).expand(name=list(CHECKS)))
 
 
 hub_ops()

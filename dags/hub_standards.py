@@ -42,20 +42,20 @@ def hub_standards() -> None:
         return dagsupport.plan(SYSTEM)
 
     @task(max_active_tis_per_dagrun=2)
-    def check(run_id: str, name: str) -> dict[str, int]:
+    def check(check_run: str, name: str) -> dict[str, int]:
         from exchange.pipelines import dagsupport
 
-        return dagsupport.check(SYSTEM, run_id, name)
+        return dagsupport.check(SYSTEM, check_run, name)
 
     @task
-    def finish(run_id: str, _done: list[dict[str, int]]) -> dict[str, int]:
+    def finish(check_run: str, _done: list[dict[str, int]]) -> dict[str, int]:
         from exchange.pipelines import dagsupport
 
-        return dagsupport.finish(run_id)
+        return dagsupport.finish(check_run)
 
-    run_id = open_run()
-    done = check.partial(run_id=run_id).expand(name=plan())
-    finish(run_id, done)
+    check_run = open_run()
+    done = check.partial(check_run=check_run).expand(name=plan())
+    finish(check_run, done)
 
 
 hub_standards()

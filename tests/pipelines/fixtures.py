@@ -1,4 +1,7 @@
-"""Two seeded cities on the test server: one clean, one with every planted problem."""
+"""Two seeded cities on the test server, one clean, one with every planted problem.
+
+A plugin (registered in tests/conftest.py) so the pipeline and the DAG tests share them.
+"""
 
 from __future__ import annotations
 
