@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi.testclient import TestClient
 
 from exchange.app import create_app
 from exchange.core.runtime import Runtime
+from exchange.core.settings import Environment
 from exchange.pipelines import service
 from tests.pipelines.city import Planted
 
@@ -33,8 +36,8 @@ def test_ops_page_is_refused_in_production_until_the_console_login_is_wired(
     planted_city: tuple[Runtime, Planted],
 ) -> None:
     rt, _ = planted_city
-    prod = rt.settings.model_copy(update={"env": "production"})
-    with TestClient(create_app(prod, runtime=rt)) as client:
+    prod = rt.settings.model_copy(update={"env": Environment.production})
+    with TestClient(create_app(prod, runtime=dataclasses.replace(rt, settings=prod))) as client:
         response = client.get("/console/ops")
     assert response.status_code == 403
     assert response.json()["error"] == "Forbidden"
