@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HUB := $(VENV)/bin/hub
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast bench lint format lock clean venv
+.PHONY: run test test-fast bench lint format lock clean venv airflow
 
 venv: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ test: venv
 
 test-fast: venv
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Apache Airflow 3 (standalone) on a free loopback port, with dags/ and the hub's database.
+airflow: venv
+	$(HUB) airflow up
 
 bench: venv
 	scripts/ensure-postgres

@@ -23,6 +23,9 @@ from exchange.core.store import PayloadStore
 from exchange.lifecycle import prepare_database
 from exchange.testing.postgres import LocalPostgres, PostgresUnavailable
 
+# The seeded cities of the assurance tests, shared by tests/pipelines and tests/dags.
+pytest_plugins = ["tests.pipelines.fixtures"]
+
 BACKENDS = ("postgresql", "sqlite")
 _pg_tests: set[str] = set()
 _sqlite_tests: set[str] = set()

@@ -49,6 +49,14 @@ def readyz(rt: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def prometheus() -> Response:
+def prometheus(rt: RuntimeDep) -> Response:
     body, content_type = metrics.render()
+    # The assurance pipelines' latest stored gauges (freshness, backlog, sizes, findings...).
+    from exchange.pipelines import exposition
+
+    try:
+        with rt.sessions() as session:
+            body += exposition.render(session).encode()
+    except Exception as exc:  # a scrape still returns the process metrics if the DB is down
+        log.warning("assurance metrics unavailable", extra={"error": type(exc).__name__})
     return Response(body, media_type=content_type)

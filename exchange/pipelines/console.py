@@ -1,0 +1,118 @@
+"""The staff console's operations page: `/console/ops`, server-rendered, charts as inline SVG.
+
+Reads only what the pipelines stored (latest runs, findings, metric samples over time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, select_autoescape
+from sqlalchemy.orm import Session
+
+from exchange.core.db import utcnow
+from exchange.core.deps import DbSession, SettingsDep
+from exchange.core.errors import Forbidden
+from exchange.core.settings import Environment as HubEnvironment
+from exchange.pipelines import runs
+
+router = APIRouter(tags=["staff console"], include_in_schema=False)
+
+CHARTS = (
+    ("hub_ops_storage_database_bytes", "Database size (bytes)"),
+    ("hub_ops_storage_payload_store_bytes", "Payload store size (bytes)"),
+    ("hub_ops_relay_backlog", "Relay backlog (pending deliveries)"),
+    ("hub_ops_quarantine_batches", "Quarantined batches"),
+)
+
+
+def require_operator(request: Request, settings: SettingsDep) -> str:
+    """PLACEHOLDER for the staff console's role check (built on the sharing branch).
+
+    MERGE: replace this dependency with the console's `signed_in(Role.operator, Role.admin)`.
+    Until then the page is refused in production and open elsewhere (development, tests)."""
+    if settings.env == HubEnvironment.production:
+        raise Forbidden("the ops page needs the staff console's sign-in, not yet wired here")
+    return "operator"
+
+
+Operator = Annotated[str, Depends(require_operator)]
+
+
+def _svg(points: list[tuple[dt.datetime, float]], width: int = 480, height: int = 120) -> str:
+    if not points:
+        return '<p class="empty">no samples yet</p>'
+    xs = [p[0].timestamp() for p in points]
+    ys = [p[1] for p in points]
+    x0, x1 = min(xs), max(xs) or 1
+    y1 = max(ys) or 1
+    span = (x1 - x0) or 1
+    coords = " ".join(
+        f"{(x - x0) / span * (width - 10) + 5:.1f},{height - 5 - y / y1 * (height - 20):.1f}"
+        for x, y in zip(xs, ys, strict=True)
+    )
+    return (
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">'
+        f'<polyline fill="none" stroke="#1f6feb" stroke-width="2" points="{coords}"/>'
+        f'<text x="5" y="12" font-size="11">max {y1:,.0f}</text></svg>'
+    )
+
+
+PAGE = Environment(autoescape=select_autoescape(default=True)).from_string(
+    """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>运维监控 · Operations</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:4px 8px}.critical{color:#b00}.warning{color:#a60}
+.charts{display:flex;flex-wrap:wrap;gap:2em}</style></head><body>
+<h1>运维监控 Operations</h1>
+<h2>Latest runs</h2>
+<table><tr><th>system</th><th>finished</th><th>critical</th><th>warning</th><th>info</th></tr>
+{% for s in systems %}<tr><td>{{ s.system }}</td><td>{{ s.finished or "never" }}</td>
+<td class="critical">{{ s.counts.critical }}</td><td class="warning">{{ s.counts.warning }}</td>
+<td>{{ s.counts.info }}</td></tr>{% endfor %}</table>
+<h2>Over the last {{ days }} days</h2><div class="charts">
+{% for c in charts %}<figure><figcaption>{{ c.title }}</figcaption>{{ c.svg | safe }}</figure>
+{% endfor %}</div>
+<h2>Findings of the latest runs</h2>
+<table><tr><th>severity</th><th>system</th><th>kind</th><th>subject</th><th>message</th></tr>
+{% for f in findings %}<tr class="{{ f.severity }}"><td>{{ f.severity }}</td><td>{{ f.system }}</td>
+<td>{{ f.kind }}</td><td>{{ f.subject }}</td><td>{{ f.message }}</td></tr>
+{% else %}<tr><td colspan="5">nothing to act on</td></tr>{% endfor %}</table>
+</body></html>"""
+)
+
+
+def page_context(session: Session, days: int) -> dict[str, object]:
+    since = utcnow() - dt.timedelta(days=days)
+    systems, findings = [], []
+    order = {"critical": 0, "warning": 1, "info": 2}
+    for system in runs.SYSTEMS:
+        run = runs.latest_run(session, system)
+        found = list(runs.findings(session, run.id)) if run else []
+        systems.append(
+            {
+                "system": system,
+                "finished": run.finished_at.strftime("%Y-%m-%d %H:%M UTC") if run else None,
+                "counts": runs.count_by_severity(found),
+            }
+        )
+        findings += [
+            {
+                "system": system,
+                **{k: getattr(f, k) for k in ("severity", "kind", "subject", "message")},
+            }
+            for f in found
+        ]
+    findings.sort(key=lambda f: order[str(f["severity"])])
+    charts = [
+        {"title": title, "svg": _svg(runs.series(session, name, since))} for name, title in CHARTS
+    ]
+    return {"systems": systems, "findings": findings, "charts": charts, "days": days}
+
+
+@router.get("/console/ops", response_class=HTMLResponse)
+def ops_page(session: DbSession, _who: Operator, days: int = 14) -> HTMLResponse:
+    return HTMLResponse(PAGE.render(**page_context(session, max(1, min(days, 90)))))

@@ -1,0 +1,219 @@
+"""Operations: is data arriving, moving and stored as it should?
+
+Each check returns findings (what an operator must act on) and gauges (what the ops page
+charts and /metrics exports): freshness against the declared update cycle, connector
+heartbeats, the relay outbox, the neighbouring nodes, storage, and the quarantine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from exchange.core.db import utcnow
+from exchange.core.resource_schema import UpdateCycle
+from exchange.core.runtime import Runtime
+from exchange.directory.models import Department, Resource
+from exchange.pipelines.runs import CheckResult, Gauge, Issue
+from exchange.platforms.exchange.models import Batch, Connector, Delivery
+
+SILENT_WARNING = dt.timedelta(days=1)
+SILENT_CRITICAL = dt.timedelta(days=7)
+BACKLOG_WARNING = dt.timedelta(hours=1)
+BACKLOG_CRITICAL = dt.timedelta(days=1)
+PROBE_TIMEOUT_S = 3.0
+
+
+def _days(delta: dt.timedelta) -> float:
+    return round(delta.total_seconds() / 86_400, 2)
+
+
+def check_freshness(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
+    now = now or utcnow()
+    result = CheckResult("freshness")
+    with rt.sessions() as session:
+        entries = list(session.scalars(select(Resource).order_by(Resource.code)))
+    for r in entries:
+        max_age = UpdateCycle(r.update_cycle).max_age_days
+        if r.last_updated_at is None:
+            result.issues.append(
+                Issue("freshness.never", "info", r.code, f"{r.code} has received no data yet")
+            )
+            continue
+        age = _days(now - r.last_updated_at)
+        result.gauges.append(Gauge("age_days", age, {"resource": r.code}))
+        if max_age is None or age <= max_age:
+            continue
+        severity = "critical" if age > 2 * max_age else "warning"
+        result.issues.append(
+            Issue(
+                "freshness.overdue",
+                severity,
+                r.code,
+                f"{r.code} was last updated {age:g} days ago; "
+                f"its {r.update_cycle} cycle allows {max_age:g}",
+                {"age_days": age, "max_age_days": max_age},
+            )
+        )
+    return result
+
+
+def check_connectors(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
+    now = now or utcnow()
+    result = CheckResult("connectors")
+    with rt.sessions() as session:
+        rows = session.execute(
+            select(Connector, Department.code)
+            .join(Department, Department.id == Connector.department_id)
+            .where(Connector.state == "active")
+            .order_by(Department.code, Connector.name)
+        ).all()
+    for c, dept in rows:
+        label = {"connector": str(c.id), "department": dept}
+        seen = c.last_seen_at or c.created_at  # a new connector is given a day to call in
+        silence = now - seen
+        result.gauges.append(Gauge("silence_days", _days(silence), label))
+        if c.last_push_at is not None:
+            result.gauges.append(Gauge("since_push_days", _days(now - c.last_push_at), label))
+        if silence <= SILENT_WARNING:
+            continue
+        severity = "critical" if silence > SILENT_CRITICAL else "warning"
+        heard = (
+            f"last heard from {c.last_seen_at:%Y-%m-%d %H:%M} UTC"
+            if c.last_seen_at
+            else "never heard from"
+        )
+        result.issues.append(
+            Issue(
+                "connector.silent",
+                severity,
+                f"connector:{c.id}",
+                f"{dept} connector {c.name} is {heard} ({_days(silence):g} days)",
+                {
+                    "department": dept,
+                    "last_push_at": str(c.last_push_at) if c.last_push_at else None,
+                },
+            )
+        )
+    return result
+
+
+def check_relay(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
+    now = now or utcnow()
+    result = CheckResult("relay")
+    destination = func.coalesce(
+        Delivery.node_code, func.cast(Delivery.department_id, Department.code.type)
+    )
+    with rt.sessions() as session:
+        rows = session.execute(
+            select(destination, func.count(), func.min(Delivery.created_at))
+            .where(Delivery.state == "pending")
+            .group_by(destination)
+        ).all()
+    for dest, count, oldest in rows:
+        oldest_at = oldest if oldest.tzinfo else oldest.replace(tzinfo=dt.UTC)
+        age = now - oldest_at
+        result.gauges.append(Gauge("backlog", float(count), {"destination": str(dest)}))
+        result.gauges.append(
+            Gauge(
+                "oldest_pending_hours",
+                round(age.total_seconds() / 3600, 2),
+                {"destination": str(dest)},
+            )
+        )
+        if age > BACKLOG_WARNING:
+            severity = "critical" if age > BACKLOG_CRITICAL else "warning"
+            result.issues.append(
+                Issue(
+                    "relay.backlog",
+                    severity,
+                    f"destination:{dest}",
+                    f"{count} deliveries to {dest} pending, oldest for {age}",
+                )
+            )
+    return result
+
+
+def check_neighbours(rt: Runtime) -> CheckResult:
+    """GET /healthz of the parent and every child this node is configured with."""
+    result = CheckResult("neighbours")
+    neighbours = ([rt.settings.parent] if rt.settings.parent else []) + list(rt.settings.children)
+    with httpx.Client(timeout=PROBE_TIMEOUT_S) as client:
+        for n in neighbours:
+            url = n.url.rstrip("/") + "/healthz"
+            try:
+                response = client.get(url)
+                up, why = response.status_code == 200, f"answered {response.status_code}"
+            except httpx.HTTPError as exc:
+                up, why = False, f"{type(exc).__name__}"
+            result.gauges.append(Gauge("up", 1.0 if up else 0.0, {"node": n.code}))
+            if not up:
+                result.issues.append(
+                    Issue("node.unreachable", "critical", f"node:{n.code}", f"{url} {why}")
+                )
+    return result
+
+
+def check_storage(rt: Runtime) -> CheckResult:
+    result = CheckResult("storage")
+    url = make_url(rt.engine.url)
+    with rt.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            size = float(
+                conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+            )
+        else:
+            size = float(Path(url.database or "").stat().st_size) if url.database else 0.0
+    result.gauges.append(Gauge("database_bytes", size))
+    result.gauges.append(Gauge("payload_store_bytes", float(rt.store.total_size())))
+    return result
+
+
+def check_quarantine(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
+    now = now or utcnow()
+    result = CheckResult("quarantine")
+    since = now - dt.timedelta(days=1)
+    with rt.sessions() as session:
+        rows = session.execute(
+            select(
+                Batch.resource_code, func.count(), func.count().filter(Batch.received_at >= since)
+            )
+            .where(Batch.status == "quarantined")
+            .group_by(Batch.resource_code)
+        ).all()
+    for resource, total, recent in rows:
+        result.gauges.append(Gauge("batches", float(total), {"resource": resource}))
+        if recent:
+            result.issues.append(
+                Issue(
+                    "quarantine.recent",
+                    "info",
+                    resource,
+                    f"{recent} batches of {resource} quarantined in the last day",
+                )
+            )
+    return result
+
+
+CHECKS = ("freshness", "connectors", "relay", "neighbours", "storage", "quarantine")
+
+
+def run_check(rt: Runtime, name: str) -> CheckResult:
+    match name:
+        case "freshness":
+            return check_freshness(rt)
+        case "connectors":
+            return check_connectors(rt)
+        case "relay":
+            return check_relay(rt)
+        case "neighbours":
+            return check_neighbours(rt)
+        case "storage":
+            return check_storage(rt)
+        case "quarantine":
+            return check_quarantine(rt)
+    raise ValueError(f"unknown ops check {name!r}; one of {CHECKS}")

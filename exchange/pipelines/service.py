@@ -1,0 +1,74 @@
+"""One entry point per system for the DAGs and `hub check`: open a run, run checks, finish.
+
+A DAG runs each check as its own task (`record_check`), so a failed check is retried alone and
+replaces only its own findings; `hub check` runs them all in one process (`run_system`).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from exchange.core.runtime import Runtime
+from exchange.pipelines import ops, runs, security, standards
+from exchange.pipelines.runs import CheckResult
+
+SECURITY_CHECKS = ("pii", "exposure", "access", "audit_chain")
+
+
+def checks_of(rt: Runtime, system: str) -> list[str]:
+    if system == "standards":
+        return [standards.CHECK_PREFIX + code for code in standards.resources_to_check(rt)]
+    if system == "security":
+        return list(SECURITY_CHECKS)
+    if system == "ops":
+        return list(ops.CHECKS)
+    raise ValueError(f"unknown assurance system {system!r}")
+
+
+def open_run(rt: Runtime, system: str, run_key: str, trigger: str) -> uuid.UUID:
+    with rt.sessions() as session, session.begin():
+        return runs.open_run(session, system, run_key, trigger).id
+
+
+def _security(rt: Runtime, check: str, public_url: str | None) -> CheckResult:
+    if check == "access":
+        return security.check_access(rt)
+    if check == "audit_chain":
+        return security.check_audit_chain(rt)
+    with security.public_client(rt, public_url) as client:
+        if check == "pii":
+            return security.check_pii(rt, client)
+        if check == "exposure":
+            return security.check_exposure(rt, client)
+    raise ValueError(f"unknown security check {check!r}; one of {SECURITY_CHECKS}")
+
+
+def record_check(
+    rt: Runtime, system: str, run_id: uuid.UUID, check: str, *, public_url: str | None = None
+) -> dict[str, int]:
+    """Run one check of a run and store its result; returns counts by severity."""
+    if system == "standards":
+        standards.check_resource(rt, run_id, check.removeprefix(standards.CHECK_PREFIX))
+        with rt.sessions() as session:
+            found = [f for f in runs.findings(session, run_id) if f.check == check]
+        return runs.count_by_severity(found)
+    result = ops.run_check(rt, check) if system == "ops" else _security(rt, check, public_url)
+    with rt.sessions() as session, session.begin():
+        runs.record(session, runs.get_run(session, run_id), result)
+    return runs.count_by_severity(result.issues)
+
+
+def finish_run(rt: Runtime, run_id: uuid.UUID) -> dict[str, int]:
+    with rt.sessions() as session, session.begin():
+        run = runs.finish(session, runs.get_run(session, run_id))
+        return runs.count_by_severity(runs.findings(session, run.id))
+
+
+def run_system(
+    rt: Runtime, system: str, run_key: str, *, trigger: str = "cli", public_url: str | None = None
+) -> uuid.UUID:
+    run_id = open_run(rt, system, run_key, trigger)
+    for check in checks_of(rt, system):
+        record_check(rt, system, run_id, check, public_url=public_url)
+    finish_run(rt, run_id)
+    return run_id
