@@ -36,7 +36,7 @@ airflow: venv
 
 bench: venv
 	scripts/ensure-postgres
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -1,3 +1,39 @@
-from bench import quality_gate
+"""`make bench`: every benchmark, each printing its figures against a baseline from the same run.
 
-quality_gate.main()
+    python -m bench                  all of them at the issues' sizes (tens of minutes)
+    python -m bench --quick          the same code paths on smaller data (a few minutes)
+    python -m bench exchange ...     only the named ones
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import time
+
+# name -> (full-size arguments, quick arguments)
+BENCHES: dict[str, tuple[list[str], list[str]]] = {
+    "quality_gate": ([], ["--rows", "200000", "--repeat", "1"]),
+    "registries": ([], ["--rows", "200000", "--lookups", "1000"]),
+    "exchange": ([], ["--rows", "200000", "--big-mb", "64", "--relay-mb", "20"]),
+    "assurance": ([], ["--rows", "200000"]),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("names", nargs="*", help=f"any of {', '.join(BENCHES)}")
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    unknown = set(args.names) - set(BENCHES)
+    if unknown:
+        ap.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    for name in args.names or list(BENCHES):
+        full, quick = BENCHES[name]
+        module = importlib.import_module(f"bench.{name}")
+        start = time.perf_counter()
+        module.main(quick if args.quick else full)
+        print(f"[{name} took {time.perf_counter() - start:.0f} s]\n")
+
+
+main()
