@@ -132,12 +132,14 @@ def node_init() -> None:
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.directory.service import sync_catalog, sync_topology
+    from exchange.platforms.open_data.service import refresh_catalog
 
     rt = build_runtime(settings_or_exit())
     try:
         with session_scope(rt.sessions) as session:
             me = sync_topology(session, rt.settings)
             changed = sync_catalog(session, me, rt.schemas)
+            refresh_catalog(session, rt.schemas)
         typer.echo(f"{me.code} {me.name}: {changed} catalogue entries updated")
     finally:
         rt.close()

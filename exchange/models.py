@@ -3,15 +3,27 @@
 from exchange.core.ratelimit import RateCounter
 from exchange.directory.models import Department, Node, Resource
 from exchange.platforms.exchange.models import Batch, Connector, Delivery, Receipt, Subscription
+from exchange.platforms.open_data.models import (
+    ApiKey,
+    FacetValue,
+    Feedback,
+    PortalDataset,
+    SearchTerm,
+)
 
 __all__ = [
+    "ApiKey",
     "Batch",
     "Connector",
     "Delivery",
     "Department",
+    "FacetValue",
+    "Feedback",
     "Node",
+    "PortalDataset",
     "RateCounter",
     "Receipt",
     "Resource",
+    "SearchTerm",
     "Subscription",
 ]
