@@ -211,8 +211,8 @@ def random_sample(session: Session, schema: ResourceSchema, n: int) -> list[dict
 def stream_chunks(session: Session, schema: ResourceSchema, chunk_rows: int) -> Iterator[list[Any]]:
     """Every current row in chunks, from a server-side cursor: memory stays flat on any size."""
     c = Columns(schema)
-    conn = session.connection()
-    result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(c.base())
+    stmt = c.base().execution_options(stream_results=True, yield_per=chunk_rows)
+    result = session.connection().execute(stmt)
     for part in result.partitions():
         yield list(part)
 
