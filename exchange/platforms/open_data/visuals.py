@@ -39,7 +39,7 @@ _cache: OrderedDict[tuple[Any, ...], Visuals] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _temporal(
+def temporal(
     session: Session, schema: ResourceSchema, resource: Resource
 ) -> tuple[str, str] | None:
     f = ds.period_field(schema)
@@ -77,7 +77,7 @@ def visuals(
         map=charts.point_map(schema, rows[:MAP_POINTS], _landmarks(resource)),
         sample_rows=len(rows),
         complete=len(rows) < SAMPLE_ROWS,
-        temporal=_temporal(session, schema, resource),
+        temporal=temporal(session, schema, resource),
     )
     with _lock:
         _cache[key] = made

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from exchange.core.deps import DbSession, RuntimeDep
-from exchange.platforms.open_data import catalog_export, exports, metadata, service, web
+from exchange.platforms.open_data import catalog_export, exports, metadata, service, visuals, web
 from exchange.platforms.open_data.routes.portal import base_url
 
 router = APIRouter(tags=["open data"])
@@ -48,7 +48,9 @@ def download(
 def dataset_jsonld(request: Request, code: str, session: DbSession, rt: RuntimeDep) -> Response:
     state = web.limit(request, session, "api")
     card = service.card_of(session, rt.schemas, code)
-    doc = metadata.with_context(metadata.dcat_dataset(card, base_url(request)))
+    schema = rt.schemas.get(code)
+    span = visuals.temporal(session, schema, card.resource) if card.open and schema else None
+    doc = metadata.with_context(metadata.dcat_dataset(card, base_url(request), span))
     return _jsonld(doc, state.headers())
 
 
