@@ -21,6 +21,7 @@ from exchange.datastore.tables import tables_for
 from exchange.platforms.open_data.access import served_fields
 
 COUNT_CAP = 100_000
+COPY_CHUNK_BYTES = 1 << 20
 
 
 class BadValue(ValueError):
@@ -231,9 +232,14 @@ def copy_csv(session: Session, schema: ResourceSchema) -> Iterator[bytes]:
     )
     raw = session.connection().connection.dbapi_connection
     assert raw is not None
+    pending = bytearray()
     with raw.cursor() as cur, cur.copy(sql) as copy:
-        for data in copy:
-            yield bytes(data)
+        for data in copy:  # one row per item: gather them, a send per row would crawl
+            pending += data
+            if len(pending) >= COPY_CHUNK_BYTES:
+                yield bytes(pending)
+                pending.clear()
+    yield bytes(pending)
 
 
 def period_field(schema: ResourceSchema) -> FieldSpec | None:

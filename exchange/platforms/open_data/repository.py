@@ -6,7 +6,6 @@ unpublished entries cannot be reached from here, not even as a count.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,9 +13,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
-    delete,
     func,
-    insert,
     literal,
     select,
     update,
@@ -33,67 +30,6 @@ SORTS = ("relevance", "updated", "title", "quality")
 
 def _listed() -> ColumnElement[bool]:
     return Resource.open_class.in_(LISTED_CLASSES) & (Resource.status == PUBLISHED)
-
-
-# -- index maintenance -------------------------------------------------------------------
-def index_digests(session: Session) -> dict[str, str]:
-    rows = session.execute(select(PortalDataset.resource_code, PortalDataset.source_sha256))
-    return {code: digest for code, digest in rows}
-
-
-def entries_with_providers(session: Session) -> Sequence[tuple[Resource, str, str]]:
-    stmt = (
-        select(Resource, Department.code, Department.name)
-        .join(Department, Department.id == Resource.provider_id)
-        .order_by(Resource.code)
-    )
-    return [(r, code, name) for r, code, name in session.execute(stmt)]
-
-
-def _clear(session: Session, code: str) -> None:
-    session.execute(delete(SearchTerm).where(SearchTerm.resource_code == code))
-    session.execute(delete(FacetValue).where(FacetValue.resource_code == code))
-
-
-def drop_index_entry(session: Session, code: str, digest: str) -> None:
-    _clear(session, code)
-    session.merge(PortalDataset(resource_code=code, source_sha256=digest, formats=[]))
-
-
-def replace_index_entry(
-    session: Session,
-    code: str,
-    *,
-    digest: str,
-    formats: list[str],
-    is_geo: bool,
-    terms: dict[str, int],
-    facets: list[tuple[str, str, str]],
-) -> None:
-    _clear(session, code)
-    session.merge(
-        PortalDataset(
-            resource_code=code,
-            source_sha256=digest,
-            formats=formats,
-            is_geo=is_geo,
-            indexed_at=dt.datetime.now(dt.UTC),
-        )
-    )
-    if terms:
-        session.execute(
-            insert(SearchTerm),
-            [{"term": t, "resource_code": code, "weight": w} for t, w in terms.items()],
-        )
-    unique = {(f, v): label for f, v, label in facets}
-    if unique:
-        session.execute(
-            insert(FacetValue),
-            [
-                {"facet": f, "value": v, "resource_code": code, "label": label}
-                for (f, v), label in unique.items()
-            ],
-        )
 
 
 def known_terms(session: Session, words: Sequence[str]) -> set[str]:
@@ -128,14 +64,26 @@ def _hits(q: Query) -> Select[Any]:
     stmt = stmt.where(_listed())
     if q.impossible:
         stmt = stmt.where(literal(False))
+    columns = {
+        "open_class": Resource.open_class,
+        "update_cycle": Resource.update_cycle,
+        "topic": Resource.topic,
+    }
     for facet, values in q.filters:
-        stmt = stmt.where(
-            Resource.code.in_(
-                select(FacetValue.resource_code).where(
-                    FacetValue.facet == facet, FacetValue.value.in_(values)
+        if facet in columns:  # a column of the entry: no need to go through the facet rows
+            stmt = stmt.where(columns[facet].in_(values))
+        elif facet == "provider":
+            stmt = stmt.where(
+                Resource.provider_id.in_(select(Department.id).where(Department.code.in_(values)))
+            )
+        else:
+            stmt = stmt.where(
+                Resource.code.in_(
+                    select(FacetValue.resource_code).where(
+                        FacetValue.facet == facet, FacetValue.value.in_(values)
+                    )
                 )
             )
-        )
     return stmt
 
 

@@ -12,13 +12,14 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
 from exchange.core.resource_schema import ResourceSchema
 from exchange.directory.models import Resource
 from exchange.platforms.open_data import access
-from exchange.platforms.open_data import repository as repo
+from exchange.platforms.open_data import index_repository as repo
 
 MAX_TERM = 64
 # Where a word occurs decides how much it counts; a word in several places adds up.
@@ -58,10 +59,11 @@ def _normal(token: str) -> str | None:
     return token[:MAX_TERM]
 
 
-def index_words(text: str) -> set[str]:
+@lru_cache(maxsize=4096)  # provider names, topics, tags and titles repeat across datasets
+def index_words(text: str) -> frozenset[str]:
     """Every word and sub-word of `text` (jieba's search mode), for the index."""
     words = (_normal(t) for t in _jieba().cut_for_search(text))
-    return {w for w in words if w}
+    return frozenset(w for w in words if w)
 
 
 def query_words(q: str) -> list[str]:
@@ -130,25 +132,25 @@ def refresh(session: Session, schemas: Mapping[str, ResourceSchema]) -> int:
     can leak through search, facets or counts.
     """
     indexed = repo.index_digests(session)
-    changed = 0
+    entries: list[repo.IndexEntry] = []
     for resource, dept_code, dept_name in repo.entries_with_providers(session):
         digest = source_digest(resource, dept_name)
         if indexed.get(resource.code) == digest:
             continue
-        changed += 1
         if not access.is_listed(resource.open_class, resource.status):
-            repo.drop_index_entry(session, resource.code, digest)
+            entries.append(repo.IndexEntry(resource.code, digest, [], False, {}, []))
             continue
         schema = schemas.get(resource.code)
         formats = access.formats_of(schema, resource.open_class)
-        repo.replace_index_entry(
-            session,
-            resource.code,
-            digest=digest,
-            formats=formats,
-            is_geo=schema is not None and access.is_geo(schema),
-            terms=terms_of(resource, dept_name),
-            facets=facets_of(resource, dept_code, dept_name, formats),
+        entries.append(
+            repo.IndexEntry(
+                code=resource.code,
+                digest=digest,
+                formats=formats,
+                is_geo=schema is not None and access.is_geo(schema),
+                terms=terms_of(resource, dept_name),
+                facets=facets_of(resource, dept_code, dept_name, formats),
+            )
         )
-    session.flush()
-    return changed
+    repo.replace_index_entries(session, entries)
+    return len(entries)

@@ -5,8 +5,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
-from exchange.platforms.open_data import feedback, web
+from exchange.directory.models import Resource
+from exchange.platforms.open_data import datastore, feedback, web
 from tests.platforms.open_data.conftest import COMPANIES
 from tests.platforms.open_data.test_downloads import SERVED_COMPANY_FIELDS
 
@@ -222,3 +225,32 @@ def test_anonymous_limit_gives_429_in_ckan_shape_and_a_key_lifts_it(
     assert with_key.headers["X-RateLimit-Limit"] == str(feedback.KEY_RATE_PER_MINUTE)
     wrong = client.get("/api/3/action/package_list", headers={"X-CKAN-API-Key": "od_nope"})
     assert wrong.status_code == 403 and wrong.json()["error"]["__type"] == "Authorization Error"
+
+
+def test_totals_never_count_a_big_table(
+    client: TestClient,
+    loaded: dict[str, int],
+    db: Session,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Unfiltered: the catalogue's running count, whatever count(*) would say.
+    db.execute(update(Resource).where(Resource.code == "geo_address").values(row_count=9_999_999))
+    db.commit()
+    total = ok(client, "datastore_search", resource_id="geo_address", limit=1)
+    assert (total["total"], total["total_was_estimated"]) == (9_999_999, False)
+    # Filtered: counted exactly up to a cap, then the planner's estimate (PostgreSQL).
+    monkeypatch.setattr(datastore, "COUNT_CAP", 10)
+    many = ok(client, "datastore_search", resource_id="geo_address", q="杭州", limit=1)
+    if backend == "postgresql":
+        assert many["total_was_estimated"] is True and many["total"] > 10
+    else:
+        assert many["total_was_estimated"] is False and many["total"] > 10
+    few = ok(
+        client,
+        "datastore_search",
+        resource_id="geo_address",
+        filters={"kind": "hospital"},
+        limit=1,
+    )
+    assert few["total_was_estimated"] is False and few["total"] <= 10
