@@ -1,3 +1,4 @@
-from bench import quality_gate
+from bench import portal, quality_gate
 
 quality_gate.main()
+portal.main()

@@ -65,6 +65,18 @@ def _landmarks(resource: Resource) -> list[tuple[float, float, str]]:
 def visuals(
     session: Session, schema: ResourceSchema, resource: Resource, series: str | None
 ) -> Visuals:
+    """The default drawing, or another series of its chart if `series` names one of them
+    (anything else a visitor puts in the URL gets the default, so the cache stays bounded)."""
+    default = _cached(session, schema, resource, None)
+    chart = default.chart
+    if series and chart and series != chart.selected and series in dict(chart.options):
+        return _cached(session, schema, resource, series)
+    return default
+
+
+def _cached(
+    session: Session, schema: ResourceSchema, resource: Resource, series: str | None
+) -> Visuals:
     key = (resource.code, resource.last_updated_at, resource.row_count, series)
     with _lock:
         if key in _cache:

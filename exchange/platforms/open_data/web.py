@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from exchange.core import codelists, ratelimit
 from exchange.core.errors import HubError
 from exchange.core.ratelimit import RateState
-from exchange.platforms.open_data import feedback, i18n
+from exchange.platforms.open_data import feedback, i18n, pii_scan
 from exchange.platforms.open_data.errors import ApiKeyRejected, CsrfRejected
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["num"] = lambda n: f"{n:,}"
+templates.env.filters["redact"] = pii_scan.redact
 templates.env.globals["code_label"] = lambda f, v: codelists.get(f.code_list).get(str(v), "")
 LANG_COOKIE = "lang"
 CSRF_COOKIE = "od_csrf"

@@ -133,3 +133,15 @@ def test_search_page_shows_facets_and_filters(client: TestClient, loaded: dict[s
     }
     bad = client.get("/datasets", params={"sort": "random"})
     assert bad.status_code == 400 and "sort: use one of" in bad.text
+
+
+def test_a_visitor_picks_another_series_and_unknown_ones_get_the_default(
+    client: TestClient, loaded: dict[str, int]
+) -> None:
+    default = client.get("/datasets/macro_indicator").text
+    picked = client.get("/datasets/macro_indicator?series=GDP|330106000000").text
+    assert "图表 · GDP · 西湖区" in picked
+    unknown = client.get("/datasets/macro_indicator?series=nonsense")
+    assert unknown.status_code == 200
+    title = re.search(r"<h2>图表 · ([^<]+)</h2>", default)
+    assert title is not None and f"图表 · {title.group(1)}" in unknown.text

@@ -6,9 +6,10 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
+from basebases import synthetic
 from exchange.core.runtime import Runtime
-from exchange.platforms.open_data import exports
-from tests.platforms.open_data.builders import SCHEMAS
+from exchange.platforms.open_data import access, exports, feedback
+from tests.platforms.open_data.builders import SCHEMAS, load
 from tests.platforms.open_data.conftest import ADDRESSES, COMPANIES
 
 pytestmark = pytest.mark.both_backends
@@ -84,3 +85,33 @@ def test_restricted_closed_and_bad_formats_are_refused(
     assert no_geo.status_code == 400 and "no coordinates" in no_geo.json()["detail"]
     unknown = client.get("/datasets/macro_indicator/download.xlsx")
     assert unknown.status_code == 400 and unknown.json()["detail"].startswith("format:")
+
+
+def test_the_restricted_access_hook_opens_restricted_data_to_an_approved_key(
+    client: TestClient,
+    loaded: dict[str, int],
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code = runtime.settings.node_code
+    people = synthetic.people(30, seed=5, city_code=code)
+    companies = synthetic.legal_persons(10, seed=5, people=people, city_code=code)
+    load(
+        runtime,
+        "credit_record",
+        synthetic.credit_records(12, seed=5, people=people, legal_persons=companies),
+    )
+    with runtime.sessions() as s:
+        key, raw = feedback.issue_api_key(s, label="信用研究", contact="a@example.com")
+        s.commit()
+
+    class Approved(access.DenyRestricted):
+        def may_read(self, resource_code: str, api_key_id: str | None) -> bool:
+            return resource_code == "credit_record" and api_key_id == str(key.id)
+
+    monkeypatch.setattr(access, "RESTRICTED_ACCESS", Approved())
+    assert client.get("/datasets/credit_record/download.csv").status_code == 403
+    r = client.get("/datasets/credit_record/download.csv", headers={"X-API-Key": raw})
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert len(rows) == 12 and "subject_code" not in rows[0]  # personal ids stay withheld

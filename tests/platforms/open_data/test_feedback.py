@@ -123,3 +123,15 @@ def test_reports_are_rate_limited(
     monkeypatch.setitem(web.LIMITS, "form", 2)
     token = form_token(client, "/datasets/macro_indicator")
     assert [report(client, token).status_code for _ in range(3)] == [303, 303, 429]
+
+
+def test_numbers_visitors_leave_in_a_report_are_masked_in_public(
+    client: TestClient, city: None, settings: Settings
+) -> None:
+    token = form_token(client, "/datasets/macro_indicator")
+    report(client, token, message="数据有误，请回电 13912345678 或发邮件 li.lei@example.com")
+    public = client.get("/datasets/macro_indicator").text
+    assert "13912345678" not in public and "139****5678" in public
+    assert "li.lei@example.com" not in public and "l***@example.com" in public
+    tj = {"Authorization": f"Bearer {issue_staff_token(settings, 'TJ', '王统计')}"}
+    assert "13912345678" in client.get("/staff/feedback", headers=tj).text  # the provider sees it

@@ -34,7 +34,7 @@ def download(
     rt: RuntimeDep,
 ) -> StreamingResponse:
     state = web.limit(request, session, "download")
-    _, schema = service.readable_schema(session, rt.schemas, code)
+    _, schema = service.readable_schema(session, rt.schemas, code, request.state.api_key_id)
     out = exports.export(rt.sessions, schema, fmt)
     headers = {
         **state.headers(),
