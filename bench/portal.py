@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,11 +31,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from pydantic import SecretStr
 from sqlalchemy import insert, select, text, update
+from sqlalchemy.orm import Session
 
 from exchange.core.db import session_scope, utcnow
 from exchange.core.runtime import build_runtime
-from exchange.core.settings import Settings
+from exchange.core.settings import Environment, Settings
 from exchange.demo import seed_demo_city
 from exchange.directory.models import Department, Resource
 from exchange.lifecycle import prepare_database
@@ -75,7 +78,7 @@ CYCLES = ["daily", "weekly", "monthly", "quarterly", "yearly", "irregular"]
 QUERIES = ["人口", "经济", "企业", "公交", "医院 名录", "空气质量", "学校", "西湖区 停车", "天气"]
 
 
-def catalogue(session, node_code: str, n: int, seed: int = 7) -> None:  # type: ignore[no-untyped-def]
+def catalogue(session: Session, node_code: str, n: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     depts: dict[str, uuid.UUID] = {}
     for _, code, name in DOMAINS:
@@ -211,12 +214,12 @@ def main(argv: list[str] | None = None) -> None:
     pg = LocalPostgres()
     pg.start()
     proc = None
+    root = Path(tempfile.mkdtemp(prefix="hub-bench-portal-"))
     try:
         url = pg.create_database("bench_portal")
-        root = Path(tempfile.mkdtemp(prefix="hub-bench-portal-"))
         settings = Settings(
-            env="test",
-            secret_key="bench-secret-bench-secret-bench-secret",
+            env=Environment.test,
+            secret_key=SecretStr("bench-secret-bench-secret-bench-secret"),
             database_url=url,
             var_dir=root / "var",
             store_url=(root / "payloads").as_uri(),
@@ -323,8 +326,9 @@ def main(argv: list[str] | None = None) -> None:
         download_s = time.perf_counter() - began
 
         print(f"\n{'measure':40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target (ms)")
-        for label, ms, target in results:
-            print(f"{label:40} {pct(ms, 50):8.1f} {pct(ms, 95):8.1f} {max(ms):8.1f}  {target}")
+        for label, times, target in results:
+            p50, p95 = pct(times, 50), pct(times, 95)
+            print(f"{label:40} {p50:8.1f} {p95:8.1f} {max(times):8.1f}  {target}")
         rows = lines - 1
         print(
             f"\nCSV download: {rows:,} rows, {size / 1e6:,.0f} MB in {download_s:.1f} s "
@@ -339,6 +343,7 @@ def main(argv: list[str] | None = None) -> None:
             proc.terminate()
             proc.wait(timeout=30)
         pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

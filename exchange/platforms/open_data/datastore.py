@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Select, func, or_, select, text, tuple_
+from sqlalchemy import Column, ColumnElement, Select, false, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from exchange.core.resource_schema import FieldSpec, ResourceSchema
@@ -49,10 +49,10 @@ def parse_value(f: FieldSpec, raw: Any) -> Any:
         if f.type == "date":
             return dt.date.fromisoformat(str(raw))
         if f.type == "datetime":
-            value = dt.datetime.fromisoformat(str(raw))
-            if value.tzinfo is None:
+            moment = dt.datetime.fromisoformat(str(raw))
+            if moment.tzinfo is None:
                 raise ValueError
-            return value
+            return moment
         if f.type == "time":
             return dt.time.fromisoformat(str(raw))
     except (ValueError, KeyError, TypeError):
@@ -119,7 +119,7 @@ def keyset_page(
         stmt = stmt.where(tuple_(*key) < tuple_(*before)).order_by(*(k.desc() for k in key))
     else:
         stmt = stmt.order_by(*key)
-    result = session.execute(stmt.limit(size + 1)).all()
+    result = list(session.execute(stmt.limit(size + 1)).all())
     has_more = len(result) > size
     result = result[:size]
     if before is not None:
@@ -137,7 +137,7 @@ def _where(c: Columns, filters: dict[str, list[Any]], q: str | None) -> list[Col
         if strings:
             conds.append(or_(*(col.icontains(q, autoescape=True) for col in strings)))
         else:
-            conds.append(text("1 = 0"))
+            conds.append(false())
     return conds
 
 
@@ -233,7 +233,7 @@ def copy_csv(session: Session, schema: ResourceSchema) -> Iterator[bytes]:
     raw = session.connection().connection.dbapi_connection
     assert raw is not None
     pending = bytearray()
-    with raw.cursor() as cur, cur.copy(sql) as copy:
+    with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
         for data in copy:  # one row per item: gather them, a send per row would crawl
             pending += data
             if len(pending) >= COPY_CHUNK_BYTES:

@@ -53,7 +53,8 @@ def _bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     raw = session.connection().connection.dbapi_connection
     assert raw is not None
     cols = ", ".join(f'"{n}"' for n in names)
-    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+    sql = f'COPY "{table.name}" ({cols}) FROM STDIN'
+    with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
         for row in rows:
             copy.write_row([row[n] for n in names])
 

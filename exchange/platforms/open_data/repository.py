@@ -91,12 +91,13 @@ def search(
     session: Session, q: Query, *, sort: str, limit: int, offset: int
 ) -> tuple[int, list[tuple[Resource, int]]]:
     hits = _hits(q).cte("hits")
-    order: list[Any] = {
+    orders: dict[str, list[Any]] = {
         "relevance": [hits.c.score.desc(), Resource.last_updated_at.desc().nulls_last()],
         "updated": [Resource.last_updated_at.desc().nulls_last()],
         "title": [Resource.title],
         "quality": [Resource.quality_score.desc().nulls_last()],
-    }[sort]
+    }
+    order = orders[sort]
     stmt = (
         select(Resource, hits.c.score, func.count().over().label("total"))
         .join(hits, hits.c.code == Resource.code)
