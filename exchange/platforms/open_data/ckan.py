@@ -158,6 +158,7 @@ def organization_list(ctx: Context, params: Mapping[str, Any]) -> list[Any]:
 
 
 def organization_show(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    """One provider department by name or id; include_datasets adds up to 10 of its datasets."""
     ident = string(params, "id", required=True) or ""
     found = repo.provider_by_code(ctx.session, ident)
     if found is None:
@@ -186,6 +187,7 @@ def tag_list(ctx: Context, params: Mapping[str, Any]) -> list[Any]:
 
 
 def status_show(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The site, the CKAN API version it follows and its extensions."""
     return {
         "ckan_version": CKAN_VERSION,
         "site_url": ctx.base,
@@ -197,10 +199,12 @@ def status_show(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def site_read(ctx: Context, params: Mapping[str, Any]) -> bool:
+    """Whether the site can be read (always, anonymously)."""
     return True
 
 
 def help_show(ctx: Context, params: Mapping[str, Any]) -> str | None:
+    """The documentation of an action."""
     name = string(params, "name", required=True) or ""
     if name not in ACTIONS:
         raise NotFound(f"Action {name!r} not found")

@@ -118,6 +118,25 @@ class PortalRoute(APIRoute):
         return html_errors
 
 
+class ApiRoute(APIRoute):
+    """Machine-facing routes: a failure keeps the hub's error body and still carries the
+    caller's X-RateLimit headers, like every other API response."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def with_rate_headers(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HubError as exc:
+                state: RateState | None = getattr(request.state, "rate", None)
+                if state is not None:
+                    exc.headers = {**state.headers(), **(exc.headers or {})}
+                raise
+
+        return with_rate_headers
+
+
 # -- CSRF: a signed double-submit token --------------------------------------------------
 def _sign(secret: str, nonce: str) -> str:
     return hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).hexdigest()[:32]

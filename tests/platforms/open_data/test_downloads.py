@@ -80,6 +80,7 @@ def test_restricted_closed_and_bad_formats_are_refused(
     assert restricted.status_code == 403
     body = restricted.json()
     assert body["error"] == "DataNotOpen" and "apply at /sharing/v1/applications" in body["detail"]
+    assert "X-RateLimit-Remaining" in restricted.headers  # errors carry the limit too
     assert client.get("/datasets/population/download.csv").status_code == 404
     no_geo = client.get("/datasets/macro_indicator/download.geojson")
     assert no_geo.status_code == 400 and "no coordinates" in no_geo.json()["detail"]

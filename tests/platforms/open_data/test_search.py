@@ -1,8 +1,9 @@
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from exchange.core.settings import Settings
-from exchange.platforms.open_data import service
+from exchange.platforms.open_data import repository, service
 from exchange.platforms.open_data.errors import BadParameter
 from tests.platforms.open_data.builders import SCHEMAS, make_dataset, seeded
 
@@ -107,3 +108,28 @@ def test_the_index_follows_catalogue_changes(db: Session, settings: Settings) ->
     db.flush()
     service.refresh_catalog(db, SCHEMAS)
     assert codes(db, "交通") == []
+
+
+def test_all_facet_counts_come_from_one_query(db: Session, settings: Settings) -> None:
+    seeded(db, settings)
+    query = service.build_query(db, "地理", {"format": ["geojson"]})
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    bind = db.connection()
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        counts = repository.facet_counts(db, query)
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    assert len(statements) == 1
+    assert {c.facet for c in counts} == {
+        "provider",
+        "topic",
+        "format",
+        "update_cycle",
+        "open_class",
+        "tag",
+    }

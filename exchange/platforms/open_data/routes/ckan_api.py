@@ -7,6 +7,7 @@ answer, errors included, is CKAN's envelope and carries the X-RateLimit headers.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -65,12 +66,6 @@ def _run(request: Request, action: str, params: dict[str, Any]) -> Any:
             session.rollback()
 
 
-SUMMARY = (
-    "CKAN Action API: package_list, package_search, package_show, organization_list, "
-    "organization_show, tag_list, datastore_search, status_show, help_show"
-)
-
-
 async def _action(request: Request, action: str) -> JSONResponse:
     try:
         params = await _params(request)
@@ -84,13 +79,30 @@ async def _action(request: Request, action: str) -> JSONResponse:
     return _envelope(request, action, {"success": True, "result": result}, 200)
 
 
-@router.get("/api/3/action/{action}", summary=SUMMARY, operation_id="ckan_action_get")
-@router.get("/api/action/{action}", include_in_schema=False)
-async def action_get(request: Request, action: str) -> JSONResponse:
-    return await _action(request, action)
+def _endpoint(name: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def endpoint(request: Request) -> JSONResponse:
+        return await _action(request, name)
+
+    return endpoint
 
 
-@router.post("/api/3/action/{action}", summary=SUMMARY, operation_id="ckan_action_post")
-@router.post("/api/action/{action}", include_in_schema=False)
-async def action_post(request: Request, action: str) -> JSONResponse:
+# One documented route per action (GET and POST, as in CKAN), also under /api/action/ where
+# `ckanapi` sends its calls; any other name gets CKAN's "Action name not known".
+for _name, _fn in ckan.ACTIONS.items():
+    _doc = (_fn.__doc__ or _name).strip().splitlines()[0]
+    for _prefix, _shown in (("/api/3/action", True), ("/api/action", False)):
+        for _method in ("GET", "POST"):
+            router.add_api_route(
+                f"{_prefix}/{_name}",
+                _endpoint(_name),
+                methods=[_method],
+                summary=f"CKAN {_name}: {_doc}",
+                operation_id=f"ckan_{_name}_{_method.lower()}" if _shown else None,
+                include_in_schema=_shown,
+            )
+
+
+@router.api_route("/api/3/action/{action}", methods=["GET", "POST"], include_in_schema=False)
+@router.api_route("/api/action/{action}", methods=["GET", "POST"], include_in_schema=False)
+async def unknown_action(request: Request, action: str) -> JSONResponse:
     return await _action(request, action)

@@ -12,7 +12,7 @@ from exchange.core.deps import DbSession, RuntimeDep
 from exchange.platforms.open_data import catalog_export, exports, metadata, service, visuals, web
 from exchange.platforms.open_data.routes.portal import base_url
 
-router = APIRouter(tags=["open data"])
+router = APIRouter(tags=["open data"], route_class=web.ApiRoute)
 JSONLD = "application/ld+json"
 
 
