@@ -25,6 +25,7 @@ run: venv
 
 test: venv
 	scripts/ensure-postgres
+	scripts/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: venv

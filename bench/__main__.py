@@ -1,8 +1,8 @@
 """`make bench`: every benchmark, each printing its figures against a baseline from the same run.
 
-    python -m bench                  all of them at the issues' sizes (tens of minutes)
-    python -m bench --quick          the same code paths on smaller data (a few minutes)
-    python -m bench exchange ...     only the named ones
+python -m bench                  all of them at the issues' sizes (tens of minutes)
+python -m bench --quick          the same code paths on smaller data (a few minutes)
+python -m bench exchange ...     only the named ones
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "registries": ([], ["--rows", "200000", "--lookups", "1000"]),
     "exchange": ([], ["--rows", "200000", "--big-mb", "64", "--relay-mb", "20"]),
     "assurance": ([], ["--rows", "200000"]),
+    "portal": ([], ["--datasets", "2000", "--rows", "1000000", "--requests", "100"]),
 }
 
 

@@ -13,6 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from exchange.connector.cli import app as connector_app
 from exchange.core.settings import Settings, SettingsError, load_settings
 from exchange.pipelines.cli import airflow_app, check_app
+from exchange.platforms.open_data.cli import app as portal_app
 
 app = typer.Typer(help="City government data exchange hub.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -26,6 +27,7 @@ app.add_typer(cluster_app, name="cluster")
 app.add_typer(connector_app, name="connector")
 app.add_typer(check_app, name="check")
 app.add_typer(airflow_app, name="airflow")
+app.add_typer(portal_app, name="portal")
 console = Console(stderr=True)
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -156,12 +158,14 @@ def node_init() -> None:
     from exchange.core.runtime import build_runtime
     from exchange.directory.service import sync_catalog, sync_topology
     from exchange.seed import load_divisions
+    from exchange.platforms.open_data.service import refresh_catalog
 
     rt = build_runtime(settings_or_exit())
     try:
         with session_scope(rt.sessions) as session:
             me = sync_topology(session, rt.settings)
             changed = sync_catalog(session, me, rt.schemas)
+            refresh_catalog(session, rt.schemas)
             code, name = me.code, me.name
         loaded = load_divisions(rt)
         typer.echo(

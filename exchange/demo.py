@@ -10,6 +10,7 @@ from exchange.core.settings import Settings
 from exchange.directory import repository as directory
 from exchange.directory import service as directory_service
 from exchange.directory.models import Node
+from exchange.platforms.open_data import service as open_data_service
 
 
 def seed_demo_city(
@@ -27,4 +28,5 @@ def seed_demo_city(
             added += 1
     session.flush()
     changed = directory_service.sync_catalog(session, me, schemas)
+    open_data_service.refresh_catalog(session, schemas)
     return {"districts": added, "resources": changed}

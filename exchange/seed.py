@@ -25,6 +25,7 @@ from exchange.platforms.exchange import intake
 from exchange.platforms.exchange import repository as exchange_repo
 from exchange.platforms.exchange.auth import Caller
 from exchange.platforms.exchange.models import Connector
+from exchange.platforms.open_data.service import refresh_catalog
 
 # References point backwards in this order (legal representatives are people, ...).
 LOAD_ORDER = (
@@ -141,4 +142,6 @@ def seed(
         results.append(push_table(rt, resource, tables[resource]))
         if on_table:
             on_table(resource, tables[resource].num_rows)
+    with session_scope(rt.sessions) as session:  # freshness and gate results changed
+        refresh_catalog(session, rt.schemas)
     return results

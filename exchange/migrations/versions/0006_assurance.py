@@ -1,7 +1,7 @@
 """assurance: check runs, findings, quality reports, metric samples
 
 Revision ID: 0006
-Revises: 0003 (rechained onto 0005 when the sharing and portal branches merge)
+Revises: 0005 (rechained onto 0005 when the sharing and portal branches merge)
 Create Date: 2026-11-21 08:32:46.338459
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
