@@ -157,8 +157,8 @@ def node_init() -> None:
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.directory.service import sync_catalog, sync_topology
-    from exchange.seed import load_divisions
     from exchange.platforms.open_data.service import refresh_catalog
+    from exchange.seed import load_divisions
 
     rt = build_runtime(settings_or_exit())
     try:

@@ -37,11 +37,13 @@ def city(db: Session, settings: Settings) -> None:
 
 @pytest.fixture
 def loaded(city: None, runtime: Runtime) -> dict[str, int]:
-    """Rows per loaded resource: divisions, addresses, indicators, companies."""
+    """Rows per loaded resource: divisions, addresses, indicators, companies (and the people
+    who represent them: the gate refuses representatives unknown to the population registry)."""
     code = runtime.settings.node_code
     people = synthetic.people(100, seed=3, city_code=code)
     tables = {
         "geo_division": synthetic.divisions(code),
+        "population": people,
         "geo_address": synthetic.addresses(ADDRESSES, seed=3, city_code=code),
         "macro_indicator": synthetic.macro_indicators(seed=3, city_code=code),
         "legal_person": synthetic.legal_persons(COMPANIES, seed=3, people=people, city_code=code),

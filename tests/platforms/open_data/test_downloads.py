@@ -97,6 +97,8 @@ def test_the_restricted_access_hook_opens_restricted_data_to_an_approved_key(
     code = runtime.settings.node_code
     people = synthetic.people(30, seed=5, city_code=code)
     companies = synthetic.legal_persons(10, seed=5, people=people, city_code=code)
+    load(runtime, "population", people)  # credit subjects must exist in their registries
+    load(runtime, "legal_person", companies)
     load(
         runtime,
         "credit_record",

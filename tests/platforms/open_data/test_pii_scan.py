@@ -39,6 +39,7 @@ def test_a_planted_phone_and_id_number_are_found(
         companies.schema.get_field_index("business_scope"), "business_scope", pa.array(scope)
     )
     assert pc.sum(pc.match_substring(leaky.column("address"), "139")).as_py() >= 1
+    load(runtime, "population", people)  # representatives must exist in the population registry
     load(runtime, "legal_person", leaky)
     found = {(f.dataset, f.column, f.kind): f for f in pii_scan.scan(db, SCHEMAS)}
     phone = found[("legal_person", "address", "mobile_phone")]
