@@ -9,6 +9,7 @@ elsewhere (the small embedded node) and for HTTP responses the same patterns run
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -54,8 +55,16 @@ def mask(kind: str, value: str) -> str:
 
 
 def ric_ok(number: str) -> bool:
+    """A resident ID: right check character and a real birth date. An all-digit credit code
+    can pass the check character by chance (1 in 11), but is then no date and a valid USCC."""
     total = sum(int(d) * w for d, w in zip(number[:17], _RIC_W, strict=True))
-    return "10X98765432"[total % 11] == number[17].upper()
+    if "10X98765432"[total % 11] != number[17].upper():
+        return False
+    try:
+        dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return not uscc_ok(number)
 
 
 def uscc_ok(code: str) -> bool:
