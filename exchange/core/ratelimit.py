@@ -82,6 +82,19 @@ def _count(session: Session, key: str, start: int, cost: int) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
+def count_many(session: Session, hits: list[tuple[str, int, int]]) -> dict[str, int]:
+    """Add each (key, window start, cost) in one statement; returns every key's new count."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(RateCounter).values(
+        [{"key": k, "window_start": start, "count": cost} for k, start, cost in hits]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key", "window_start"],
+        set_={"count": RateCounter.count + stmt.excluded.count},
+    ).returning(RateCounter.key, RateCounter.count)
+    return {k: int(c) for k, c in session.execute(stmt).all()}
+
+
 def purge(session: Session, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
     """Drop finished windows (run by the operations pipeline)."""
     cutoff = int(time.time() - older_than.total_seconds())

@@ -6,7 +6,13 @@ from fastapi import APIRouter, Query
 
 from exchange.core.deps import DbSession
 from exchange.core.resource_schema import ShareClass
-from exchange.platforms.sharing import service
+from exchange.platforms.sharing import (
+    api_access,
+    api_applications,
+    api_audit,
+    api_records,
+    service,
+)
 from exchange.platforms.sharing.schemas import CatalogEntry, CatalogPage
 
 router = APIRouter(tags=["sharing"])
@@ -29,3 +35,9 @@ def search_catalog(
 @router.get("/catalog/{code}", response_model=CatalogEntry, summary="One catalogue entry")
 def get_catalog_entry(code: str, session: DbSession) -> CatalogEntry:
     return service.entry(session, code)
+
+
+router.include_router(api_access.router)
+router.include_router(api_applications.router)
+router.include_router(api_records.router)
+router.include_router(api_audit.router)
