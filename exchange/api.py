@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from exchange.core import health
 from exchange.platforms.exchange.router import router as exchange_router
 from exchange.platforms.open_data.router import router as open_data_router
+from exchange.platforms.sharing.console.router import router as console_router
 from exchange.platforms.sharing.router import router as sharing_router
 
 
@@ -14,4 +15,5 @@ def mount_routers(app: FastAPI) -> None:
     app.include_router(health.router)
     app.include_router(exchange_router, prefix="/exchange/v1")
     app.include_router(sharing_router, prefix="/sharing/v1")
+    app.include_router(console_router)
     app.include_router(open_data_router)

@@ -15,6 +15,7 @@ from exchange.core.middleware import RequestContextMiddleware
 from exchange.core.runtime import SCHEMAS_DIR, Runtime, build_runtime
 from exchange.core.settings import Settings
 from exchange.platforms.exchange.relay import RelayWorker
+from exchange.platforms.sharing.worker import SealingWorker
 
 
 def create_app(
@@ -29,9 +30,15 @@ def create_app(
         worker = RelayWorker(rt, settings.relay_interval_s) if settings.relay_interval_s else None
         if worker:
             worker.start()
+        seal_every = settings.sharing.seal_interval_s
+        sealer = SealingWorker(rt, seal_every) if seal_every else None
+        if sealer:
+            sealer.start()
         try:
             yield
         finally:
+            if sealer:
+                sealer.stop()
             if worker:
                 worker.stop()
             if runtime is None:

@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from exchange.connector.cli import app as connector_app
 from exchange.core.settings import Settings, SettingsError, load_settings
+from exchange.platforms.sharing.cli import audit_app, client_app, user_app
 
 app = typer.Typer(help="City government data exchange hub.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -23,6 +24,9 @@ app.add_typer(subscription_app, name="subscription")
 cluster_app = typer.Typer(help="A local multi-node topology.", no_args_is_help=True)
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(connector_app, name="connector")
+app.add_typer(user_app, name="user")
+app.add_typer(client_app, name="client")
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on.")]

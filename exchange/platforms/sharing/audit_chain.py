@@ -220,3 +220,7 @@ def entries(
             outcome=outcome,
         )
     )
+
+
+def last_seal(session: Session) -> AuditSeal | None:
+    return repo.last_seal(session)

@@ -183,3 +183,7 @@ def active_user(session: Session, node_code: str, user_id: uuid.UUID) -> Princip
 
 def listed(session: Session) -> list[ApiClient]:
     return list(repo.list_clients(session))
+
+
+def users(session: Session) -> list[ConsoleUser]:
+    return list(repo.list_users(session))

@@ -18,6 +18,8 @@ from exchange.platforms.sharing.tokens import TokenVerifier
 @dataclass
 class SharingEnv:
     node_code: str
+    node_name: str
+    secure_cookies: bool
     settings: SharingSettings
     schemas: dict[str, ResourceSchema]
     store: PayloadStore
@@ -34,6 +36,8 @@ def build_env(rt: Runtime) -> SharingEnv:
     keys = rt.node_keys
     return SharingEnv(
         node_code=rt.settings.node_code,
+        node_name=rt.settings.resolved_node_name,
+        secure_cookies=rt.settings.base_url.startswith("https://"),
         settings=rt.settings.sharing,
         schemas=rt.schemas,
         store=rt.store,

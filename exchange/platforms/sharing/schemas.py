@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from exchange.platforms.sharing.catalog_quality import QualityCheck
+
 
 class DataItem(BaseModel):
     name: str
@@ -33,7 +35,11 @@ class CatalogEntry(BaseModel):
     published_at: dt.datetime
     last_updated_at: dt.datetime | None
     row_count: int
-    quality_score: float | None
+    status: str = Field(description="published, or draft while required fields are missing")
+    publishable: bool
+    missing_fields: list[str]
+    quality_score: float = Field(description="share of the quality checks passed, 0-1")
+    quality_checks: list[QualityCheck]
 
 
 class CatalogPage(BaseModel):
