@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from exchange.core import health
 from exchange.platforms.exchange.router import router as exchange_router
 from exchange.platforms.open_data.router import router as open_data_router
+from exchange.platforms.sharing.console.router import ConsoleRefusal, refusal_handler
 from exchange.platforms.sharing.console.router import router as console_router
 from exchange.platforms.sharing.router import router as sharing_router
 
@@ -16,4 +17,5 @@ def mount_routers(app: FastAPI) -> None:
     app.include_router(exchange_router, prefix="/exchange/v1")
     app.include_router(sharing_router, prefix="/sharing/v1")
     app.include_router(console_router)
+    app.add_exception_handler(ConsoleRefusal, refusal_handler)
     app.include_router(open_data_router)

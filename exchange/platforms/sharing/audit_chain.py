@@ -224,3 +224,8 @@ def entries(
 
 def last_seal(session: Session) -> AuditSeal | None:
     return repo.last_seal(session)
+
+
+def latest(session: Session, limit: int) -> list[AuditEntry]:
+    """The newest entries first (the auditor's console page)."""
+    return list(repo.latest(session, limit))

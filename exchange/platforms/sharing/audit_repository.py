@@ -80,6 +80,10 @@ def entries(
     return session.scalars(stmt.order_by(AuditEntry.id).limit(limit)).all()
 
 
+def latest(session: Session, limit: int) -> Sequence[AuditEntry]:
+    return session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).all()
+
+
 # -- sealing -----------------------------------------------------------------------------------
 def lock_sealing(session: Session) -> None:
     """One sealer at a time across every worker of the node (SQLite has one writer anyway)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,3 +143,42 @@ def grant(
         assert r.status_code == 200, r.text
         app = r.json()
     return dict(app)
+
+
+# -- the staff console ---------------------------------------------------------------------
+PASSWORD = "correct horse battery staple"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def make_user(
+    session: Session,
+    settings: Settings,
+    role: Role,
+    department: str | None = CONSUMER,
+    username: str | None = None,
+) -> str:
+    name = username or f"{role.value}_{uuid.uuid4().hex[:6]}"
+    dept = department if role is Role.department else None
+    credentials.create_user(
+        session, settings.node_code, username=name, password=PASSWORD, role=role, department=dept
+    )
+    session.commit()
+    return name
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = _CSRF.search(page.text)
+    assert found, "the page carries a CSRF token"
+    return found.group(1)
+
+
+def console_login(http: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+    """A browser of its own (cookie jar) signed in to the console as `username`."""
+    browser = TestClient(http.app, follow_redirects=False)
+    form = browser.get("/console/login")
+    r = browser.post(
+        "/console/login",
+        data={"username": username, "password": password, "csrf": csrf_of(form)},
+    )
+    assert r.status_code == 303, r.text
+    return browser

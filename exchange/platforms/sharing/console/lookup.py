@@ -57,7 +57,20 @@ def registries(session: Session, env: SharingEnv, ctx: ReadContext) -> list[tupl
 
 def lookup(session: Session, env: SharingEnv, keep: Keep, ctx: ReadContext, key: str) -> list[Hit]:
     hits = []
-    for resource, field in registries(session, env, ctx):
+    searchable = registries(session, env, ctx)
+    if not searchable:  # nothing was read, but someone looked for this key: say so
+        env.audit.record(
+            session,
+            ctx,
+            action="lookup",
+            resource=None,
+            grant_id=None,
+            keys=[key],
+            rows=0,
+            outcome="NoGrant",
+        )
+        return []
+    for resource, field in searchable:
         schema = env.schemas[resource]
         try:
             value = query.parse_value(schema.field(field), key)
@@ -74,7 +87,7 @@ def lookup(session: Session, env: SharingEnv, keep: Keep, ctx: ReadContext, key:
             grant_id=grant.id,
             action="lookup",
             resource=resource,
-            keys=[key_text(schema, r) for r in rows] or [key],
+            keys=list(dict.fromkeys([key, *(key_text(schema, r) for r in rows)])),
             rows=len(rows),
         )
         if entry is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
@@ -31,23 +31,30 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 FormStr = Annotated[str, Form(max_length=500)]
 
 
-class Page:
-    """The signed-in user of a request, or the response that sends them away."""
+class ConsoleRefusal(Exception):
+    """Raised by a page's dependency (before its form is read): sends this response instead."""
 
-    def __init__(self, request: Request, session: Session, env: SharingEnv, *roles: Role) -> None:
+    def __init__(self, response: Response) -> None:
+        super().__init__("console access refused")
+        self.response = response
+
+
+def refusal_handler(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ConsoleRefusal)
+    return exc.response
+
+
+class Page:
+    """The signed-in user of a request, and how to render for them."""
+
+    def __init__(self, request: Request, session: Session, env: SharingEnv) -> None:
         self.request, self.env = request, env
         self.state = cookies.read_session(
             env.cookie_key, request.cookies.get(cookies.SESSION_COOKIE)
         )
         self.user: Principal | None = None
-        self.refusal: Response | None = None
         if self.state is not None:
             self.user = credentials.active_user(session, env.node_code, self.state.user_id)
-        if self.user is None:
-            self.refusal = RedirectResponse("/console/login", status_code=303)
-        elif roles and self.user.role not in roles:
-            allowed = ", ".join(r.value for r in roles)
-            self.refusal = self.error(403, "RoleForbidden", f"for roles: {allowed}")
 
     def render(self, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx |= {
@@ -62,6 +69,33 @@ class Page:
 
     def csrf_ok(self, token: str | None) -> bool:
         return self.state is not None and cookies.csrf_ok(self.state, token)
+
+    @property
+    def who(self) -> Principal:
+        assert self.user is not None
+        return self.user
+
+
+def signed_in(*roles: Role) -> Any:
+    """A dependency: the page of a signed-in user of one of `roles` (any role if none)."""
+
+    def dependency(request: Request, session: DbSession, env: EnvDep) -> Page:
+        page = Page(request, session, env)
+        if page.user is None:
+            raise ConsoleRefusal(RedirectResponse("/console/login", status_code=303))
+        if roles and page.user.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise ConsoleRefusal(page.error(403, "RoleForbidden", f"for roles: {allowed}"))
+        return page
+
+    return Depends(dependency)
+
+
+AnyUser = Annotated[Page, signed_in()]
+DepartmentUser = Annotated[Page, signed_in(Role.department)]
+AuditorUser = Annotated[Page, signed_in(Role.auditor)]
+OperatorUser = Annotated[Page, signed_in(Role.operator)]
+AdminUser = Annotated[Page, signed_in(Role.admin)]
 
 
 @router.get("/login")
@@ -105,12 +139,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(
-    request: Request, session: DbSession, env: EnvDep, csrf: Annotated[str, Form()] = ""
-) -> Response:
-    page = Page(request, session, env)
-    if page.refusal:
-        return page.refusal
+def logout(page: AnyUser, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     if not page.csrf_ok(csrf):
         return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
     response = RedirectResponse("/console/login", status_code=303)
@@ -119,50 +148,40 @@ def logout(
 
 
 @router.get("/")
-def home(request: Request, session: DbSession, env: EnvDep) -> Response:
-    page = Page(request, session, env)
-    if page.refusal:
-        return page.refusal
-    assert page.user is not None
+def home(page: AnyUser, session: DbSession, env: EnvDep) -> Response:
     found = []
-    if page.user.role is Role.department:
-        found = page_query.registries(session, env, ReadContext(page.user, "page"))
+    if page.who.role is Role.department:
+        found = page_query.registries(session, env, ReadContext(page.who, "page"))
     return page.render("home.html", registries=found)
 
 
 @router.get("/lookup")
-def lookup_form(request: Request, session: DbSession, env: EnvDep) -> Response:
-    page = Page(request, session, env, Role.department)
-    if page.refusal:
-        return page.refusal
+def lookup_form(page: DepartmentUser) -> Response:
     return page.render("lookup.html", key="", purpose="", case_number="", searched=False)
 
 
 @router.post("/lookup")
 def lookup(
+    page: DepartmentUser,
     request: Request,
     session: DbSession,
     env: EnvDep,
     key: Annotated[str, Form(max_length=64)],
-    purpose: FormStr,
-    case_number: Annotated[str, Form(max_length=64)],
+    purpose: FormStr = "",
+    case_number: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    page = Page(request, session, env, Role.department)
-    if page.refusal:
-        return page.refusal
-    assert page.user is not None
     form = {"key": key, "purpose": purpose, "case_number": case_number}
     if not page.csrf_ok(csrf):
         return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
     try:
         headers = call_headers(purpose, case_number)
         ctx = ReadContext(
-            page.user, "page", headers.purpose, headers.case_number, request_id_var.get()
+            page.who, "page", headers.purpose, headers.case_number, request_id_var.get()
         )
         hits = page_query.lookup(session, env, lambda r: keep_on_failure(request, r), ctx, key)
     except HubError as exc:
-        _undo(request, session, env, page.user, exc)
+        _undo(request, session, env, page.who, exc)
         return page.render("lookup.html", exc.status_code, **form, searched=False, error=exc.detail)
     return page.render("lookup.html", **form, searched=True, hits=hits)
 
@@ -189,25 +208,16 @@ def _undo(
 
 
 @router.get("/audit")
-def audit_page(request: Request, session: DbSession, env: EnvDep) -> Response:
-    page = Page(request, session, env, Role.auditor)
-    if page.refusal:
-        return page.refusal
+def audit_page(page: AuditorUser, session: DbSession, env: EnvDep) -> Response:
     report = audit_chain.verify(session, env.keys.public_b64, env.audit)
-    last = audit_chain.entries(
-        session, after_id=0, limit=200, resource=None, department=None, outcome=None
-    )
+    last = audit_chain.latest(session, 200)
     return page.render("audit.html", report=report, entries=last)
 
 
 @router.get("/operations")
-def operations_page(request: Request, session: DbSession, env: EnvDep) -> Response:
-    page = Page(request, session, env, Role.operator)
-    if page.refusal:
-        return page.refusal
-    assert page.user is not None
+def operations_page(page: OperatorUser, session: DbSession) -> Response:
     rows = applications.listed(
-        session, page.user, side=None, status=None, overdue_only=True, limit=200, offset=0
+        session, page.who, side=None, status=None, overdue_only=True, limit=200, offset=0
     )
     now = utcnow()
     overdue = [application_read(a, g, now) for a, g in rows]
@@ -215,10 +225,7 @@ def operations_page(request: Request, session: DbSession, env: EnvDep) -> Respon
 
 
 @router.get("/admin")
-def admin_page(request: Request, session: DbSession, env: EnvDep) -> Response:
-    page = Page(request, session, env, Role.admin)
-    if page.refusal:
-        return page.refusal
+def admin_page(page: AdminUser, session: DbSession) -> Response:
     users = [
         {
             "username": u.username,
