@@ -46,7 +46,7 @@ async def record_by_key(
     ctx = read_context(request, who)
     r = await run_read(request, ctx, "record", code, records.by_key, code, key, fields)
     if r.record is None:  # returned, not raised: the audit entry of the miss must commit
-        miss = RecordNotFound(code, key)
+        miss = RecordNotFound(code, r.key)
         return _json(error_body(miss.code, miss.detail), r.quota.headers(), 404)
     body = {
         "resource": r.resource,

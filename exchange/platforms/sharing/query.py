@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from exchange.core.masking import sensitivity_of
+from exchange.core.masking import mask, sensitivity_of
 from exchange.core.resource_schema import FieldSpec, ResourceSchema, Sensitivity
 from exchange.platforms.sharing.crypto import sign_value, unsign_value
 from exchange.platforms.sharing.errors import (
@@ -157,6 +157,14 @@ def key_value(schema: ResourceSchema, grant: GrantView, raw: str) -> tuple[str, 
     if name not in grant.fields:
         raise FieldNotGranted("key", [name], schema.code)
     return name, parse_value(schema.field(name), raw)
+
+
+def shown_key(schema: ResourceSchema, grant: GrantView, key: str) -> str:
+    """A key echoed back is masked like its field: no response holds a value the grant hides."""
+    (name,) = schema.primary_key
+    if name in masked_fields(schema, grant, [name]):
+        return mask(key, sensitivity_of(schema.field(name)))
+    return key
 
 
 def masked_fields(schema: ResourceSchema, grant: GrantView, fields: Iterable[str]) -> list[str]:

@@ -132,7 +132,10 @@ def by_key(
     plan = query.mask_plan(schema, grant, out)
     record = apply_mask(row, plan) if row is not None else None
     audit_read(session, env, ctx, grant, action="record", keys=[key], rows=1 if row else 0)
-    return RecordResult(code, key, grant.id, record, query.masked_fields(schema, grant, out), state)
+    shown = query.shown_key(schema, grant, key)  # the caller's own key, masked like the field
+    return RecordResult(
+        code, shown, grant.id, record, query.masked_fields(schema, grant, out), state
+    )
 
 
 def page(

@@ -15,6 +15,8 @@ from exchange.core.context import request_id_var
 from exchange.core.db import utcnow
 from exchange.core.deps import DbSession, keep_on_failure
 from exchange.core.errors import HubError
+from exchange.core.masking import mask
+from exchange.core.resource_schema import Sensitivity
 from exchange.platforms.sharing import applications, audit_chain, credentials
 from exchange.platforms.sharing.audit import ReadContext
 from exchange.platforms.sharing.console import lookup as page_query
@@ -171,7 +173,7 @@ def lookup(
     case_number: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    form = {"key": key, "purpose": purpose, "case_number": case_number}
+    form = {"key": "", "purpose": purpose, "case_number": case_number}  # the key is not echoed
     if not page.csrf_ok(csrf):
         return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
     try:
@@ -183,7 +185,9 @@ def lookup(
     except HubError as exc:
         _undo(request, session, env, page.who, exc)
         return page.render("lookup.html", exc.status_code, **form, searched=False, error=exc.detail)
-    return page.render("lookup.html", **form, searched=True, hits=hits)
+    # The typed key is not echoed back in clear: it is shown masked, like the field it matched.
+    shown = mask(key, Sensitivity.personal_id)
+    return page.render("lookup.html", **form, searched=True, hits=hits, shown_key=shown)
 
 
 def _undo(
