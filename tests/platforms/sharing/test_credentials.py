@@ -11,12 +11,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from exchange.core.errors import HubError
 from exchange.core.runtime import Runtime
+from exchange.core.settings import Settings
 from exchange.core.signing import KeyPair
-from exchange.platforms.sharing import api_access, tokens
+from exchange.platforms.sharing import api_access, credentials, tokens
 from exchange.platforms.sharing.credentials import client_principal
 from exchange.platforms.sharing.credentials_repository import get_client
 from exchange.platforms.sharing.models import ApiClient
+from exchange.platforms.sharing.principal import Role
 from tests.platforms.sharing.builders import PURPOSE, Caller, grant, load_people
 
 
@@ -159,3 +162,36 @@ def test_a_department_client_needs_a_known_department(admin: Caller) -> None:
     assert r.status_code == 404 and "'NOPE'" in r.json()["detail"]
     r = admin.post("/sharing/v1/clients", json={"name": "x"})
     assert r.status_code == 422 and r.json()["error"] == "DepartmentRequired"
+
+
+@pytest.mark.parametrize(
+    "username, password, role, department, error",
+    [
+        ("ga_clerk", "a long enough passphrase", Role.auditor, None, "UserExists"),
+        ("x1", "a long enough passphrase", Role.department, None, "DepartmentRequired"),
+        ("x2", "a long enough passphrase", Role.department, "NOPE", "UnknownDepartment"),
+        ("x3", "a long enough passphrase", Role.auditor, "GA", "bureau-wide"),
+        ("x4", "short", Role.admin, None, "12 characters"),
+        ("bad name", "a long enough passphrase", Role.admin, None, "username"),
+    ],
+)
+def test_console_users_are_checked_before_they_are_made(
+    city: TestClient,
+    db: Session,
+    settings: Settings,
+    username: str,
+    password: str,
+    role: Role,
+    department: str | None,
+    error: str,
+) -> None:
+    credentials.create_user(
+        db, settings.node_code, username="ga_clerk", password="p" * 12, role=Role.admin,
+        department=None,
+    )  # fmt: skip
+    with pytest.raises(HubError) as caught:
+        credentials.create_user(
+            db, settings.node_code, username=username, password=password, role=role,
+            department=department,
+        )  # fmt: skip
+    assert error in f"{caught.value.code}: {caught.value.detail}"
