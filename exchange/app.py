@@ -15,6 +15,7 @@ from exchange.core.middleware import RequestContextMiddleware
 from exchange.core.runtime import SCHEMAS_DIR, Runtime, build_runtime
 from exchange.core.settings import Settings
 from exchange.platforms.exchange.relay import RelayWorker
+from exchange.platforms.sharing.env import aclose as close_sharing
 from exchange.platforms.sharing.worker import SealingWorker
 
 
@@ -37,6 +38,7 @@ def create_app(
         try:
             yield
         finally:
+            await close_sharing(app.state)
             if sealer:
                 sealer.stop()
             if worker:

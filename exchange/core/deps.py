@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,8 +20,7 @@ def get_settings(request: Request) -> Settings:
     return get_runtime(request).settings
 
 
-@contextmanager
-def request_transaction(request: Request) -> Iterator[Session]:
+def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent, else rolled back.
 
     What must be recorded even when the request fails (rate counters, refused-access audit)
@@ -42,11 +40,6 @@ def request_transaction(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    with request_transaction(request) as session:
-        yield session
 
 
 def keep_on_failure(request: Request, record: Callable[[Session], object]) -> None:

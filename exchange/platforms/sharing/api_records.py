@@ -16,7 +16,13 @@ from exchange.core.deps import DbSession, RuntimeDep, get_runtime
 from exchange.core.errors import error_body
 from exchange.platforms.sharing import bulk, records, snapshots
 from exchange.platforms.sharing.access_schemas import SubscriptionCreate, SubscriptionRead
-from exchange.platforms.sharing.deps import Department, DepartmentActive, read_context, run_read
+from exchange.platforms.sharing.deps import (
+    Department,
+    DepartmentActive,
+    read_by_key,
+    read_context,
+    run_read,
+)
 from exchange.platforms.sharing.errors import RecordNotFound
 from exchange.platforms.sharing.schemas import EventPage, RecordPage, RecordRead
 
@@ -44,7 +50,7 @@ async def record_by_key(
     code: str, key: str, request: Request, who: Department, fields: Fields = None
 ) -> JSONResponse:
     ctx = read_context(request, who)
-    r = await run_read(request, ctx, "record", code, records.by_key, code, key, fields)
+    r = await read_by_key(request, ctx, code, key, fields)
     if r.record is None:  # returned, not raised: the audit entry of the miss must commit
         miss = RecordNotFound(code, r.key)
         return _json(error_body(miss.code, miss.detail), r.quota.headers(), 404)

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from exchange.core.db import utcnow
@@ -54,7 +55,7 @@ def canonical(values: Mapping[str, Any]) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def entry_values(entry: AuditEntry) -> dict[str, Any]:
+def entry_values(entry: AuditEntry | Row[Any]) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in repo.COLUMNS}
 
 
@@ -65,7 +66,7 @@ class AuditLog:
     def mac(self, values: Mapping[str, Any]) -> str:
         return hmac.new(self._key, canonical(values), hashlib.sha256).hexdigest()
 
-    def mac_ok(self, entry: AuditEntry) -> bool:
+    def mac_ok(self, entry: AuditEntry | Row[Any]) -> bool:
         return hmac.compare_digest(self.mac(entry_values(entry)), entry.mac)
 
     def values(

@@ -23,8 +23,10 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from exchange.core import signing
@@ -49,7 +51,7 @@ def _ranges(ids: Sequence[int]) -> list[list[int]]:
     return out
 
 
-def _digest(entries: Iterable[AuditEntry]) -> str:
+def _digest(entries: Iterable[AuditEntry | Row[Any]]) -> str:
     h = hashlib.sha256()
     for e in entries:
         h.update(f"{e.id}\n".encode())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, func, insert, literal, or_, select, text
+from sqlalchemy import Insert, Row, Uuid, bindparam, exists, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from exchange.platforms.sharing.models import ApiClient, AuditEntry, AuditSeal, Grant
@@ -33,7 +34,7 @@ COLUMNS = (
 
 
 def append(session: Session, values: dict[str, Any]) -> int:
-    return int(session.execute(insert(_T).values(values).returning(_T.c.id)).scalar_one())
+    return int(session.connection().execute(append_statement(), values).scalar_one())
 
 
 def append_if_grant_holds(
@@ -49,16 +50,34 @@ def append_if_grant_holds(
     One statement both records the read and re-checks the rights it relied on, so a
     revocation committed a moment ago takes effect on this very call. None: it did not hold.
     """
-    holds = exists().where(Grant.id == grant_id, Grant.revoked_at.is_(None), Grant.expires_at > now)
-    condition = holds
-    if client_id is not None:
-        condition = holds & exists().where(
-            ApiClient.id == client_id, ApiClient.revoked_at.is_(None)
-        )
-    source = select(*(literal(values[c], type_=_T.c[c].type) for c in COLUMNS)).where(condition)
-    stmt = insert(_T).from_select(list(COLUMNS), source).returning(_T.c.id)
-    found = session.execute(stmt).scalar()
+    params = {**values, "g_id_": grant_id, "now": now, "client_id": client_id}
+    found = session.connection().execute(_append_if_holds(), params).scalar()
     return int(found) if found is not None else None
+
+
+# Built once: the read path reuses the same statement objects (SQLAlchemy's compiled cache
+# and psycopg's prepared statements both hit), with every value a bound parameter.
+@cache
+def append_statement() -> Insert:
+    return (
+        insert(_T).values({c: bindparam(c, type_=_T.c[c].type) for c in COLUMNS}).returning(_T.c.id)
+    )
+
+
+def holds_clause() -> Any:
+    """`:g_id_` names a grant that holds at `:now`, and `:client_id` is null or not revoked."""
+    g, cl = Grant.__table__.c, ApiClient.__table__.c
+    now = bindparam("now", type_=g.expires_at.type)
+    grant = exists().where(g.id == bindparam("g_id_"), g.revoked_at.is_(None), g.expires_at > now)
+    client_id = bindparam("client_id", type_=Uuid())
+    client = or_(client_id.is_(None), exists().where(cl.id == client_id, cl.revoked_at.is_(None)))
+    return grant & client
+
+
+@cache
+def _append_if_holds() -> Insert:
+    source = select(*(bindparam(c, type_=_T.c[c].type) for c in COLUMNS)).where(holds_clause())
+    return insert(_T).from_select(list(COLUMNS), source).returning(_T.c.id)
 
 
 def entries(
@@ -95,15 +114,15 @@ def last_seal(session: Session) -> AuditSeal | None:
     return session.scalars(select(AuditSeal).order_by(AuditSeal.seal_no.desc()).limit(1)).first()
 
 
+# The sealer and the verifier read entries as plain rows (attribute access like the model,
+# without building ORM objects): they go through every entry.
 def unsealed(
     session: Session, *, above: int, pending: Sequence[int], limit: int
-) -> Sequence[AuditEntry]:
-    cond = AuditEntry.id > above
+) -> Sequence[Row[Any]]:
+    cond = _T.c.id > above
     if pending:
-        cond = or_(cond, AuditEntry.id.in_(list(pending)))
-    return session.scalars(
-        select(AuditEntry).where(cond).order_by(AuditEntry.id).limit(limit)
-    ).all()
+        cond = or_(cond, _T.c.id.in_(list(pending)))
+    return session.execute(select(_T).where(cond).order_by(_T.c.id).limit(limit)).all()
 
 
 def add_seal(session: Session, seal: AuditSeal) -> None:
@@ -111,27 +130,23 @@ def add_seal(session: Session, seal: AuditSeal) -> None:
     session.flush()
 
 
-def seals(session: Session) -> Iterator[AuditSeal]:
-    yield from session.scalars(select(AuditSeal).order_by(AuditSeal.seal_no)).yield_per(1000)
+def seals(session: Session) -> Sequence[AuditSeal]:
+    return session.scalars(select(AuditSeal).order_by(AuditSeal.seal_no)).all()
 
 
-def entries_in(session: Session, ranges: Sequence[Sequence[int]]) -> Sequence[AuditEntry]:
-    conds = [AuditEntry.id.between(lo, hi) for lo, hi in ranges]
+def entries_in(session: Session, ranges: Sequence[Sequence[int]]) -> Sequence[Row[Any]]:
+    conds = [_T.c.id.between(lo, hi) for lo, hi in ranges]
     if not conds:
         return []
-    return session.scalars(select(AuditEntry).where(or_(*conds)).order_by(AuditEntry.id)).all()
+    return session.execute(select(_T).where(or_(*conds)).order_by(_T.c.id)).all()
 
 
-def entries_outside(
-    session: Session, *, above: int, pending: Sequence[int]
-) -> Iterator[AuditEntry]:
+def entries_outside(session: Session, *, above: int, pending: Sequence[int]) -> Sequence[Row[Any]]:
     """Entries no seal covers: above the high-water mark, or still pending below it."""
-    cond = AuditEntry.id > above
+    cond = _T.c.id > above
     if pending:
-        cond = or_(cond, AuditEntry.id.in_(list(pending)))
-    yield from session.scalars(select(AuditEntry).where(cond).order_by(AuditEntry.id)).yield_per(
-        1000
-    )
+        cond = or_(cond, _T.c.id.in_(list(pending)))
+    return session.execute(select(_T).where(cond).order_by(_T.c.id)).all()
 
 
 def count_up_to(session: Session, high: int) -> int:

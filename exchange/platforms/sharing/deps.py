@@ -6,20 +6,31 @@ default (a route without `require(...)` or `public` fails the route x role test)
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from exchange.core.context import request_id_var
-from exchange.core.deps import DbSession, keep_on_failure, request_transaction
-from exchange.platforms.sharing import credentials
+from exchange.core.deps import DbSession
+from exchange.platforms.sharing import credentials, fast_reads, records
 from exchange.platforms.sharing.audit import ReadContext
 from exchange.platforms.sharing.env import SharingEnv, build_env
 from exchange.platforms.sharing.errors import MissingToken, RoleForbidden, is_refusal
 from exchange.platforms.sharing.principal import Principal, Role
 from exchange.platforms.sharing.query import call_headers
+from exchange.platforms.sharing.records import RecordResult
 
 T = TypeVar("T")
+_LIMITERS: dict[int, anyio.CapacityLimiter] = {}
+
+
+def _read_limiter() -> anyio.CapacityLimiter:
+    import os
+
+    n = int(os.environ.get("HUB_READ_THREADS", "8"))
+    if n not in _LIMITERS:
+        _LIMITERS[n] = anyio.CapacityLimiter(n)
+    return _LIMITERS[n]
 
 
 def env_of(request: Request) -> SharingEnv:
@@ -95,35 +106,48 @@ async def run_read(
     *args: Any,
     **kw: Any,
 ) -> T:
-    """Run a read in one transaction, in a worker thread; a refusal is audited regardless.
+    """Run a read in a worker thread (one hop for all its database work).
 
-    `fn(session, env, keep, ctx, *args, **kw)`; the transaction commits before returning, so
-    the audit entry is durable before the response is sent.
+    `fn(session, env, ctx, *args, **kw)` writes its audit entry last; it is committed before
+    this returns, so it is durable before the response is sent. A refused read (403, 429) is
+    audited after its work is rolled back.
     """
     env = env_of(request)
 
-    def keep(record: Callable[[Session], object]) -> None:
-        keep_on_failure(request, record)
-
     def work() -> T:
-        with request_transaction(request) as session:
-            try:
-                return fn(session, env, keep, ctx, *args, **kw)
-            except Exception as exc:
-                if is_refusal(exc):
-                    code = getattr(exc, "code", type(exc).__name__)
-                    keep(
-                        lambda s: env.audit.record(
-                            s,
-                            ctx,
-                            action=action,
-                            resource=resource,
-                            grant_id=None,
-                            keys=None,
-                            rows=0,
-                            outcome=code,
-                        )
-                    )
-                raise
+        session = env.read_sessions()
+        try:
+            result = fn(session, env, ctx, *args, **kw)
+            session.commit()
+            return result
+        except Exception as exc:
+            session.rollback()
+            if is_refusal(exc):
+                code = getattr(exc, "code", type(exc).__name__)
+                env.audit.record(
+                    session, ctx, action=action, resource=resource, grant_id=None,
+                    keys=None, rows=0, outcome=code,
+                )  # fmt: skip
+                session.commit()
+            raise
+        finally:
+            session.close()
 
-    return await run_in_threadpool(work)
+    return await anyio.to_thread.run_sync(work, limiter=_read_limiter())
+
+
+async def read_by_key(
+    request: Request, ctx: ReadContext, code: str, key: str, fields: str | None
+) -> RecordResult:
+    """The keyed lookup: on the event loop where it can be (PostgreSQL), else threaded."""
+    env = env_of(request)
+    reader = env.fast
+    if reader is None:
+        return await run_read(request, ctx, "record", code, records.by_key, code, key, fields)
+    try:
+        return await fast_reads.by_key(env, reader, ctx, code, key, fields)
+    except Exception as exc:
+        if is_refusal(exc):
+            refusal = getattr(exc, "code", type(exc).__name__)
+            await fast_reads.audit_refusal(reader, env, ctx, "record", code, refusal)
+        raise

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from exchange.platforms.sharing.audit import ReadContext
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.errors import BadFilter, KeyLookupUnsupported, ResourceNotFound
 from exchange.platforms.sharing.grants import GrantView
-from exchange.platforms.sharing.quotas import Keep, QuotaState, charge
+from exchange.platforms.sharing.quotas import QuotaState
 
 MaskPlan = tuple[tuple[str, Sensitivity | None], ...]
 
@@ -63,9 +63,11 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def apply_mask(row: Row[Any], plan: MaskPlan, *, as_json: bool = True) -> dict[str, Any]:
+def apply_mask(
+    row: Row[Any] | Mapping[str, Any], plan: MaskPlan, *, as_json: bool = True
+) -> dict[str, Any]:
     """The planned fields of `row`, masked where planned; JSON-ready unless `as_json` is off."""
-    src = row._mapping
+    src = row._mapping if isinstance(row, Row) else row
     out: dict[str, Any] = {}
     for name, sensitivity in plan:
         value = src[name]
@@ -112,36 +114,68 @@ def audit_read(
         raise grants.why_refused(session, env.grants, grant)
 
 
+@dataclass(frozen=True, slots=True)
+class KeyLookup:
+    """A checked keyed lookup, ready to run: what to select, how to mask, what to audit."""
+
+    schema: ResourceSchema
+    grant: GrantView
+    key: str
+    value: Any
+    fields: tuple[str, ...]
+    plan: MaskPlan
+
+
+def plan_by_key(
+    schema: ResourceSchema, grant: GrantView, ctx: ReadContext, key: str, fields: str | None
+) -> KeyLookup:
+    """Every check a keyed lookup makes before the database is asked (no I/O)."""
+    query.require_call_headers(grant, query.CallHeaders(ctx.purpose, ctx.case_number))
+    if len(schema.primary_key) != 1:
+        raise KeyLookupUnsupported(schema.code)
+    out = query.output_fields(schema, grant, fields)
+    _, value = query.key_value(schema, grant, key)
+    return KeyLookup(schema, grant, key, value, out, query.mask_plan(schema, grant, out))
+
+
+def finish_by_key(
+    lookup: KeyLookup, row: Row[Any] | Mapping[str, Any] | None, state: QuotaState
+) -> RecordResult:
+    """The masked answer of a keyed lookup (no I/O)."""
+    record = apply_mask(row, lookup.plan) if row is not None else None
+    schema, grant = lookup.schema, lookup.grant
+    return RecordResult(
+        resource=schema.code,
+        key=query.shown_key(schema, grant, lookup.key),  # the caller's key, masked like its field
+        grant_id=grant.id,
+        record=record,
+        masked=query.masked_fields(schema, grant, lookup.fields),
+        quota=state,
+    )
+
+
 def by_key(
     session: Session,
     env: SharingEnv,
-    keep: Keep,
     ctx: ReadContext,
     code: str,
     key: str,
     fields: str | None = None,
 ) -> RecordResult:
     """One record by its key; a miss is audited too (who looked for whom matters)."""
-    schema, grant = begin_read(session, env, ctx, code)
-    if len(schema.primary_key) != 1:
-        raise KeyLookupUnsupported(code)
-    out = query.output_fields(schema, grant, fields)
-    _, value = query.key_value(schema, grant, key)
-    row = repo.by_key(session, schema, out, value)
-    state = charge(session, keep, grant, rows=1 if row else 0)
-    plan = query.mask_plan(schema, grant, out)
-    record = apply_mask(row, plan) if row is not None else None
-    audit_read(session, env, ctx, grant, action="record", keys=[key], rows=1 if row else 0)
-    shown = query.shown_key(schema, grant, key)  # the caller's own key, masked like the field
-    return RecordResult(
-        code, shown, grant.id, record, query.masked_fields(schema, grant, out), state
-    )
+    schema = schema_of(env, code)
+    grant = grants.resolve(session, env.grants, ctx.principal, code)
+    lookup = plan_by_key(schema, grant, ctx, key, fields)
+    row = repo.by_key(session, schema, lookup.fields, lookup.value)
+    rows = 1 if row is not None else 0
+    state = env.quotas.take(grant, rows)
+    audit_read(session, env, ctx, grant, action="record", keys=[key], rows=rows)
+    return finish_by_key(lookup, row, state)
 
 
 def page(
     session: Session,
     env: SharingEnv,
-    keep: Keep,
     ctx: ReadContext,
     code: str,
     params: Iterable[tuple[str, str]],
@@ -159,7 +193,7 @@ def page(
     after = query.read_page_cursor(env.cursor_key, schema, digest, cursor) if cursor else None
     rows = repo.page(session, schema, out, filters, after, limit + 1)
     more, rows = len(rows) > limit, rows[:limit]
-    state = charge(session, keep, grant, rows=len(rows))
+    state = env.quotas.take(grant, len(rows))
     plan = query.mask_plan(schema, grant, out)
     items = [apply_mask(r, plan) for r in rows]
     next_cursor = None
@@ -178,7 +212,6 @@ def page(
 def events(
     session: Session,
     env: SharingEnv,
-    keep: Keep,
     ctx: ReadContext,
     code: str,
     *,
@@ -191,7 +224,7 @@ def events(
         raise BadFilter("limit", f"must be 1-{env.settings.max_page_rows}")
     after_seq = query.read_seq_cursor(env.cursor_key, code, after)
     rows = repo.events(session, schema, grant.fields, after_seq, limit)
-    state = charge(session, keep, grant, rows=len(rows))
+    state = env.quotas.take(grant, len(rows))
     plan = query.mask_plan(schema, grant, grant.fields)
     items = []
     for r in rows:

@@ -8,12 +8,30 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, func, select, tuple_
+from sqlalchemy import (
+    Engine,
+    Row,
+    Select,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from exchange.core.resource_schema import ResourceSchema
 from exchange.datastore.tables import ResourceTables, tables_for
+from exchange.platforms.sharing.audit_repository import COLUMNS, holds_clause
+from exchange.platforms.sharing.models import AuditEntry
 
+# The keyed lookup per (resource, fields), built once: the hot path reuses the statement.
+_BY_KEY: dict[tuple[str, tuple[str, ...]], Select[Any]] = {}
+_AUDITED: dict[tuple[str, tuple[str, ...]], Select[Any]] = {}
 HIST_META = ("_seq", "_action", "_version", "_recorded_at", "_valid_from")
 
 
@@ -25,12 +43,49 @@ def _columns(t: ResourceTables, fields: Sequence[str]) -> list[str]:
 def by_key(
     session: Session, schema: ResourceSchema, fields: Sequence[str], key: Any
 ) -> Row[Any] | None:
-    t = tables_for(schema)
-    cur = t.current
-    stmt = select(*(cur.c[c] for c in _columns(t, fields))).where(
-        cur.c[t.key_columns[0]] == key, cur.c._deleted.is_(False)
-    )
-    return session.execute(stmt).first()
+    return session.connection().execute(by_key_select(schema, fields), {"key": key}).first()
+
+
+def by_key_select(schema: ResourceSchema, fields: Sequence[str]) -> Select[Any]:
+    """The keyed lookup of (resource, fields), built once and reused (the hot path)."""
+    cache_key = (schema.code, tuple(fields))
+    stmt = _BY_KEY.get(cache_key)
+    if stmt is None:
+        t = tables_for(schema)
+        cur = t.current
+        stmt = select(*(cur.c[c] for c in _columns(t, fields))).where(
+            cur.c[t.key_columns[0]] == bindparam("key"), cur.c._deleted.is_(False)
+        )
+        stmt = _BY_KEY.setdefault(cache_key, stmt)
+    return stmt
+
+
+def by_key_audited(schema: ResourceSchema, fields: Sequence[str]) -> Select[Any]:
+    """The keyed lookup and its audit entry in one statement (PostgreSQL: a writing CTE).
+
+    Parameters: `key`; every audit column but `rows` and `mac`; `mac_found` and `mac_missing`
+    (the entry's MAC for one row and for none: the writer cannot know which before the
+    lookup); `g_id_`, `now`, `client_id` for the grant check. One row comes back (the entry's
+    id, then the record's columns, null on a miss) if the grant holds, none if it does not.
+    """
+    cache_key = (schema.code, tuple(fields))
+    stmt = _AUDITED.get(cache_key)
+    if stmt is None:
+        hit = by_key_select(schema, fields).cte("hit")
+        found = exists(select(literal(1)).select_from(hit))
+        audit = AuditEntry.__table__
+        given = {c: bindparam(c, type_=audit.c[c].type) for c in COLUMNS}
+        given["rows"] = case((found, 1), else_=0)
+        given["mac"] = case((found, bindparam("mac_found")), else_=bindparam("mac_missing"))
+        entry = (
+            insert(audit)
+            .from_select(list(COLUMNS), select(*given.values()).where(holds_clause()))
+            .returning(audit.c.id.label("_audit_id"))
+            .cte("entry")
+        )
+        stmt = select(entry.c._audit_id, *hit.c).select_from(entry.outerjoin(hit, true()))
+        stmt = _AUDITED.setdefault(cache_key, stmt)
+    return stmt
 
 
 def page(

@@ -27,7 +27,6 @@ from exchange.platforms.sharing import query
 from exchange.platforms.sharing import records_repository as repo
 from exchange.platforms.sharing.audit import ReadContext
 from exchange.platforms.sharing.env import SharingEnv
-from exchange.platforms.sharing.quotas import Keep, charge
 from exchange.platforms.sharing.records import apply_mask, audit_read, begin_read
 
 BATCH_ROWS = 50_000
@@ -108,7 +107,6 @@ def _closing(chunks: Iterator[bytes], session: Session) -> Iterator[bytes]:
 def snapshot(
     session: Session,
     env: SharingEnv,
-    keep: Keep,
     ctx: ReadContext,
     stream_session: Session,
     code: str,
@@ -123,7 +121,7 @@ def snapshot(
     repo.stable_view(stream_session)  # first: its transaction must start before the request's
     schema, grant = begin_read(session, env, ctx, code)
     after_seq = query.read_seq_cursor(env.cursor_key, code, after) if after is not None else None
-    charge(session, keep, grant, rows=0)
+    env.quotas.take(grant, 0)
     fields = grant.fields
     plan = query.mask_plan(schema, grant, fields)
     masked = {f for f, s in plan if s is not None}

@@ -16,7 +16,6 @@ from exchange.platforms.sharing import records_repository as repo
 from exchange.platforms.sharing.audit import ReadContext
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.errors import BadFilter
-from exchange.platforms.sharing.quotas import Keep, charge
 from exchange.platforms.sharing.records import apply_mask, key_text
 
 MAX_HITS = 20
@@ -55,7 +54,7 @@ def registries(session: Session, env: SharingEnv, ctx: ReadContext) -> list[tupl
     return pairs
 
 
-def lookup(session: Session, env: SharingEnv, keep: Keep, ctx: ReadContext, key: str) -> list[Hit]:
+def lookup(session: Session, env: SharingEnv, ctx: ReadContext, key: str) -> list[Hit]:
     hits = []
     searchable = registries(session, env, ctx)
     if not searchable:  # nothing was read, but someone looked for this key: say so
@@ -79,7 +78,7 @@ def lookup(session: Session, env: SharingEnv, keep: Keep, ctx: ReadContext, key:
         grant = grants.resolve(session, env.grants, ctx.principal, resource)
         query.require_call_headers(grant, query.CallHeaders(ctx.purpose, ctx.case_number))
         rows = repo.page(session, schema, grant.fields, {field: [value]}, None, MAX_HITS)
-        charge(session, keep, grant, rows=len(rows))
+        env.quotas.take(grant, len(rows))
         plan = query.mask_plan(schema, grant, grant.fields)
         entry = env.audit.record_read(
             session,

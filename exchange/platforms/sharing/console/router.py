@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from exchange.core.context import request_id_var
 from exchange.core.db import utcnow
-from exchange.core.deps import DbSession, keep_on_failure
+from exchange.core.deps import DbSession
 from exchange.core.errors import HubError
 from exchange.core.masking import mask
 from exchange.core.resource_schema import Sensitivity
@@ -181,23 +181,18 @@ def lookup(
         ctx = ReadContext(
             page.who, "page", headers.purpose, headers.case_number, request_id_var.get()
         )
-        hits = page_query.lookup(session, env, lambda r: keep_on_failure(request, r), ctx, key)
+        hits = page_query.lookup(session, env, ctx, key)
     except HubError as exc:
-        _undo(request, session, env, page.who, exc)
+        _undo(session, env, page.who, exc)
         return page.render("lookup.html", exc.status_code, **form, searched=False, error=exc.detail)
     # The typed key is not echoed back in clear: it is shown masked, like the field it matched.
     shown = mask(key, Sensitivity.personal_id)
     return page.render("lookup.html", **form, searched=True, hits=hits, shown_key=shown)
 
 
-def _undo(
-    request: Request, session: Session, env: SharingEnv, who: Principal, exc: HubError
-) -> None:
-    """A refused lookup returns no data: roll its reads back, keep counters and its audit."""
+def _undo(session: Session, env: SharingEnv, who: Principal, exc: HubError) -> None:
+    """A refused lookup returns no data: roll its reads back, audit the refusal."""
     session.rollback()
-    for record in request.state.keep_on_failure:
-        record(session)
-    request.state.keep_on_failure.clear()
     if is_refusal(exc):
         env.audit.record(
             session,
