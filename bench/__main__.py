@@ -1,3 +1,4 @@
-from bench import quality_gate
+from bench import quality_gate, sharing
 
 quality_gate.main()
+sharing.main()
