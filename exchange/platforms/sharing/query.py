@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -175,11 +176,24 @@ def masked_fields(schema: ResourceSchema, grant: GrantView, fields: Iterable[str
     ]
 
 
-def mask_plan(
-    schema: ResourceSchema, grant: GrantView, fields: tuple[str, ...]
-) -> tuple[tuple[str, Sensitivity | None], ...]:
-    hidden = set(masked_fields(schema, grant, fields))
-    return tuple((f, sensitivity_of(schema.field(f)) if f in hidden else None) for f in fields)
+MaskPlan = tuple[tuple[str, Sensitivity | None], ...]
+_PLANS: dict[tuple[str, uuid.UUID, tuple[str, ...]], MaskPlan] = {}
+
+
+def mask_plan(schema: ResourceSchema, grant: GrantView, fields: tuple[str, ...]) -> MaskPlan:
+    """Each field with the sensitivity to mask it by, or None to show it plain.
+
+    Remembered per grant: what a grant allows in plain never changes after approval.
+    """
+    key = (schema.code, grant.id, fields)
+    plan = _PLANS.get(key)
+    if plan is None:
+        hidden = set(masked_fields(schema, grant, fields))
+        plan = tuple((f, sensitivity_of(schema.field(f)) if f in hidden else None) for f in fields)
+        if len(_PLANS) > 10_000:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
 
 
 # -- cursors ---------------------------------------------------------------------------------

@@ -18,16 +18,15 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from exchange.core.masking import mask
-from exchange.core.resource_schema import ResourceSchema, Sensitivity
+from exchange.core.resource_schema import ResourceSchema
 from exchange.platforms.sharing import grants, query
 from exchange.platforms.sharing import records_repository as repo
 from exchange.platforms.sharing.audit import ReadContext
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.errors import BadFilter, KeyLookupUnsupported, ResourceNotFound
 from exchange.platforms.sharing.grants import GrantView
+from exchange.platforms.sharing.query import MaskPlan
 from exchange.platforms.sharing.quotas import QuotaState
-
-MaskPlan = tuple[tuple[str, Sensitivity | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +148,7 @@ def finish_by_key(
         key=query.shown_key(schema, grant, lookup.key),  # the caller's key, masked like its field
         grant_id=grant.id,
         record=record,
-        masked=query.masked_fields(schema, grant, lookup.fields),
+        masked=[f for f, sensitivity in lookup.plan if sensitivity is not None],
         quota=state,
     )
 
