@@ -43,16 +43,23 @@ class ReadContext:
 
 
 def canonical(values: Mapping[str, Any]) -> bytes:
-    """The bytes an entry's MAC covers; identical before the insert and after reading it back."""
-    doc = {}
+    """The bytes an entry's MAC covers; identical before the insert and after reading it back.
+
+    A JSON array of the content columns in their fixed order (CONTENT), times in UTC with
+    microseconds, UUIDs as text.
+    """
+    doc = []
     for name in CONTENT:
         v = values[name]
         if isinstance(v, dt.datetime):
             v = v.astimezone(dt.UTC).isoformat(timespec="microseconds")
         elif isinstance(v, uuid.UUID):
             v = str(v)
-        doc[name] = v
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+        doc.append(v)
+    return _ENCODE(doc).encode()
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def entry_values(entry: AuditEntry | Row[Any]) -> dict[str, Any]:

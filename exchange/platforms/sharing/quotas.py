@@ -11,7 +11,6 @@ is meant for record-by-record use.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -111,7 +110,13 @@ class QuotaCounter:
             start = int(time.time() // ROWS_WINDOW_S * ROWS_WINDOW_S)
             with self._lock:
                 self._window(f"grant:{grant.id}:rows", start).pending += rows
-        return dataclasses.replace(state, rows_remaining=state.rows_remaining - rows)
+        return QuotaState(
+            state.limit,
+            state.remaining,
+            state.reset_s,
+            state.rows_limit,
+            state.rows_remaining - rows,
+        )
 
     def take(self, grant: GrantView, rows: int) -> QuotaState:
         """`admit` and `deliver` at once, for reads that know their rows before answering."""
