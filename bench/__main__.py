@@ -18,6 +18,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "exchange": ([], ["--rows", "200000", "--big-mb", "64", "--relay-mb", "20"]),
     "assurance": ([], ["--rows", "200000"]),
     "portal": ([], ["--datasets", "2000", "--rows", "1000000", "--requests", "100"]),
+    "sharing": ([], ["--rows", "200000", "--seconds", "5", "--rounds", "1"]),
 }
 
 

@@ -8,6 +8,8 @@ from exchange.core import health
 from exchange.pipelines.console import router as ops_console_router
 from exchange.platforms.exchange.router import router as exchange_router
 from exchange.platforms.open_data.router import router as open_data_router
+from exchange.platforms.sharing.console.router import ConsoleRefusal, refusal_handler
+from exchange.platforms.sharing.console.router import router as console_router
 from exchange.platforms.sharing.router import router as sharing_router
 
 
@@ -15,5 +17,7 @@ def mount_routers(app: FastAPI) -> None:
     app.include_router(health.router)
     app.include_router(exchange_router, prefix="/exchange/v1")
     app.include_router(sharing_router, prefix="/sharing/v1")
+    app.include_router(console_router)
+    app.add_exception_handler(ConsoleRefusal, refusal_handler)
     app.include_router(open_data_router)
     app.include_router(ops_console_router)

@@ -15,6 +15,8 @@ from exchange.core.middleware import RequestContextMiddleware
 from exchange.core.runtime import SCHEMAS_DIR, Runtime, build_runtime
 from exchange.core.settings import Settings
 from exchange.platforms.exchange.relay import RelayWorker
+from exchange.platforms.sharing.env import aclose as close_sharing
+from exchange.platforms.sharing.worker import SealingWorker
 
 
 def create_app(
@@ -29,9 +31,16 @@ def create_app(
         worker = RelayWorker(rt, settings.relay_interval_s) if settings.relay_interval_s else None
         if worker:
             worker.start()
+        seal_every = settings.sharing.seal_interval_s
+        sealer = SealingWorker(rt, seal_every) if seal_every else None
+        if sealer:
+            sealer.start()
         try:
             yield
         finally:
+            await close_sharing(app.state)
+            if sealer:
+                sealer.stop()
             if worker:
                 worker.stop()
             if runtime is None:

@@ -11,17 +11,33 @@ from exchange.platforms.open_data.models import (
     PortalDataset,
     SearchTerm,
 )
+from exchange.platforms.sharing.models import (
+    ApiClient,
+    Application,
+    AuditEntry,
+    AuditSeal,
+    BulkSubscription,
+    ConsoleUser,
+    Grant,
+)
 
 __all__ = [
+    "ApiClient",
     "ApiKey",
+    "Application",
+    "AuditEntry",
+    "AuditSeal",
     "Batch",
+    "BulkSubscription",
     "CheckFinding",
     "CheckRun",
     "Connector",
+    "ConsoleUser",
     "Delivery",
     "Department",
     "FacetValue",
     "Feedback",
+    "Grant",
     "MetricSample",
     "Node",
     "PortalDataset",

@@ -82,6 +82,20 @@ def _count(session: Session, key: str, start: int, cost: int) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
+def count_many(session: Session, hits: list[tuple[str, int, int]]) -> dict[tuple[str, int], int]:
+    """Add each (key, window start, cost) in one statement; returns each window's new count."""
+    table = RateCounter.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table).values(
+        [{"key": k, "window_start": start, "count": cost} for k, start, cost in hits]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key", "window_start"],
+        set_={"count": table.c.count + stmt.excluded.count},
+    ).returning(table.c.key, table.c.window_start, table.c.count)
+    return {(k, int(w)): int(c) for k, w, c in session.execute(stmt).all()}
+
+
 def purge(session: Session, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
     """Drop finished windows (run by the operations pipeline)."""
     cutoff = int(time.time() - older_than.total_seconds())

@@ -61,6 +61,27 @@ class NodeRef(BaseModel):
         return divisions.require(v)
 
 
+class SharingSettings(BaseModel):
+    """The sharing platform's rules of the road: deadlines, credentials, quotas, audit sealing."""
+
+    review_working_days: int = Field(
+        default=2, ge=1, le=30, description="days the provider has to take up an application"
+    )
+    answer_working_days: int = Field(
+        default=10, ge=5, le=10, description="days the provider has to decide (local rules: 5-10)"
+    )
+    max_grant_days: int = Field(default=365, ge=1, le=3650)
+    token_ttl_s: int = Field(default=300, ge=30, le=3600, description="access token lifetime")
+    rate_per_minute: int = Field(default=600, ge=1, description="default calls per grant")
+    rows_per_day: int = Field(default=100_000, ge=1, description="default rows per grant")
+    max_page_rows: int = Field(default=1000, ge=1, le=32_000)
+    max_attachment_bytes: int = Field(default=5 * 1024**2, ge=1024)
+    seal_interval_s: float = Field(
+        default=1.0, ge=0, description="audit sealing period; 0 disables the in-process sealer"
+    )
+    console_session_hours: int = Field(default=8, ge=1, le=72)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HUB_",
@@ -103,6 +124,7 @@ class Settings(BaseSettings):
         default=1.0, ge=0, description="outbox poll interval of the relay worker; 0 disables it"
     )
     relay_max_backoff_s: float = Field(default=300, gt=0, description="cap of the retry delay")
+    sharing: SharingSettings = Field(default_factory=SharingSettings)
     log_level: str = "INFO"
     log_json: bool = True
 

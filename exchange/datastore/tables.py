@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -74,13 +75,18 @@ def history_name(code: str) -> str:
 
 
 _BUILT: dict[tuple[object, ...], ResourceTables] = {}
+_BUILDING = threading.Lock()
 
 
 def tables_for(schema: ResourceSchema) -> ResourceTables:
     key = (schema.code, schema.fields, schema.primary_key)
-    if key not in _BUILT:
-        _BUILT[key] = _build(schema)
-    return _BUILT[key]
+    found = _BUILT.get(key)
+    if found is None:
+        # Server threads meet here on their first request: build each table once, or
+        # SQLAlchemy refuses the second definition of the same table.
+        with _BUILDING:
+            found = _BUILT.get(key) or _BUILT.setdefault(key, _build(schema))
+    return found
 
 
 def _build(schema: ResourceSchema) -> ResourceTables:

@@ -8,10 +8,12 @@ import json
 from sqlalchemy.orm import Session
 
 from exchange.core import divisions
+from exchange.core.db import utcnow
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.settings import Settings
 from exchange.directory import repository as repo
 from exchange.directory.models import Department, Node, Resource
+from exchange.directory.publishing import publication_status
 
 
 def sync_topology(session: Session, settings: Settings) -> Node:
@@ -90,6 +92,10 @@ def sync_catalog(session: Session, node: Node, schemas: dict[str, ResourceSchema
             for f in schema.fields
         ]
         entry.schema_sha256 = digest
+        status = publication_status(entry)
+        if existing and existing.status != "published" and status == "published":
+            entry.published_at = utcnow()  # published when it first became complete
+        entry.status = status
         repo.save_resource(session, entry)
         changed += 1
     return changed

@@ -14,8 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from exchange.core import masking
 from exchange.core.resource_schema import FieldSpec, ResourceSchema
-from exchange.quality import identifiers, masking
+from exchange.quality import identifiers
 from exchange.quality.report import BLOCKING, Severity
 from exchange.quality.rules import RuleName
 

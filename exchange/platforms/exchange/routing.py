@@ -23,6 +23,7 @@ from exchange.platforms.exchange.errors import (
     UnknownResource,
 )
 from exchange.platforms.exchange.models import Batch, Delivery, Subscription
+from exchange.platforms.sharing.bulk_guard import admit_delivery
 
 
 class NoRoute(NodeNotFound):
@@ -52,6 +53,8 @@ def route(session: Session, rt: Runtime, batch: Batch) -> list[Delivery]:
         for sub in repo.subscriptions_for(session, batch.resource_code):
             if sub.node_code and sub.node_code == batch.sender:
                 continue  # never bounce a batch back to the node it came from
+            if sub.department_id and not admit_delivery(session, rt, batch, sub):
+                continue  # made through a sharing grant that no longer holds
             deliveries.append(
                 _delivery(batch, node_code=sub.node_code, department_id=sub.department_id)
             )

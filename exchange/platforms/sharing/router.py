@@ -1,31 +1,23 @@
+"""The sharing platform's routes under /sharing/v1, one sub-router per sub-domain.
+
+The records routes come first: they are the hot path, and routes are matched in order.
+"""
+
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query
+from exchange.platforms.sharing import (
+    api_access,
+    api_applications,
+    api_audit,
+    api_catalog,
+    api_records,
+)
 
-from exchange.core.deps import DbSession
-from exchange.core.resource_schema import ShareClass
-from exchange.platforms.sharing import service
-from exchange.platforms.sharing.schemas import CatalogEntry, CatalogPage
-
-router = APIRouter(tags=["sharing"])
-
-
-@router.get("/catalog", response_model=CatalogPage, summary="Search the resource catalogue")
-def search_catalog(
-    session: DbSession,
-    q: Annotated[str | None, Query(max_length=100, description="keyword, Chinese or code")] = None,
-    provider: Annotated[str | None, Query(max_length=32)] = None,
-    share_class: ShareClass | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> CatalogPage:
-    return service.search(
-        session, q=q, provider=provider, share_class=share_class, limit=limit, offset=offset
-    )
-
-
-@router.get("/catalog/{code}", response_model=CatalogEntry, summary="One catalogue entry")
-def get_catalog_entry(code: str, session: DbSession) -> CatalogEntry:
-    return service.entry(session, code)
+router = APIRouter()
+router.include_router(api_records.router)
+router.include_router(api_catalog.router)
+router.include_router(api_access.router)
+router.include_router(api_applications.router)
+router.include_router(api_audit.router)

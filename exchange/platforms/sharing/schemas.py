@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from exchange.platforms.sharing.catalog_quality import QualityCheck
 
 
 class DataItem(BaseModel):
@@ -32,9 +35,47 @@ class CatalogEntry(BaseModel):
     published_at: dt.datetime
     last_updated_at: dt.datetime | None
     row_count: int
-    quality_score: float | None
+    status: str = Field(description="published, or draft while required fields are missing")
+    publishable: bool
+    missing_fields: list[str]
+    quality_score: float = Field(description="share of the quality checks passed, 0-1")
+    quality_checks: list[QualityCheck]
 
 
 class CatalogPage(BaseModel):
     total: int
     items: list[CatalogEntry]
+
+
+class RecordRead(BaseModel):
+    resource: str
+    key: str
+    grant_id: str
+    record: dict[str, Any]
+    masked_fields: list[str]
+
+
+class RecordPage(BaseModel):
+    resource: str
+    grant_id: str
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    masked_fields: list[str]
+
+
+class ChangeEvent(BaseModel):
+    seq: int
+    action: str = Field(description="insert, update or delete")
+    version: int
+    recorded_at: str
+    valid_from: str
+    key: dict[str, Any]
+    record: dict[str, Any] | None = Field(description="null for a delete")
+
+
+class EventPage(BaseModel):
+    resource: str
+    grant_id: str
+    items: list[ChangeEvent]
+    next_cursor: str = Field(description="pass as ?after= to continue; stable when empty")
+    masked_fields: list[str]

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from exchange.core.db import utcnow
 from exchange.core.resource_schema import OpenClass, ShareClass
 from exchange.directory.models import Resource
+from exchange.directory.publishing import missing_catalog_fields
+from exchange.platforms.sharing import catalog_quality as quality
 from exchange.platforms.sharing import repository as repo
+from exchange.platforms.sharing.catalog_quality import GateHistory
 from exchange.platforms.sharing.errors import ResourceNotFound
 from exchange.platforms.sharing.schemas import CatalogEntry, CatalogPage, DataItem
 
 
-def to_entry(r: Resource) -> CatalogEntry:
+def to_entry(r: Resource, gate: GateHistory | None = None) -> CatalogEntry:
+    missing = missing_catalog_fields(r)
+    results = quality.checks(r, gate or GateHistory(None, None), utcnow())
     return CatalogEntry(
         code=r.code,
         identifier=r.identifier,
@@ -31,7 +37,11 @@ def to_entry(r: Resource) -> CatalogEntry:
         published_at=r.published_at,
         last_updated_at=r.last_updated_at,
         row_count=r.row_count,
-        quality_score=r.quality_score,
+        status=r.status,
+        publishable=not missing,
+        missing_fields=missing,
+        quality_score=quality.score(results),
+        quality_checks=results,
     )
 
 
@@ -52,11 +62,12 @@ def search(
         limit=limit,
         offset=offset,
     )
-    return CatalogPage(total=total, items=[to_entry(r) for r in rows])
+    gates = repo.gate_history(session, [r.code for r in rows])
+    return CatalogPage(total=total, items=[to_entry(r, gates.get(r.code)) for r in rows])
 
 
 def entry(session: Session, code: str) -> CatalogEntry:
     found = repo.get_entry(session, code)
     if found is None:
         raise ResourceNotFound(code)
-    return to_entry(found)
+    return to_entry(found, repo.gate_history(session, [code]).get(code))

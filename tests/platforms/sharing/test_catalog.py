@@ -1,9 +1,17 @@
+import json
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from exchange.core.resource_schema import load_schema
+from exchange.core.runtime import SCHEMAS_DIR
 from exchange.core.settings import Settings
+from exchange.directory import repository as directory
+from exchange.directory.service import sync_catalog
 from tests.builders import seed_city
+from tests.platforms.sharing.builders import load_people
 
 pytestmark = pytest.mark.both_backends
 
@@ -53,3 +61,34 @@ def test_an_unknown_resource_is_a_404_naming_it(seeded: TestClient) -> None:
 def test_an_unknown_share_class_is_a_422_naming_the_parameter(seeded: TestClient) -> None:
     r = seeded.get("/sharing/v1/catalog", params={"share_class": "sometimes"})
     assert r.status_code == 422 and r.json()["problems"][0]["field"] == "query.share_class"
+
+
+def test_entries_show_last_update_and_a_quality_score(seeded: TestClient) -> None:
+    before = seeded.get("/sharing/v1/catalog/population").json()
+    assert before["last_updated_at"] is None and before["publishable"] is True
+    checks = {c["name"]: c["passed"] for c in before["quality_checks"]}
+    assert checks["has_data"] is False and checks["complete"] is True
+    load_people(seeded, 5)
+    after = seeded.get("/sharing/v1/catalog/population").json()
+    assert after["last_updated_at"] is not None and after["row_count"] == 5
+    checks = {c["name"]: c["passed"] for c in after["quality_checks"]}
+    assert checks["has_data"] and checks["up_to_date"] and checks["passes_gate"]
+    assert after["quality_score"] == round(sum(checks.values()) / len(checks), 2)
+    assert after["quality_score"] > before["quality_score"]
+
+
+def test_a_schema_missing_a_required_catalogue_field_stays_a_draft(
+    seeded: TestClient, db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    descriptor = json.loads((SCHEMAS_DIR / "macro_indicator.json").read_text("utf-8"))
+    del descriptor["catalog"]["identifier"]
+    path = tmp_path / "macro_indicator.json"
+    path.write_text(json.dumps(descriptor, ensure_ascii=False), "utf-8")
+    node = directory.get_self_node(db)
+    assert node is not None
+    sync_catalog(db, node, {"macro_indicator": load_schema(path)})
+    db.commit()
+    entry = seeded.get("/sharing/v1/catalog/macro_indicator").json()
+    assert (entry["status"], entry["publishable"]) == ("draft", False)
+    assert entry["missing_fields"] == ["资源代码 identifier"]
+    assert "macro_indicator" not in seeded.get("/api/3/action/package_list").json()["result"]

@@ -1,7 +1,9 @@
-"""How a value appears in a finding: masked by its field's sensitivity, then truncated.
+"""How a personal value appears to someone not allowed to see it: masked by its field's sensitivity.
 
-Findings are logged, stored with quarantined batches and shown to the sending department's
-staff, so no personal value may appear in clear, whatever its length or shape.
+Used wherever values leave their provider: quality findings (logged, stored with quarantined
+batches, shown to the sending department's staff) and shared records (API, console, bulk) when
+the consumer's grant does not allow plain values. No personal value may appear in clear,
+whatever its length or shape.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ MAX_VALUE_CHARS = 64
 
 def display(value: object, spec: FieldSpec) -> str:
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    masked = mask(text, _sensitivity(spec))
+    masked = mask(text, sensitivity_of(spec))
     if len(masked) > MAX_VALUE_CHARS:
         return masked[: MAX_VALUE_CHARS - 1] + "…"
     return masked
 
 
-def _sensitivity(spec: FieldSpec) -> Sensitivity:
+def sensitivity_of(spec: FieldSpec) -> Sensitivity:
     # A field checked as an ID number holds ID numbers even if its schema forgot to say so.
     if spec.check == "cn_ric":
         return Sensitivity.personal_id

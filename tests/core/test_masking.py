@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from exchange.core.masking import MAX_VALUE_CHARS, display, mask
 from exchange.core.resource_schema import Sensitivity
-from exchange.quality.masking import MAX_VALUE_CHARS, display, mask
 from exchange.testing.population_batch import population_schema
 
 

@@ -1,0 +1,122 @@
+"""The audit log of every read of shared data: written before the response, append-only.
+
+Each entry records who read (actor, role, department), under which grant, which resource and
+keys, why (purpose, case number), when, how many rows and with what outcome. The writer adds an
+HMAC of the content (`mac`) under a key derived from the node secret, in the request's own
+transaction, so appends never wait on each other. Seals (`audit_chain.py`) then link entries
+into a signed hash chain in small batches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
+
+from exchange.core.db import utcnow
+from exchange.platforms.sharing import audit_repository as repo
+from exchange.platforms.sharing.crypto import derive_key
+from exchange.platforms.sharing.models import AuditEntry
+from exchange.platforms.sharing.principal import Principal
+
+MAX_KEYS = 100  # keys listed per entry; `rows` always counts them all
+CONTENT = tuple(c for c in repo.COLUMNS if c != "mac")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadContext:
+    """Who reads through which channel, and why (the X-Road client, end user and case number)."""
+
+    principal: Principal
+    channel: str  # api | page | bulk
+    purpose: str | None = None
+    case_number: str | None = None
+    request_id: str | None = None
+
+
+def canonical(values: Mapping[str, Any]) -> bytes:
+    """The bytes an entry's MAC covers; identical before the insert and after reading it back.
+
+    A JSON array of the content columns in their fixed order (CONTENT), times in UTC with
+    microseconds, UUIDs as text.
+    """
+    doc = []
+    for name in CONTENT:
+        v = values[name]
+        if isinstance(v, dt.datetime):
+            v = v.astimezone(dt.UTC).isoformat(timespec="microseconds")
+        elif isinstance(v, uuid.UUID):
+            v = str(v)
+        doc.append(v)
+    return _ENCODE(doc).encode()
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def entry_values(entry: AuditEntry | Row[Any]) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in repo.COLUMNS}
+
+
+class AuditLog:
+    def __init__(self, secret: str) -> None:
+        self._key = derive_key(secret, "audit-mac")
+
+    def mac(self, values: Mapping[str, Any]) -> str:
+        return hmac.new(self._key, canonical(values), hashlib.sha256).hexdigest()
+
+    def mac_ok(self, entry: AuditEntry | Row[Any]) -> bool:
+        return hmac.compare_digest(self.mac(entry_values(entry)), entry.mac)
+
+    def values(
+        self,
+        ctx: ReadContext,
+        *,
+        action: str,
+        resource: str | None,
+        grant_id: uuid.UUID | None,
+        keys: Sequence[str] | None,
+        rows: int,
+        outcome: str = "ok",
+    ) -> dict[str, Any]:
+        p = ctx.principal
+        values: dict[str, Any] = {
+            "at": utcnow(),  # microseconds: what both databases keep, so the MAC survives
+            "channel": ctx.channel,
+            "action": action,
+            "actor": p.actor,
+            "role": p.role.value,
+            "department": p.department_path,
+            "grant_id": grant_id,
+            "resource": resource,
+            "keys": list(keys[:MAX_KEYS]) if keys is not None else None,
+            "rows": rows,
+            "purpose": ctx.purpose,
+            "case_number": ctx.case_number,
+            "outcome": outcome,
+            "request_id": ctx.request_id,
+        }
+        values["mac"] = self.mac(values)
+        return values
+
+    def record(self, session: Session, ctx: ReadContext, **kw: Any) -> int:
+        """Append an entry unconditionally (refusals, reads that need no grant)."""
+        return repo.append(session, self.values(ctx, **kw))
+
+    def record_read(
+        self, session: Session, ctx: ReadContext, *, grant_id: uuid.UUID, **kw: Any
+    ) -> int | None:
+        """Append the entry of a granted read if the grant still holds; None if it does not."""
+        values = self.values(ctx, grant_id=grant_id, **kw)
+        client = ctx.principal.id if ctx.principal.kind == "client" else None
+        return repo.append_if_grant_holds(
+            session, values, grant_id=grant_id, client_id=client, now=values["at"]
+        )

@@ -1,0 +1,49 @@
+"""The check the exchange platform makes before queuing a batch for a department's inbox.
+
+A subscription made through a sharing grant delivers only while the grant holds; each
+delivery is a bulk read and is audited before the batch becomes fetchable. Subscriptions
+made by an operator at the exchange level (`hub subscription add`) are not affected.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from exchange.core.db import utcnow
+from exchange.core.runtime import Runtime
+from exchange.directory import repository as directory
+from exchange.platforms.exchange.models import Batch, Subscription
+from exchange.platforms.sharing import grants_repository as repo
+from exchange.platforms.sharing.audit import AuditLog, ReadContext
+from exchange.platforms.sharing.principal import Principal, Role
+
+
+def admit_delivery(session: Session, rt: Runtime, batch: Batch, sub: Subscription) -> bool:
+    link = repo.bulk_of_subscription(session, sub.id)
+    if link is None:
+        return True
+    bulk, grant = link
+    if grant.revoked_at is not None or grant.expires_at <= utcnow():
+        sub.active = False  # the grant has ended: so has its subscription
+        return False
+    consumer = directory.get_department_by_id(session, grant.consumer_id)
+    assert consumer is not None
+    who = Principal(
+        kind="subscription",
+        id=bulk.id,
+        name=str(bulk.id),
+        role=Role.department,
+        node_code=consumer.node_code,
+        department_id=consumer.id,
+        department_code=consumer.code,
+    )
+    AuditLog(rt.settings.secret_key.get_secret_value()).record(
+        session,
+        ReadContext(who, "bulk", grant.purpose, None, None),
+        action="delivery",
+        resource=batch.resource_code,
+        grant_id=grant.id,
+        keys=[str(batch.id)],
+        rows=batch.rows or 0,
+    )
+    return True

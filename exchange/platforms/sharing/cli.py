@@ -1,0 +1,132 @@
+"""`hub user`, `hub client`, `hub audit`: the sharing platform's operator commands."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from exchange.platforms.sharing.principal import Role
+
+user_app = typer.Typer(help="Staff console users (roles: admin, auditor, operator, department).")
+client_app = typer.Typer(help="OAuth2 API clients of the sharing platform.")
+audit_app = typer.Typer(help="The sharing audit log: seal and verify its hash chain.")
+
+RoleOpt = Annotated[Role, typer.Option(help="admin, auditor, operator or department")]
+DeptOpt = Annotated[
+    str | None, typer.Option(help="Department code on this node (role department only)")
+]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    from exchange.core.errors import HubError
+
+    text = f"{exc.code}: {exc.detail}" if isinstance(exc, HubError) else str(exc)
+    typer.echo(text, err=True)
+    return typer.Exit(2)
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Sign-in name")],
+    role: RoleOpt,
+    department: DeptOpt = None,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="HUB_USER_PASSWORD", help="Default: asked for, twice, unechoed"),
+    ] = None,
+) -> None:
+    """Create a console user with a scrypt-hashed password."""
+    from exchange.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.errors import HubError
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.sharing import credentials
+
+    secret = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            user = credentials.create_user(
+                session,
+                rt.settings.node_code,
+                username=username,
+                password=secret,
+                role=role,
+                department=department,
+            )
+            typer.echo(f"{user.username} {user.role} {department or '-'} {user.id}")
+    except HubError as exc:
+        raise _fail(exc) from None
+    finally:
+        rt.close()
+
+
+@client_app.command("add")
+def client_add(
+    name: Annotated[str, typer.Argument(help="What the client is, e.g. 民政局低保系统")],
+    role: RoleOpt = Role.department,
+    department: DeptOpt = None,
+) -> None:
+    """Create an API client; prints client_id and the secret (shown this once)."""
+    from exchange.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.errors import HubError
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.sharing import credentials
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            client, secret = credentials.create_client(
+                session,
+                rt.settings.node_code,
+                name=name,
+                role=role,
+                department=department,
+                by="cli",
+            )
+            typer.echo(json.dumps({"client_id": str(client.id), "client_secret": secret}))
+    except HubError as exc:
+        raise _fail(exc) from None
+    finally:
+        rt.close()
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Seal what is unsealed now (the server does this every sharing.seal_interval_s)."""
+    from exchange.cli import settings_or_exit
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.sharing.worker import seal_once
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        typer.echo(f"sealed {seal_once(rt)} entries")
+    finally:
+        rt.close()
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check every seal and entry; exit 1 if anything was edited, deleted or reordered."""
+    from exchange.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.sharing.audit import AuditLog
+    from exchange.platforms.sharing.audit_chain import verify
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            report = verify(
+                session,
+                rt.node_keys.public_b64,
+                AuditLog(rt.settings.secret_key.get_secret_value()),
+            )
+    finally:
+        rt.close()
+    typer.echo(report.model_dump_json(indent=2))
+    if not report.ok:
+        raise typer.Exit(1)

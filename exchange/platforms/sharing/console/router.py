@@ -1,0 +1,250 @@
+"""The staff console (server-rendered): sign in, look up a record by key, and the pages of the
+auditor, the operator and the admin. Same roles, masking, quotas and audit as the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from exchange.core.context import request_id_var
+from exchange.core.db import utcnow
+from exchange.core.deps import DbSession
+from exchange.core.errors import HubError
+from exchange.core.masking import mask
+from exchange.core.resource_schema import Sensitivity
+from exchange.platforms.sharing import applications, audit_chain, credentials
+from exchange.platforms.sharing.audit import ReadContext
+from exchange.platforms.sharing.console import lookup as page_query
+from exchange.platforms.sharing.console import session as cookies
+from exchange.platforms.sharing.deps import EnvDep
+from exchange.platforms.sharing.env import SharingEnv
+from exchange.platforms.sharing.errors import is_refusal
+from exchange.platforms.sharing.principal import Principal, Role
+from exchange.platforms.sharing.query import call_headers
+from exchange.platforms.sharing.views import application_read, client_read
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+FormStr = Annotated[str, Form(max_length=500)]
+
+
+class ConsoleRefusal(Exception):
+    """Raised by a page's dependency (before its form is read): sends this response instead."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("console access refused")
+        self.response = response
+
+
+def refusal_handler(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ConsoleRefusal)
+    return exc.response
+
+
+class Page:
+    """The signed-in user of a request, and how to render for them."""
+
+    def __init__(self, request: Request, session: Session, env: SharingEnv) -> None:
+        self.request, self.env = request, env
+        self.state = cookies.read_session(
+            env.cookie_key, request.cookies.get(cookies.SESSION_COOKIE)
+        )
+        self.user: Principal | None = None
+        if self.state is not None:
+            self.user = credentials.active_user(session, env.node_code, self.state.user_id)
+
+    def render(self, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        ctx |= {
+            "user": self.user,
+            "csrf": self.state.csrf if self.state else "",
+            "node_name": self.env.node_name,
+        }
+        return templates.TemplateResponse(self.request, name, ctx, status_code=status)
+
+    def error(self, status: int, error: str, detail: str) -> HTMLResponse:
+        return self.render("error.html", status, error=error, detail=detail)
+
+    def csrf_ok(self, token: str | None) -> bool:
+        return self.state is not None and cookies.csrf_ok(self.state, token)
+
+    @property
+    def who(self) -> Principal:
+        assert self.user is not None
+        return self.user
+
+
+def signed_in(*roles: Role) -> Any:
+    """A dependency: the page of a signed-in user of one of `roles` (any role if none)."""
+
+    def dependency(request: Request, session: DbSession, env: EnvDep) -> Page:
+        page = Page(request, session, env)
+        if page.user is None:
+            raise ConsoleRefusal(RedirectResponse("/console/login", status_code=303))
+        if roles and page.user.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise ConsoleRefusal(page.error(403, "RoleForbidden", f"for roles: {allowed}"))
+        return page
+
+    return Depends(dependency)
+
+
+AnyUser = Annotated[Page, signed_in()]
+DepartmentUser = Annotated[Page, signed_in(Role.department)]
+AuditorUser = Annotated[Page, signed_in(Role.auditor)]
+OperatorUser = Annotated[Page, signed_in(Role.operator)]
+AdminUser = Annotated[Page, signed_in(Role.admin)]
+
+
+@router.get("/login")
+def login_form(request: Request, env: EnvDep) -> HTMLResponse:
+    token = cookies.new_login_token(env.cookie_key)
+    ctx = {"login_csrf": token, "username": "", "user": None, "node_name": env.node_name}
+    response = templates.TemplateResponse(request, "login.html", ctx)
+    _set_cookie(response, env, cookies.LOGIN_COOKIE, token, cookies.LOGIN_TTL_S)
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: DbSession,
+    env: EnvDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    def again(status: int, error: str) -> HTMLResponse:
+        token = cookies.new_login_token(env.cookie_key)
+        ctx = {"login_csrf": token, "username": username, "error": error, "user": None}
+        response = templates.TemplateResponse(
+            request, "login.html", ctx | {"node_name": env.node_name}, status_code=status
+        )
+        _set_cookie(response, env, cookies.LOGIN_COOKIE, token, cookies.LOGIN_TTL_S)
+        return response
+
+    if not cookies.login_token_ok(env.cookie_key, request.cookies.get(cookies.LOGIN_COOKIE), csrf):
+        return again(403, "表单已过期，请重试 The form expired or was not ours; try again.")
+    who = credentials.authenticate_user(session, env.node_code, username, password)
+    if who is None:
+        return again(401, "用户名或密码错误 Wrong username or password.")
+    value, _ = cookies.new_session(env.cookie_key, who.id, env.settings.console_session_hours)
+    response = RedirectResponse("/console/", status_code=303)
+    hours = env.settings.console_session_hours
+    _set_cookie(response, env, cookies.SESSION_COOKIE, value, hours * 3600)
+    response.delete_cookie(cookies.LOGIN_COOKIE, path="/console")
+    return response
+
+
+@router.post("/logout")
+def logout(page: AnyUser, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    if not page.csrf_ok(csrf):
+        return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(cookies.SESSION_COOKIE, path="/console")
+    return response
+
+
+@router.get("/")
+def home(page: AnyUser, session: DbSession, env: EnvDep) -> Response:
+    found = []
+    if page.who.role is Role.department:
+        found = page_query.registries(session, env, ReadContext(page.who, "page"))
+    return page.render("home.html", registries=found)
+
+
+@router.get("/lookup")
+def lookup_form(page: DepartmentUser) -> Response:
+    return page.render("lookup.html", key="", purpose="", case_number="", searched=False)
+
+
+@router.post("/lookup")
+def lookup(
+    page: DepartmentUser,
+    request: Request,
+    session: DbSession,
+    env: EnvDep,
+    key: Annotated[str, Form(max_length=64)],
+    purpose: FormStr = "",
+    case_number: Annotated[str, Form(max_length=64)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    form = {"key": "", "purpose": purpose, "case_number": case_number}  # the key is not echoed
+    if not page.csrf_ok(csrf):
+        return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
+    try:
+        headers = call_headers(purpose, case_number)
+        ctx = ReadContext(
+            page.who, "page", headers.purpose, headers.case_number, request_id_var.get()
+        )
+        hits = page_query.lookup(session, env, ctx, key)
+    except HubError as exc:
+        _undo(session, env, page.who, exc)
+        return page.render("lookup.html", exc.status_code, **form, searched=False, error=exc.detail)
+    # The typed key is not echoed back in clear: it is shown masked, like the field it matched.
+    shown = mask(key, Sensitivity.personal_id)
+    return page.render("lookup.html", **form, searched=True, hits=hits, shown_key=shown)
+
+
+def _undo(session: Session, env: SharingEnv, who: Principal, exc: HubError) -> None:
+    """A refused lookup returns no data: roll its reads back, audit the refusal."""
+    session.rollback()
+    if is_refusal(exc):
+        env.audit.record(
+            session,
+            ReadContext(who, "page", None, None, request_id_var.get()),
+            action="lookup",
+            resource=None,
+            grant_id=None,
+            keys=None,
+            rows=0,
+            outcome=exc.code,
+        )
+
+
+@router.get("/audit")
+def audit_page(page: AuditorUser, session: DbSession, env: EnvDep) -> Response:
+    report = audit_chain.verify(session, env.keys.public_b64, env.audit)
+    last = audit_chain.latest(session, 200)
+    return page.render("audit.html", report=report, entries=last)
+
+
+@router.get("/operations")
+def operations_page(page: OperatorUser, session: DbSession) -> Response:
+    rows = applications.listed(
+        session, page.who, side=None, status=None, overdue_only=True, limit=200, offset=0
+    )
+    now = utcnow()
+    overdue = [application_read(a, g, now) for a, g in rows]
+    return page.render("operations.html", overdue=overdue, last_seal=audit_chain.last_seal(session))
+
+
+@router.get("/admin")
+def admin_page(page: AdminUser, session: DbSession) -> Response:
+    users = [
+        {
+            "username": u.username,
+            "role": u.role,
+            "department": u.department.code if u.department else "",
+            "active": u.active,
+        }
+        for u in credentials.users(session)
+    ]
+    clients = [client_read(c) for c in credentials.listed(session)]
+    return page.render("admin.html", users=users, clients=clients)
+
+
+def _set_cookie(response: Response, env: SharingEnv, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/console",
+        httponly=True,
+        samesite="strict",
+        secure=env.secure_cookies,
+    )

@@ -1,0 +1,153 @@
+"""The sharing platform's HTTP edge: who is calling (bearer token), in which role, and the
+one transaction a read runs in. Every route states its roles here; nothing is allowed by
+default (a route without `require(...)` or `public` fails the route x role test).
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from fastapi import Depends, Request
+
+from exchange.core.context import request_id_var
+from exchange.core.deps import DbSession
+from exchange.platforms.sharing import credentials, fast_reads, records
+from exchange.platforms.sharing.audit import ReadContext
+from exchange.platforms.sharing.env import SharingEnv, build_env
+from exchange.platforms.sharing.errors import MissingToken, RoleForbidden, is_refusal
+from exchange.platforms.sharing.principal import Principal, Role
+from exchange.platforms.sharing.query import call_headers
+from exchange.platforms.sharing.records import RecordResult
+
+T = TypeVar("T")
+_LIMITERS: dict[int, anyio.CapacityLimiter] = {}
+
+
+def _read_limiter() -> anyio.CapacityLimiter:
+    import os
+
+    n = int(os.environ.get("HUB_READ_THREADS", "8"))
+    if n not in _LIMITERS:
+        _LIMITERS[n] = anyio.CapacityLimiter(n)
+    return _LIMITERS[n]
+
+
+def env_of(request: Request) -> SharingEnv:
+    state = request.app.state
+    env = getattr(state, "sharing", None)
+    if env is None:
+        env = state.sharing = build_env(state.runtime)
+    return env  # type: ignore[no-any-return]
+
+
+EnvDep = Annotated[SharingEnv, Depends(env_of)]
+
+
+def bearer_principal(request: Request) -> Principal:
+    header = request.headers.get("authorization")
+    if not header:
+        raise MissingToken()
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise MissingToken()
+    return env_of(request).verifier.verify(token.strip())
+
+
+def require(*roles: Role) -> Callable[..., Any]:
+    """A dependency admitting a valid token of one of `roles` (no database: the read path)."""
+    allowed = tuple(r.value for r in roles)
+
+    async def dependency(request: Request) -> Principal:
+        who = bearer_principal(request)
+        if who.role not in roles:
+            raise RoleForbidden(who.role.value, allowed)
+        return who
+
+    return dependency
+
+
+def require_active(*roles: Role) -> Callable[..., Any]:
+    """`require`, plus the client or user is checked in the database (management routes).
+
+    (This module keeps annotations evaluated, so FastAPI sees the closure's `Depends`.)
+    """
+
+    def active(
+        session: DbSession, who: Annotated[Principal, Depends(require(*roles))]
+    ) -> Principal:
+        credentials.ensure_active(session, who)
+        return who
+
+    return active
+
+
+DEPARTMENT = Role.department
+BUREAU = (Role.admin, Role.auditor, Role.operator)
+
+Department = Annotated[Principal, Depends(require(Role.department))]
+DepartmentActive = Annotated[Principal, Depends(require_active(Role.department))]
+Overseer = Annotated[Principal, Depends(require_active(Role.department, *BUREAU))]
+Admin = Annotated[Principal, Depends(require_active(Role.admin))]
+Auditor = Annotated[Principal, Depends(require_active(Role.auditor))]
+
+
+def read_context(request: Request, who: Principal, channel: str = "api") -> ReadContext:
+    headers = call_headers(request.headers.get("x-purpose"), request.headers.get("x-case-number"))
+    return ReadContext(who, channel, headers.purpose, headers.case_number, request_id_var.get())
+
+
+async def run_read(
+    request: Request,
+    ctx: ReadContext,
+    action: str,
+    resource: str,
+    fn: Callable[..., T],
+    *args: Any,
+    **kw: Any,
+) -> T:
+    """Run a read in a worker thread (one hop for all its database work).
+
+    `fn(session, env, ctx, *args, **kw)` writes its audit entry last; it is committed before
+    this returns, so it is durable before the response is sent. A refused read (403, 429) is
+    audited after its work is rolled back.
+    """
+    env = env_of(request)
+
+    def work() -> T:
+        session = env.read_sessions()
+        try:
+            result = fn(session, env, ctx, *args, **kw)
+            session.commit()
+            return result
+        except Exception as exc:
+            session.rollback()
+            if is_refusal(exc):
+                code = getattr(exc, "code", type(exc).__name__)
+                env.audit.record(
+                    session, ctx, action=action, resource=resource, grant_id=None,
+                    keys=None, rows=0, outcome=code,
+                )  # fmt: skip
+                session.commit()
+            raise
+        finally:
+            session.close()
+
+    return await anyio.to_thread.run_sync(work, limiter=_read_limiter())
+
+
+async def read_by_key(
+    request: Request, ctx: ReadContext, code: str, key: str, fields: str | None
+) -> RecordResult:
+    """The keyed lookup: on the event loop where it can be (PostgreSQL), else threaded."""
+    env = env_of(request)
+    reader = env.fast
+    if reader is None:
+        return await run_read(request, ctx, "record", code, records.by_key, code, key, fields)
+    try:
+        return await fast_reads.by_key(env, reader, ctx, code, key, fields)
+    except Exception as exc:
+        if is_refusal(exc):
+            refusal = getattr(exc, "code", type(exc).__name__)
+            await fast_reads.audit_refusal(reader, env, ctx, "record", code, refusal)
+        raise

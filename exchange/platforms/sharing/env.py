@@ -1,0 +1,111 @@
+"""What the sharing platform builds once per process: caches, keys and the audit writer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from exchange.core.db import session_scope
+from exchange.core.ratelimit import count_many
+from exchange.core.resource_schema import ResourceSchema
+from exchange.core.runtime import Runtime
+from exchange.core.settings import SharingSettings
+from exchange.core.signing import KeyPair
+from exchange.core.store import PayloadStore
+from exchange.platforms.sharing.audit import AuditLog
+from exchange.platforms.sharing.crypto import derive_key
+from exchange.platforms.sharing.grants import GrantCache
+from exchange.platforms.sharing.quotas import Merge, QuotaCounter
+from exchange.platforms.sharing.tokens import TokenVerifier
+
+if TYPE_CHECKING:
+    from exchange.platforms.sharing.fast_reads import AsyncReader
+
+
+@dataclass
+class SharingEnv:
+    node_code: str
+    node_name: str
+    secure_cookies: bool
+    settings: SharingSettings
+    schemas: dict[str, ResourceSchema]
+    store: PayloadStore
+    keys: KeyPair
+    audit: AuditLog
+    cursor_key: bytes
+    cookie_key: bytes
+    verifier: TokenVerifier
+    read_sessions: sessionmaker[Session]
+    quotas: QuotaCounter
+    fast: AsyncReader | None  # the event-loop keyed lookup (PostgreSQL engines only)
+    grants: GrantCache = field(default_factory=GrantCache)
+
+
+def read_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions for the read path: autocommit on PostgreSQL.
+
+    A read is one SELECT and one audit INSERT that re-checks the grant; each is atomic alone,
+    and in autocommit the INSERT is committed when it returns, so no BEGIN and COMMIT round
+    trips are spent on a transaction that would add nothing. Elsewhere (SQLite, the tests'
+    shared connection) reads use the node's ordinary sessions.
+    """
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        return sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"))
+    return sessions
+
+
+def build_env(rt: Runtime) -> SharingEnv:
+    secret = rt.settings.secret_key.get_secret_value()
+    keys = rt.node_keys
+    return SharingEnv(
+        node_code=rt.settings.node_code,
+        node_name=rt.settings.resolved_node_name,
+        secure_cookies=rt.settings.base_url.startswith("https://"),
+        settings=rt.settings.sharing,
+        schemas=rt.schemas,
+        store=rt.store,
+        keys=keys,
+        audit=AuditLog(secret),
+        cursor_key=derive_key(secret, "cursor"),
+        cookie_key=derive_key(secret, "console-session"),
+        verifier=TokenVerifier(keys.private.public_key(), rt.settings.node_code),
+        read_sessions=read_sessions(rt.sessions),
+        quotas=QuotaCounter(_merger(rt.sessions)),
+        fast=_fast_reader(rt.sessions),
+    )
+
+
+def _fast_reader(sessions: sessionmaker[Session]) -> AsyncReader | None:
+    bind = sessions.kw.get("bind")
+    if not (isinstance(bind, Engine) and bind.dialect.name == "postgresql"):
+        return None
+    from exchange.platforms.sharing.fast_reads import AsyncReader
+
+    url = bind.url.set(drivername="postgresql").update_query_dict(
+        {"application_name": "hub-sharing-reads"}
+    )
+    return AsyncReader(url.render_as_string(hide_password=False))
+
+
+async def aclose(state: object) -> None:
+    """Close what the sharing platform opened in this process (called at app shutdown)."""
+    env = getattr(state, "sharing", None)
+    if env is not None and env.fast is not None:
+        await env.fast.close()
+
+
+def _merger(sessions: sessionmaker[Session]) -> Merge | None:
+    """Quota counts merged across workers, from a background thread: only with an engine (a
+    session bound to one shared connection, as in the tests, must not be used concurrently)."""
+    if not isinstance(sessions.kw.get("bind"), Engine):
+        return None
+
+    def merge(hits: list[tuple[str, int, int]]) -> dict[tuple[str, int], int]:
+        with session_scope(sessions) as session:
+            return count_many(session, hits)
+
+    return merge
