@@ -6,18 +6,16 @@ Reads only what the pipelines stored (latest runs, findings, metric samples over
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, select_autoescape
 from sqlalchemy.orm import Session
 
 from exchange.core.db import utcnow
-from exchange.core.deps import DbSession, SettingsDep
-from exchange.core.errors import Forbidden
-from exchange.core.settings import Environment as HubEnvironment
+from exchange.core.deps import DbSession
 from exchange.pipelines import runs
+from exchange.platforms.sharing.console.router import OperatorUser
 
 router = APIRouter(tags=["staff console"], include_in_schema=False)
 
@@ -29,17 +27,8 @@ CHARTS = (
 )
 
 
-def require_operator(request: Request, settings: SettingsDep) -> str:
-    """PLACEHOLDER for the staff console's role check (built on the sharing branch).
-
-    MERGE: replace this dependency with the console's `signed_in(Role.operator, Role.admin)`.
-    Until then the page is refused in production and open elsewhere (development, tests)."""
-    if settings.env == HubEnvironment.production:
-        raise Forbidden("the ops page needs the staff console's sign-in, not yet wired here")
-    return "operator"
-
-
-Operator = Annotated[str, Depends(require_operator)]
+# Operators (and nobody else) see the ops page: the staff console's sign-in and role check.
+Operator = OperatorUser
 
 
 def _svg(points: list[tuple[dt.datetime, float]], width: int = 480, height: int = 120) -> str:

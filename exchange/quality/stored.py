@@ -17,10 +17,10 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Engine, inspect, select, text
 
+from exchange.core import masking
 from exchange.core.resource_schema import ResourceSchema
 from exchange.datastore.references import DatabaseReferences
 from exchange.datastore.tables import current_name, tables_for
-from exchange.quality import masking
 from exchange.quality.arrow_checks import validate_table
 from exchange.quality.report import BLOCKING, Finding, QualityReport
 from exchange.quality.rules import derive_rules

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from fastapi.testclient import TestClient
 
 from exchange.app import create_app
 from exchange.core.runtime import Runtime
-from exchange.core.settings import Environment
 from exchange.pipelines import service
+from exchange.platforms.sharing.principal import Role
 from tests.pipelines.city import Planted
+from tests.platforms.sharing.builders import console_login, make_user
 
 
 def test_ops_page_and_metrics_show_the_latest_ops_run(
@@ -19,8 +18,10 @@ def test_ops_page_and_metrics_show_the_latest_ops_run(
     rt, planted = planted_city
     service.run_system(rt, "ops", "page-ops-1")
     service.run_system(rt, "ops", "page-ops-2")
+    with rt.sessions() as session:
+        operator = make_user(session, rt.settings, Role.operator, department=None)
     with TestClient(create_app(rt.settings, runtime=rt)) as client:
-        page = client.get("/console/ops")
+        page = console_login(client, operator).get("/console/ops")
         metrics = client.get("/metrics")
     assert page.status_code == 200
     assert "connector.silent" in page.text and planted.stale_resource in page.text
@@ -32,12 +33,13 @@ def test_ops_page_and_metrics_show_the_latest_ops_run(
     assert 'hub_assurance_findings{system="ops",severity="critical"}' in body
 
 
-def test_ops_page_is_refused_in_production_until_the_console_login_is_wired(
+def test_ops_page_is_for_signed_in_operators_only(
     planted_city: tuple[Runtime, Planted],
 ) -> None:
     rt, _ = planted_city
-    prod = rt.settings.model_copy(update={"env": Environment.production})
-    with TestClient(create_app(prod, runtime=dataclasses.replace(rt, settings=prod))) as client:
-        response = client.get("/console/ops")
-    assert response.status_code == 403
-    assert response.json()["error"] == "Forbidden"
+    with rt.sessions() as session:
+        auditor = make_user(session, rt.settings, Role.auditor, department=None)
+    with TestClient(create_app(rt.settings, runtime=rt), follow_redirects=False) as client:
+        anonymous = client.get("/console/ops")
+        assert anonymous.status_code == 303 and anonymous.headers["location"] == "/console/login"
+        assert console_login(client, auditor).get("/console/ops").status_code == 403

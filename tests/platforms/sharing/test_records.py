@@ -158,7 +158,9 @@ def test_free_text_filters_are_bound_values_matched_literally(
 ) -> None:
     from basebases.synthetic import legal_persons, people
 
-    table = legal_persons(5, seed=3, people=people(20, seed=3))
+    representatives = people(20, seed=3)
+    load(city, "population", representatives)  # representatives must be known residents
+    table = legal_persons(5, seed=3, people=representatives)
     load(city, "legal_person", table)
     grant(consumer, consumer, "legal_person", fields=["uscc", "name"])
     r = consumer.get("/sharing/v1/resources/legal_person/records", params={"name": "' OR '1'='1"})
@@ -219,7 +221,9 @@ def test_conditional_resources_need_purpose_and_case_number(
 def test_unconditional_resources_need_no_call_headers(consumer: Caller, city: TestClient) -> None:
     from basebases.synthetic import legal_persons, people
 
-    table = legal_persons(3, seed=4, people=people(10, seed=4))
+    representatives = people(10, seed=4)
+    load(city, "population", representatives)
+    table = legal_persons(3, seed=4, people=representatives)
     load(city, "legal_person", table)
     grant(consumer, consumer, "legal_person", fields=["uscc", "name", "legal_rep_id_number"])
     uscc = table["uscc"][0].as_py()

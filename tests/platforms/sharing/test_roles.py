@@ -62,6 +62,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/lookup"): DEPT,
     ("GET", "/console/audit"): frozenset({"auditor"}),
     ("GET", "/console/operations"): frozenset({"operator"}),
+    ("GET", "/console/ops"): frozenset({"operator"}),
     ("GET", "/console/admin"): frozenset({"admin"}),
 }
 ROLES = ("anonymous", "department", "admin", "auditor", "operator")
