@@ -65,8 +65,9 @@ def test_security_finds_the_leak_and_the_published_unshared_resource(
         exposed.severity == "critical" and "package_list lists macro_indicator" in exposed.message
     )
     # the sharing platform's tables are not on this branch: said so, not passed silently
-    assert run.checks["access"]["status"].startswith("not available")
-    assert run.checks["audit_chain"]["status"].startswith("not available")
+    # The sharing platform's tables exist on this node: the access and audit checks run for real.
+    assert run.checks["access"]["status"] == "ok"
+    assert run.checks["audit_chain"]["status"] == "ok"
 
 
 def test_ops_find_the_stale_resource_and_the_silent_connector(
