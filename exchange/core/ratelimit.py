@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, String, literal
+from sqlalchemy import BigInteger, String, Table, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -84,16 +84,16 @@ def _count(session: Session, key: str, start: int, cost: int) -> int:
 
 def count_many(session: Session, hits: list[tuple[str, int, int]]) -> dict[tuple[str, int], int]:
     """Add each (key, window start, cost) in one statement; returns each window's new count."""
-    table = RateCounter.__table__
+    table = cast(Table, RateCounter.__table__)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table).values(
+    rows = insert(table).values(
         [{"key": k, "window_start": start, "count": cost} for k, start, cost in hits]
     )
-    stmt = stmt.on_conflict_do_update(
+    upsert = rows.on_conflict_do_update(
         index_elements=["key", "window_start"],
-        set_={"count": table.c.count + stmt.excluded.count},
+        set_={"count": table.c.count + rows.excluded.count},
     ).returning(table.c.key, table.c.window_start, table.c.count)
-    return {(k, int(w)): int(c) for k, w, c in session.execute(stmt).all()}
+    return {(k, int(w)): int(c) for k, w, c in session.execute(upsert).all()}
 
 
 def purge(session: Session, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:

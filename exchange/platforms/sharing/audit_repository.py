@@ -6,14 +6,26 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, Row, Uuid, bindparam, exists, func, insert, or_, select, text
+from sqlalchemy import (
+    Insert,
+    Row,
+    Table,
+    Uuid,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from exchange.platforms.sharing.models import ApiClient, AuditEntry, AuditSeal, Grant
 
-_T = AuditEntry.__table__
+_T = cast(Table, AuditEntry.__table__)
 COLUMNS = (
     "at",
     "channel",

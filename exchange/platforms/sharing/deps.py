@@ -21,16 +21,9 @@ from exchange.platforms.sharing.query import call_headers
 from exchange.platforms.sharing.records import RecordResult
 
 T = TypeVar("T")
-_LIMITERS: dict[int, anyio.CapacityLimiter] = {}
-
-
-def _read_limiter() -> anyio.CapacityLimiter:
-    import os
-
-    n = int(os.environ.get("HUB_READ_THREADS", "8"))
-    if n not in _LIMITERS:
-        _LIMITERS[n] = anyio.CapacityLimiter(n)
-    return _LIMITERS[n]
+# Threaded reads (SQLite, page queries, feeds): a few threads, not anyio's default forty, so
+# that short reads do not queue behind each other for the interpreter lock.
+READ_THREADS = 8
 
 
 def env_of(request: Request) -> SharingEnv:
@@ -133,7 +126,9 @@ async def run_read(
         finally:
             session.close()
 
-    return await anyio.to_thread.run_sync(work, limiter=_read_limiter())
+    if env.read_limiter is None:
+        env.read_limiter = anyio.CapacityLimiter(READ_THREADS)
+    return await anyio.to_thread.run_sync(work, limiter=env.read_limiter)
 
 
 async def read_by_key(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +42,7 @@ class SharingEnv:
     quotas: QuotaCounter
     fast: AsyncReader | None  # the event-loop keyed lookup (PostgreSQL engines only)
     grants: GrantCache = field(default_factory=GrantCache)
+    read_limiter: Any = None  # anyio.CapacityLimiter, made in the app's event loop
 
 
 def read_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:

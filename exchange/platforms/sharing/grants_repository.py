@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from exchange.platforms.exchange.models import Delivery, Subscription
@@ -178,13 +178,16 @@ def stop_bulk(session: Session, grant_id: uuid.UUID, consumer_id: uuid.UUID, res
     """Deactivate a grant's subscriptions and withdraw what is queued but not yet fetched."""
     subs = select(BulkSubscription.subscription_id).where(BulkSubscription.grant_id == grant_id)
     session.execute(update(Subscription).where(Subscription.id.in_(subs)).values(active=False))
-    withdrawn = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.department_id == consumer_id,
-            Delivery.resource_code == resource,
-            Delivery.state == "pending",
-        )
-        .values(state="withdrawn")
+    withdrawn = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.department_id == consumer_id,
+                Delivery.resource_code == resource,
+                Delivery.state == "pending",
+            )
+            .values(state="withdrawn")
+        ),
     )
     return int(withdrawn.rowcount or 0)

@@ -6,12 +6,14 @@ Column names come from the resource's schema; request values are always bound pa
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
+    ColumnElement,
     Engine,
     Row,
     Select,
+    Table,
     bindparam,
     case,
     exists,
@@ -73,8 +75,10 @@ def by_key_audited(schema: ResourceSchema, fields: Sequence[str]) -> Select[Any]
     if stmt is None:
         hit = by_key_select(schema, fields).cte("hit")
         found = exists(select(literal(1)).select_from(hit))
-        audit = AuditEntry.__table__
-        given = {c: bindparam(c, type_=audit.c[c].type) for c in COLUMNS}
+        audit = cast(Table, AuditEntry.__table__)
+        given: dict[str, ColumnElement[Any]] = {
+            c: bindparam(c, type_=audit.c[c].type) for c in COLUMNS
+        }
         given["rows"] = case((found, 1), else_=0)
         given["mac"] = case((found, bindparam("mac_found")), else_=bindparam("mac_missing"))
         entry = (

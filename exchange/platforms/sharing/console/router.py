@@ -173,7 +173,7 @@ def lookup(
     case_number: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    form = {"key": "", "purpose": purpose, "case_number": case_number}  # the key is not echoed
+    form: dict[str, Any] = {"key": "", "purpose": purpose, "case_number": case_number}
     if not page.csrf_ok(csrf):
         return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
     try:
@@ -184,7 +184,7 @@ def lookup(
         hits = page_query.lookup(session, env, ctx, key)
     except HubError as exc:
         _undo(session, env, page.who, exc)
-        return page.render("lookup.html", exc.status_code, **form, searched=False, error=exc.detail)
+        return page.render("lookup.html", exc.status_code, searched=False, error=exc.detail, **form)
     # The typed key is not echoed back in clear: it is shown masked, like the field it matched.
     shown = mask(key, Sensitivity.personal_id)
     return page.render("lookup.html", **form, searched=True, hits=hits, shown_key=shown)
