@@ -38,7 +38,7 @@ from exchange.platforms.sharing import applications, credentials
 from exchange.platforms.sharing.access_schemas import ApplicationCreate, Approval
 from exchange.platforms.sharing.models import AuditEntry, AuditSeal
 from exchange.platforms.sharing.principal import Role
-from exchange.seed import push_table
+from exchange.seed import load_divisions, push_table
 from exchange.testing.postgres import LocalPostgres, free_port
 
 SECRET = "bench-secret-bench-secret-bench-secret"
@@ -54,6 +54,7 @@ def _prepare(rt: Runtime, rows: int) -> tuple[list[str], str, str]:
         node = directory.get_node(s, rt.settings.node_code)
         assert node is not None
         directory_service.ensure_department(s, node, "MZ", "民政局")
+    load_divisions(rt)  # residents' household divisions must exist in the geospatial registry
     started = time.perf_counter()
     table = people(rows, seed=1)
     result = push_table(rt, "population", table)
