@@ -1,6 +1,8 @@
 """Load a batch into a resource's tables: stage, check keys, upsert, tombstone, record history.
 
 Everything happens in the caller's transaction, so a batch is applied whole or not at all.
+Each version is written once: the new one to the current table, the one it supersedes moved
+to the history (a first load of a million rows writes a million rows, not two million).
 Rows are never inserted one by one: PostgreSQL gets a COPY into a temporary stage table and
 set-based SQL from there; SQLite (the embedded default) gets executemany into the stage.
 """
@@ -156,7 +158,7 @@ class BatchLoader:
 
     # -- apply -------------------------------------------------------------------------
     def apply(self) -> LoadResult:
-        hist = _q(self.t.history.name)
+        cur = _q(self.t.current.name)
         # Change numbers continue this table's own sequence; the per-resource lock taken in
         # __init__ makes them follow commit order, which is what change-feed cursors rely on.
         base = self._max_seq()
@@ -186,11 +188,9 @@ class BatchLoader:
                 raise DuplicateKeys(dups, total)
             self._upsert(base)
         self._delete(self._max_seq())
-        if not self.pg:
-            self._history_from_current(base)
         counts = dict(
             self.conn.execute(
-                text(f"SELECT _action, count(*) FROM {hist} WHERE _seq > :s GROUP BY _action"),
+                text(f"SELECT {ACTION}, count(*) FROM {cur} WHERE _seq > :s GROUP BY 1"),
                 {"s": base},
             ).all()
         )
@@ -227,91 +227,70 @@ class BatchLoader:
             self.conn.execute(text(f"SELECT COALESCE(MAX(_seq), 0) FROM {cur}")).scalar_one()
         )
 
-    def _key_list(self) -> str:
-        return ", ".join(_q(k) for k in self.t.key_columns)
-
-    def _key_tuple(self) -> str:
-        return f"({self._key_list()})" if len(self.t.key_columns) > 1 else self._key_list()
-
     def _cols(self, prefix: str = "") -> str:
         return ", ".join(prefix + _q(c) for c in self.t.data_columns)
 
-    def _upsert(self, base: int) -> None:
-        cur, stage = _q(self.t.current.name), _q(self.stage_name)
-        keys = [_q(k) for k in self.t.key_columns]
+    def _differs(self, a: str, b: str) -> str:
+        """SQL true when a row of `a` carries other values than the row of `b` (NULL-safe)."""
         same = "IS NOT DISTINCT FROM" if self.pg else "IS"
-        differs = " OR ".join(
-            f"NOT (s.{_q(c)} {same} t.{_q(c)})"
-            for c in self.t.data_columns
-            if c not in self.t.key_columns
-        )
-        changed = f"t.{keys[0]} IS NULL OR t._deleted" + (f" OR {differs}" if differs else "")
-        join = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-        order = ", ".join(f"s.{k}" for k in keys)  # key order: B-tree pages fill in sequence
-        updates = ", ".join(
-            f"{c} = excluded.{c}" for c in [*map(_q, self.t.data_columns), *SYSTEM] if c not in keys
-        )
-        upsert = (
-            f"INSERT INTO {cur} ({self._cols()}, {', '.join(SYSTEM)}) "
-            f"SELECT {self._cols('s.')}, :base + row_number() OVER (ORDER BY {order}), "
-            f"COALESCE(t._version, 0) + 1, false, :b, :now "
-            f"FROM {stage} s LEFT JOIN {cur} t ON {join} "
-            f"WHERE s._op = 'upsert' AND ({changed}) ORDER BY {order} "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-        )
-        params = {"base": base, "b": self.batch_id, "now": self.recorded_at, "vf": self.valid_from}
-        if self.pg:
-            # One pass: the rows written come back and become history in the same statement.
-            upsert = f"WITH ch AS ({upsert} RETURNING {cur}.*){self._history_tail('ch')}"
-        self.conn.execute(text(upsert), params)
+        values = [c for c in self.t.data_columns if c not in self.t.key_columns]
+        return " OR ".join(f"NOT ({a}.{_q(c)} {same} {b}.{_q(c)})" for c in values) or "false"
 
-    def _delete(self, base: int) -> None:
-        cur, stage = _q(self.t.current.name), _q(self.stage_name)
-        match = " AND ".join(f"{cur}.{_q(k)} = s.{_q(k)}" for k in self.t.key_columns)
-        delete = (
-            f"UPDATE {cur} SET _deleted = true, _version = {cur}._version + 1, "
-            f"_seq = :base + s._row + 1, _batch_id = :b, _recorded_at = :now "
-            f"FROM {stage} s WHERE s._op = 'delete' AND {match} AND NOT {cur}._deleted"
-        )
-        params = {"base": base, "b": self.batch_id, "now": self.recorded_at, "vf": self.valid_from}
-        if self.pg:
-            delete = f"WITH ch AS ({delete} RETURNING {cur}.*){self._history_tail('ch')}"
-        self.conn.execute(text(delete), params)
+    def _archive(self, op: str, when: str) -> None:
+        """Copy the versions this batch supersedes into the history, closed at valid-from.
 
-    def _history_tail(self, changed: str) -> str:
-        """PostgreSQL: close the superseded versions and append the new ones, from `changed`."""
-        hist = _q(self.t.history.name)
-        keys = self._key_tuple()
-        # `key IN (changed keys)`, not a join: the changed rows drive index probes into the
-        # history, whatever the planner guesses about how many rows `changed` holds. A join
-        # planned on a low guess scanned the whole history once per changed row.
-        return (
-            f", closed AS (UPDATE {hist} h SET _valid_to = :vf WHERE h._valid_to IS NULL "
-            f"AND {keys} IN (SELECT {self._key_list()} FROM {changed} WHERE _version > 1)) "
-            f"INSERT INTO {hist} (_seq, {self._cols()}, _version, _deleted, _batch_id, "
-            f"_recorded_at, _action, _valid_from, _valid_to) "
-            f"SELECT _seq, {self._cols()}, _version, _deleted, _batch_id, _recorded_at, "
-            f"{ACTION}, :vf, NULL FROM {changed}"
-        )
-
-    def _history_from_current(self, base: int) -> None:
-        """SQLite (no data-modifying CTEs): the same history, read back from the current rows."""
-        cur, hist = _q(self.t.current.name), _q(self.t.history.name)
-        keys = self._key_tuple()
-        params = {"vf": self.valid_from, "s": base}
-        self.conn.execute(
-            text(
-                f"UPDATE {hist} SET _valid_to = :vf WHERE _valid_to IS NULL AND {keys} IN ("
-                f"SELECT {self._key_list()} FROM {cur} WHERE _seq > :s AND _version > 1)"
-            ),
-            params,
-        )
+        `when` says, over stage row `s` and current row `t`, which keys the batch changes.
+        EXISTS, not a join: a version is archived once even when the key repeats in the stage
+        (the upsert then refuses the batch and the savepoint takes this back).
+        """
+        cur, hist, stage = _q(self.t.current.name), _q(self.t.history.name), _q(self.stage_name)
+        match = " AND ".join(f"s.{_q(k)} = t.{_q(k)}" for k in self.t.key_columns)
         self.conn.execute(
             text(
                 f"INSERT INTO {hist} (_seq, {self._cols()}, _version, _deleted, _batch_id, "
                 f"_recorded_at, _action, _valid_from, _valid_to) "
-                f"SELECT _seq, {self._cols()}, _version, _deleted, _batch_id, _recorded_at, "
-                f"{ACTION}, :vf, NULL FROM {cur} WHERE _seq > :s"
+                f"SELECT t._seq, {self._cols('t.')}, t._version, t._deleted, t._batch_id, "
+                f"t._recorded_at, {ACTION}, t._valid_from, :vf FROM {cur} t WHERE EXISTS ("
+                f"SELECT 1 FROM {stage} s WHERE s._op = '{op}' AND {match} AND ({when}))"
             ),
-            params,
+            {"vf": self.valid_from},
+        )
+
+    def _upsert(self, base: int) -> None:
+        cur, stage = _q(self.t.current.name), _q(self.stage_name)
+        keys = [_q(k) for k in self.t.key_columns]
+        self._archive("upsert", f"t._deleted OR {self._differs('s', 't')}")
+        changed = f"t.{keys[0]} IS NULL OR t._deleted OR {self._differs('s', 't')}"
+        join = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        order = ", ".join(f"s.{k}" for k in keys)  # key order: B-tree pages fill in sequence
+        system = [*SYSTEM, "_valid_from"]
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in [*map(_q, self.t.data_columns), *system] if c not in keys
+        )
+        self.conn.execute(
+            text(
+                f"INSERT INTO {cur} ({self._cols()}, {', '.join(system)}) "
+                f"SELECT {self._cols('s.')}, :base + row_number() OVER (ORDER BY {order}), "
+                f"COALESCE(t._version, 0) + 1, false, :b, :now, :vf "
+                f"FROM {stage} s LEFT JOIN {cur} t ON {join} "
+                f"WHERE s._op = 'upsert' AND ({changed}) ORDER BY {order} "
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+            ),
+            {"base": base, "b": self.batch_id, "now": self.recorded_at, "vf": self.valid_from},
+        )
+
+    def _delete(self, base: int) -> None:
+        if not self.deletes:
+            return
+        cur, stage = _q(self.t.current.name), _q(self.stage_name)
+        self._archive("delete", "NOT t._deleted")
+        match = " AND ".join(f"{cur}.{_q(k)} = s.{_q(k)}" for k in self.t.key_columns)
+        self.conn.execute(
+            text(
+                f"UPDATE {cur} SET _deleted = true, _version = {cur}._version + 1, "
+                f"_seq = :base + s._row + 1, _batch_id = :b, _recorded_at = :now, "
+                f"_valid_from = :vf "
+                f"FROM {stage} s WHERE s._op = 'delete' AND {match} AND NOT {cur}._deleted"
+            ),
+            {"base": base, "b": self.batch_id, "now": self.recorded_at, "vf": self.valid_from},
         )

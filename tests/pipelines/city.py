@@ -65,10 +65,10 @@ def plant_problems(rt: Runtime, now: dt.datetime | None = None) -> Planted:
         conn.execute(
             text(
                 "INSERT INTO ds_population (id_number, name, gender, birth_date,"
-                " household_division, status, _seq, _version, _deleted, _batch_id, _recorded_at)"
-                " SELECT :id, name, gender, DATE '1990-01-01', household_division, status,"
-                " (SELECT max(_seq) + 1 FROM ds_population), 1, false, _batch_id, _recorded_at"
-                " FROM ds_population LIMIT 1"
+                " household_division, status, _seq, _version, _deleted, _batch_id, _recorded_at,"
+                " _valid_from) SELECT :id, name, gender, DATE '1990-01-01', household_division,"
+                " status, (SELECT max(_seq) + 1 FROM ds_population), 1, false, _batch_id,"
+                " _recorded_at, _valid_from FROM ds_population LIMIT 1"
             ),
             {"id": BAD_CHECKSUM_ID},
         )
