@@ -21,6 +21,7 @@ import httpx
 import psycopg
 import pyarrow.csv as pacsv
 
+from bench.baseline import create_raw_table
 from bench.report import Row, print_table
 from exchange import cluster
 from exchange.testing.postgres import LocalPostgres, free_port
@@ -124,11 +125,7 @@ def people_csv(path: Path, rows: int, seed: int) -> int:
 def raw_copy_seconds(pg: LocalPostgres, dbname: str, csv: Path) -> float:
     """COPY the same CSV into a table shaped and indexed like ds_population."""
     with psycopg.connect(pg.dsn(dbname)) as conn:
-        conn.execute("DROP TABLE IF EXISTS raw_population")
-        conn.execute("CREATE TABLE raw_population (LIKE ds_population INCLUDING ALL)")
-        for col in ("_seq", "_version", "_deleted", "_batch_id", "_recorded_at"):
-            conn.execute(f"ALTER TABLE raw_population ALTER {col} DROP NOT NULL")
-        conn.commit()
+        create_raw_table(conn, "ds_population", "raw_population")
         header = csv.open(encoding="utf-8").readline().strip()
         start = time.perf_counter()
         with (
