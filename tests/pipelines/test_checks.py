@@ -64,10 +64,31 @@ def test_security_finds_the_leak_and_the_published_unshared_resource(
     assert (
         exposed.severity == "critical" and "package_list lists macro_indicator" in exposed.message
     )
-    # the sharing platform's tables are not on this branch: said so, not passed silently
-    # The sharing platform's tables exist on this node: the access and audit checks run for real.
     assert run.checks["access"]["status"] == "ok"
     assert run.checks["audit_chain"]["status"] == "ok"
+
+
+def test_security_names_the_misused_rights_and_the_rows_tampered_with(
+    planted_city: tuple[Runtime, Planted],
+) -> None:
+    rt, planted = planted_city
+    _, found = _run(rt, "security", "planted-rights")
+    by_subject = {f.subject: f for f in found if f.check in ("access", "audit_chain")}
+    expired = by_subject[planted.expired_grant]
+    assert expired.detail["uses"] == 2 and "was expired at" in expired.message
+    revoked = by_subject[planted.revoked_grant]
+    assert revoked.detail["uses"] == 1 and "was revoked at" in revoked.message
+    surge = by_subject[planted.surging_department]
+    assert surge.detail["last_24h"] == 5_000 and 30 <= surge.detail["baseline"] <= 45
+    assert "WJ-old-gateway" in by_subject[planted.dormant_client].message
+    # Exactly the two rows touched, each named by id; the rest of the chain still verifies.
+    audit = sorted((f.kind, f.subject) for f in found if f.check == "audit_chain")
+    assert audit == [
+        ("audit.entry_altered", f"audit_entry:{planted.tampered_entry}"),
+        ("audit.entry_deleted", f"audit_entry:{planted.deleted_entry}"),
+    ]
+    granted = next(f for f in found if f.kind == "exposure.granted")
+    assert granted.subject == planted.unshared_granted and len(granted.detail["grants"]) == 1
 
 
 def test_ops_find_the_stale_resource_and_the_silent_connector(
