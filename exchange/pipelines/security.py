@@ -24,6 +24,8 @@ from exchange.core.runtime import Runtime
 from exchange.directory.models import Resource
 from exchange.pipelines import pii
 from exchange.pipelines.runs import CheckResult, Gauge, Issue
+from exchange.quality import personal_data
+from exchange.quality.personal_data import Kind
 
 RESPONSE_SAMPLE_ROWS = 100
 
@@ -95,11 +97,13 @@ def check_pii(rt: Runtime, client: PublicClient | None = None) -> CheckResult:
         schema = rt.schemas.get(code)
         if schema is None or f"ds_{code}" not in tables:
             continue
-        for leak in pii.scan_dataset(rt.engine, schema):
-            severity, what = pii.KINDS[leak.kind]
+        with rt.sessions() as session:
+            leaks = pii.scan_dataset(session, schema)
+        for leak in leaks:
+            severity, what = personal_data.KINDS[Kind(leak.kind)]
             result.issues.append(
                 Issue(
-                    kind=leak.kind,
+                    kind=f"pii.{leak.kind}",
                     severity=severity,  # type: ignore[arg-type]
                     subject=f"{code}.{leak.column}",
                     message=f"open dataset {code}: {leak.count} values of {leak.column} "
@@ -126,19 +130,19 @@ def _scan_responses(client: PublicClient, codes: list[str]) -> list[Issue]:
         response = client.get(path)
         if response.status_code != 200:
             continue  # an action this node does not serve has nothing to leak
-        hits: dict[str, list[str]] = {}
-        for kind, value in pii.find(response.text):
+        hits: dict[Kind, list[str]] = {}
+        for kind, value in personal_data.find(response.text):
             hits.setdefault(kind, []).append(value)
         for kind, values in hits.items():
-            severity, what = pii.KINDS[kind]
+            severity, what = personal_data.KINDS[kind]
             issues.append(
                 Issue(
-                    kind=kind.replace("pii.", "pii.response."),
+                    kind=f"pii.response.{kind.value}",
                     severity=severity,  # type: ignore[arg-type]
                     subject=path.split("?")[0]
                     + ("?" + path.split("?")[1].split("&")[0] if "?" in path else ""),
                     message=f"public response {path} contains {len(values)} × {what}",
-                    detail={"example": pii.mask(kind, values[0])},
+                    detail={"example": personal_data.mask(kind, values[0])},
                 )
             )
     return issues
