@@ -9,6 +9,9 @@ from exchange.core.runtime import Runtime
 from exchange.directory.models import Resource
 from exchange.pipelines import runs, service, standards
 from exchange.pipelines.models import CheckFinding, CheckRun
+from exchange.platforms.open_data import service as portal
+from exchange.platforms.sharing import service as sharing
+from exchange.quality import score as quality_score
 from tests.pipelines.city import Planted
 
 
@@ -46,8 +49,25 @@ def test_standards_find_the_row_that_bypassed_the_gate(
     assert population.engine == "great_expectations"
     assert population.failures_by_rule == {"cn_ric.checksum": 1}
     assert population.pass_rate == pytest.approx((population.rows - 1) / population.rows, abs=1e-6)
-    assert score == pytest.approx(round(population.pass_rate, 4))
+    assert score is not None and score < 1.0
     assert reports["geo_division"].passed and reports["geo_division"].pass_rate == 1.0
+
+
+def test_portal_and_sharing_catalogue_show_the_score_the_standards_run_stored(
+    planted_city: tuple[Runtime, Planted],
+) -> None:
+    rt, planted = planted_city
+    run, _ = _run(rt, "standards", "planted-score")
+    code = planted.reopened_resource  # population: opened on the portal by a planted problem
+    with rt.sessions() as session:
+        report = {q.resource_code: q for q in standards.quality_reports(session, run.id)}[code]
+        entry = session.get(Resource, code)
+        assert entry is not None and report.pass_rate < 1.0
+        expected = quality_score.assess(entry, report.pass_rate)
+        card = portal.card_of(session, rt.schemas, code)
+        shared = sharing.entry(session, code)
+    assert entry.quality_score == card.quality.score == shared.quality_score == expected.score
+    assert card.quality.checks[0].value == shared.quality_checks[0].value == report.pass_rate
 
 
 def test_security_finds_the_leak_and_the_published_unshared_resource(
