@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
@@ -50,6 +51,25 @@ class DuplicateKeys(Exception):
         self.total = total
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A staged batch on its way to the database: its rows, as copied, and their CSV."""
+
+    table: pa.Table
+    shaped: pa.Table
+    csv: Future[memoryview]
+    direct: bool
+
+
+_FORMATTER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="load-csv")
+
+
+def _csv(table: pa.Table) -> memoryview:
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
+    return buf.getbuffer()
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -80,6 +100,7 @@ class BatchLoader:
         # copied straight into the table, with no stage and no join. A repeated key stops
         # that at the primary key, and the load falls back to the stage (see `_leave_direct`).
         self.direct = self.pg and self._is_empty()
+        self._pending: _Pending | None = None
         if not self.direct:
             self._create_stage()
 
@@ -118,28 +139,39 @@ class BatchLoader:
         table = pa.Table.from_arrays(
             [*cols, ops, rows], names=[*self.t.data_columns, OP_COLUMN, "_row"]
         )
-        if self.direct:
-            if self._copy_direct(table):
-                self.rows += n
-                return
-            self._leave_direct()
-        if self.pg:
-            self._copy(table, self.stage_name)
-        else:
-            self._insert_many(table)
         self.rows += n
+        if not self.pg:
+            self._insert_many(table)
+            return
+        # Pipelined: this batch is turned into CSV on another thread while the previous one
+        # is copied (both release the GIL), so the database never waits for the formatting.
+        direct = self.direct
+        shaped = self._direct_rows(table) if direct else table
+        formatting = _FORMATTER.submit(_csv, shaped)
+        self._flush()
+        self._pending = _Pending(table, shaped, formatting, direct)
 
-    def _copy(self, table: pa.Table, into: str) -> None:
-        buf = io.BytesIO()
-        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
-        names = ", ".join(_q(c) for c in table.column_names)
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        if pending.direct and not self.direct:  # the load left the direct path meanwhile
+            self._copy(_csv(pending.table), pending.table.column_names, self.stage_name)
+        elif not pending.direct:
+            self._copy(pending.csv.result(), pending.table.column_names, self.stage_name)
+        elif not self._copy_direct(pending.csv.result(), pending.shaped.column_names):
+            self._leave_direct()
+            self._copy(_csv(pending.table), pending.table.column_names, self.stage_name)
+
+    def _copy(self, csv: memoryview, names: list[str], into: str) -> None:
         raw = self.conn.connection.dbapi_connection
         assert raw is not None
+        columns = ", ".join(_q(c) for c in names)
         with (
             raw.cursor() as cur,
-            cur.copy(f"COPY {_q(into)} ({names}) FROM STDIN (FORMAT csv)") as copy,
+            cur.copy(f"COPY {_q(into)} ({columns}) FROM STDIN (FORMAT csv)") as copy,
         ):
-            copy.write(buf.getbuffer())
+            copy.write(csv)
 
     # -- first load: straight into the table ---------------------------------------------
     def _is_empty(self) -> bool:
@@ -148,15 +180,13 @@ class BatchLoader:
             text(f"SELECT NOT EXISTS (SELECT 1 FROM {cur}) AND NOT EXISTS (SELECT 1 FROM {hist})")
         ).scalar_one()
 
-    def _copy_direct(self, staged: pa.Table) -> bool:
-        """Copy a batch's upserts into the empty table as version 1; False on a repeated key.
+    def _direct_rows(self, staged: pa.Table) -> pa.Table:
+        """A batch's upserts as version 1 rows of the empty table.
 
         Deletes are dropped: nothing exists yet to delete, as in the staged path.
         """
         upserts = staged.filter(pc.equal(staged[OP_COLUMN], "upsert"))
         n = upserts.num_rows
-        if n == 0:
-            return True
         table = upserts.select(self.t.data_columns)
         system = {
             "_seq": pc.add(upserts["_row"], 1),  # the table is empty: the sequence starts at 1
@@ -168,9 +198,13 @@ class BatchLoader:
         }
         for name, column in system.items():
             table = table.append_column(name, column)
+        return table
+
+    def _copy_direct(self, csv: memoryview, names: list[str]) -> bool:
+        """Copy rows into the table itself; False (and nothing copied) on a repeated key."""
         attempt = self.conn.begin_nested()
         try:
-            self._copy(table, self.t.current.name)
+            self._copy(csv, names, self.t.current.name)
         except psycopg.errors.UniqueViolation:
             attempt.rollback()
             return False
@@ -221,6 +255,7 @@ class BatchLoader:
 
     # -- apply -------------------------------------------------------------------------
     def apply(self) -> LoadResult:
+        self._flush()
         cur = _q(self.t.current.name)
         # Change numbers continue this table's own sequence; the per-resource lock taken in
         # __init__ makes them follow commit order, which is what change-feed cursors rely on.
