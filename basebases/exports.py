@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection, text
 
 from exchange.core.resource_schema import ResourceSchema
-from exchange.datastore.loader import OP_COLUMN
+from exchange.core.row_ops import OP_COLUMN
 from exchange.datastore.tables import current_name
 
 CHUNK_ROWS = 100_000

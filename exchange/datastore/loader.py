@@ -23,11 +23,10 @@ from sqlalchemy import BigInteger, Column, Connection, MetaData, Table, Text, te
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
 
+from exchange.core.row_ops import OP_COLUMN
 from exchange.datastore.tables import ResourceTables, _data_columns
 
 CARDINALITY_VIOLATION = "21000"  # "ON CONFLICT DO UPDATE command cannot affect row a second time"
-OP_COLUMN = "_op"
-OPS = ("upsert", "delete")
 SYSTEM = ("_seq", "_version", "_deleted", "_batch_id", "_recorded_at")
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 ACTION = "CASE WHEN _deleted THEN 'delete' WHEN _version = 1 THEN 'insert' ELSE 'update' END"
