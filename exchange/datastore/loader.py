@@ -55,7 +55,7 @@ class _Pending:
     """A staged batch on its way to the database: its rows, as copied, and their CSV."""
 
     table: pa.Table
-    shaped: pa.Table
+    columns: list[str]  # of the rows as formatted (not kept: the CSV is all that is needed)
     csv: Future[memoryview]
     direct: bool
 
@@ -148,7 +148,7 @@ class BatchLoader:
         shaped = self._direct_rows(table) if direct else table
         formatting = _FORMATTER.submit(_csv, shaped)
         self._flush()
-        self._pending = _Pending(table, shaped, formatting, direct)
+        self._pending = _Pending(table, shaped.column_names, formatting, direct)
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, None
@@ -158,7 +158,7 @@ class BatchLoader:
             self._copy(_csv(pending.table), pending.table.column_names, self.stage_name)
         elif not pending.direct:
             self._copy(pending.csv.result(), pending.table.column_names, self.stage_name)
-        elif not self._copy_direct(pending.csv.result(), pending.shaped.column_names):
+        elif not self._copy_direct(pending.csv.result(), pending.columns):
             self._leave_direct()
             self._copy(_csv(pending.table), pending.table.column_names, self.stage_name)
 
