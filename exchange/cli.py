@@ -114,6 +114,7 @@ def demo(
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.demo import seed_demo_city
+    from exchange.directory.service import record_own_key
     from exchange.lifecycle import prepare_database
 
     settings = settings_or_exit()
@@ -124,6 +125,7 @@ def demo(
         bar.update(step, description="recording the demo city")
         with session_scope(rt.sessions) as session:
             counts = seed_demo_city(session, settings, rt.schemas)
+            record_own_key(session, settings.node_code, rt.node_keys.public_b64)
         seeding.load_divisions(rt)
         bar.update(step, description="pushing synthetic registry data through the intake")
         results = seeding.seed(
@@ -160,7 +162,7 @@ def node_init() -> None:
     """Record this node, its neighbours and the catalogue from settings and schemas/."""
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
-    from exchange.directory.service import sync_catalog, sync_topology
+    from exchange.directory.service import record_own_key, sync_catalog, sync_topology
     from exchange.platforms.open_data.service import refresh_catalog
     from exchange.seed import load_divisions
 
@@ -168,6 +170,7 @@ def node_init() -> None:
     try:
         with session_scope(rt.sessions) as session:
             me = sync_topology(session, rt.settings)
+            record_own_key(session, me.code, rt.node_keys.public_b64)
             changed = sync_catalog(session, me, rt.schemas)
             refresh_catalog(session, rt.schemas)
             code, name = me.code, me.name

@@ -256,8 +256,11 @@ def sharing_audit_verifier(rt: Runtime) -> Callable[[Any], Any] | None:
         from exchange.platforms.sharing.audit_chain import verify  # type: ignore[import-not-found]
     except ImportError:
         return None
+    from exchange.directory.keys import own_history
+
     audit = AuditLog(rt.settings.secret_key.get_secret_value())
-    return lambda session: verify(session, rt.node_keys.public_b64, audit)
+    me = rt.settings.node_code
+    return lambda session: verify(session, own_history(session, me, rt.node_keys), audit)
 
 
 def check_audit_chain(rt: Runtime, verifier: Callable[[Any], Any] | None = None) -> CheckResult:
