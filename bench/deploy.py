@@ -288,10 +288,12 @@ def store_run(
                 subprocess.run(cluster.hub(*cmd), env=env, check=True, capture_output=True)
             start_server(stack, ["exchange.cli", "serve", "--port", str(n.port)], env, n.port)
         folder = root / "tj"
+        (root / "probe").mkdir()
         register(envs[DISTRICT], district.url, "TJ", folder)
         cfg = ConnectorConfig.load(folder)
-        sample = indicator_table(1000, 0)
-        rows = max(int(args.batch_mb * 2**20 / (sample.nbytes / 1000)), 10)
+        sample = indicator_table(5000, 0)  # zstd-compressed on the wire: measure, not guess
+        probe = spool(sample.to_batches(), sample.schema, root / "probe", "macro_indicator")
+        rows = max(int(args.batch_mb * 2**20 / (probe.size / sample.num_rows)), 10)
         spooled = [
             spool(
                 indicator_table(rows, i).to_batches(max_chunksize=65_536),
