@@ -2,7 +2,7 @@
 intake with payloads on an S3-compatible store against a local folder.
 
     python -m bench.deploy [--rows N] [--workers 1 2 4] [--clients C] [--seconds S]
-                           [--batches B] [--batch-mb M]
+                           [--rounds R] [--batches B] [--batch-mb M]
 
 Shared API: N synthetic residents loaded through the intake into a throwaway PostgreSQL, a
 department granted the population resource (as in bench.sharing), then `hub serve --workers W`
@@ -12,7 +12,9 @@ as a real process for each W, first on the primary alone, then with a streaming 
 lookups (`/sharing/v1/resources/population/records/{id}`, the production path with token, grant,
 quota, masking and the audit entry committed before the response: always on the primary) and
 catalogue searches (`/sharing/v1/catalog?q=...`: read-only, on the replica when there is one).
-Baseline: one worker, no replica, same run. Also the resident memory of each worker after load.
+Baseline: one worker, no replica, same run; each figure is the median of R rounds through every
+configuration (the replica is stopped for the rounds without it). Also the resident memory of
+each worker after load.
 
 Relay and intake: a district and its city as `hub serve` processes, each with its payload store
 in a local folder, then on moto's S3 server (`exchange.testing.s3`). A connector pushes B
@@ -174,17 +176,34 @@ def shared_api(pg: LocalPostgres, root: Path, args: argparse.Namespace) -> list[
         "HUB_LOG_LEVEL": "WARNING",
     }
     opts = {"clients": args.clients, "warmup": args.warmup, "seconds": args.seconds}
-    runs = []
-    for workers in args.workers:
-        runs.append(api_run(env, workers, None, dbname, paths, (client_id, secret), opts))
-    replica = pg.start_replica()
+    client = (client_id, secret)
+    rounds: dict[tuple[int, bool], list[ApiRun]] = {}
+    replica = pg.start_replica()  # made once; running only for the configurations that use it
     try:
-        wait_replayed(pg, replica)
-        for workers in args.workers:
-            runs.append(api_run(env, workers, replica, dbname, paths, (client_id, secret), opts))
+        replica.stop_server()
+        for _ in range(args.rounds):  # every configuration once per round: same machine state
+            for workers in args.workers:
+                run = api_run(env, workers, None, dbname, paths, client, opts)
+                rounds.setdefault((workers, False), []).append(run)
+            replica.start()
+            wait_replayed(pg, replica)
+            for workers in args.workers:
+                run = api_run(env, workers, replica, dbname, paths, client, opts)
+                rounds.setdefault((workers, True), []).append(run)
+            replica.stop_server()
     finally:
         replica.stop()
-    return runs
+    return [_median(runs) for runs in rounds.values()]
+
+
+def _median(runs: list[ApiRun]) -> ApiRun:
+    """Per measure, the round with the median throughput (its p50 and p99 go with it)."""
+    mid = len(runs) // 2
+    records = sorted((r.records for r in runs), key=lambda x: x.rate)[mid]
+    catalogue = sorted((r.catalogue for r in runs), key=lambda x: x.rate)[mid]
+    memory = sorted(r.rss_mb for r in runs)[mid]
+    xacts = sorted(r.replica_xacts for r in runs)[mid]
+    return ApiRun(runs[0].workers, runs[0].replica, records, catalogue, memory, xacts)
 
 
 def _setup(r: ApiRun) -> str:
@@ -372,6 +391,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=3, help="median of this many per setup")
     parser.add_argument("--batches", type=int, default=24)
     parser.add_argument("--batch-mb", type=float, default=4.0)
     args = parser.parse_args(argv)
@@ -389,7 +409,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
     cores = os.cpu_count() or 1
     print(
         f"\nshared API: {args.rows:,} residents; {args.clients} keep-alive clients; "
-        f"{args.seconds:g} s measured after {args.warmup:g} s warm-up per configuration; "
+        f"{args.seconds:g} s measured after {args.warmup:g} s warm-up per configuration, median "
+        f"of {args.rounds} rounds through all configurations; "
         f"this machine has {cores} cores shared by the load generator, the workers, the primary "
         f"and the replica, so workers beyond {cores} cannot add throughput here"
     )

@@ -14,7 +14,7 @@ def test_the_deploy_benchmark_measures_workers_replica_and_s3(
 ) -> None:
     rows = deploy.main(
         ["--rows", "2000", "--workers", "1", "2", "--clients", "4", "--seconds", "1",
-         "--warmup", "0.5", "--batches", "3", "--batch-mb", "0.2"]
+         "--warmup", "0.5", "--rounds", "1", "--batches", "3", "--batch-mb", "0.2"]
     )  # fmt: skip
     labels = [r.label for r in rows]
     for setup in ("1 worker", "2 workers", "1 worker + replica", "2 workers + replica"):
