@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 import threading
 import time
 import uuid
@@ -26,6 +27,7 @@ from exchange.core.signing import KeyPair, KeySource, fingerprint
 from exchange.platforms.sharing.errors import InvalidToken
 from exchange.platforms.sharing.principal import Principal, Role
 
+log = logging.getLogger("hub.sharing.tokens")
 AUDIENCE = "hub-sharing"
 ALGORITHM = "EdDSA"
 _MAX_CACHED = 20_000
@@ -113,11 +115,13 @@ class TokenVerifier:
         return self._keys
 
     def _refresh(self) -> None:
-        found = self._load_keys() if self._load_keys else {}
-        self._keys, self._loaded_at = (
-            _with_aliases(found, self._current.current()),
-            time.monotonic(),
-        )
+        self._loaded_at = time.monotonic()  # a failed read is retried after REFRESH_S, not per call
+        try:
+            found = self._load_keys() if self._load_keys else {}
+        except Exception as exc:  # the database is away: keep verifying with the keys we know
+            log.warning("node keys not refreshed", extra={"error": type(exc).__name__})
+            return
+        self._keys = _with_aliases(found, self._current.current())
 
     def _key(self, kid: str) -> NodeKey:
         key = self.keys().get(kid)
