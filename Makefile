@@ -10,11 +10,14 @@ PYTEST_ARGS ?=
 venv: $(VENV)/.installed
 
 # One environment for everything (hub, Airflow, Great Expectations, test tools), pinned by
-# constraints.txt. uv installs it in seconds; plain pip is the fallback.
+# constraints.txt. uv installs it in seconds; plain pip is the fallback. Bytecode is compiled
+# at install: where PYTHONDONTWRITEBYTECODE is set (CI images often do) every `hub` process
+# would otherwise compile its imports again, 3.7 s instead of 1 s per start.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@if $(PY) -m pip install -q uv 2>/dev/null; then \
-	  $(VENV)/bin/uv pip install --python $(PY) -q -c constraints.txt -e '.[dev,airflow,s3]'; \
+	  $(VENV)/bin/uv pip install --python $(PY) -q --compile-bytecode -c constraints.txt \
+	    -e '.[dev,airflow,s3]'; \
 	else \
 	  $(PY) -m pip install -q -c constraints.txt -e '.[dev,airflow,s3]'; \
 	fi
@@ -24,6 +27,7 @@ run: venv
 	$(HUB) demo --host 127.0.0.1 --port 8000
 
 test: venv
+	@$(PY) -m compileall -q exchange basebases bench dags tests >/dev/null  # see venv above
 	scripts/ensure-postgres
 	scripts/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -36,6 +40,7 @@ airflow: venv
 	$(HUB) airflow up
 
 bench: venv
+	@$(PY) -m compileall -q exchange basebases bench dags >/dev/null
 	scripts/ensure-postgres
 	$(PY) -m bench $(BENCH_ARGS)
 

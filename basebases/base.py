@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Row, Table, and_, select
+from sqlalchemy import FromClause, Row, and_, select
 from sqlalchemy.orm import Session
 
 from basebases.protocol import Record
@@ -76,7 +76,9 @@ class BaseRegistry:
         )
 
     # -- reading -------------------------------------------------------------------------
-    def _key_clause(self, table: Table, schema: ResourceSchema, key: str | tuple[Any, ...]) -> Any:
+    def _key_clause(
+        self, table: FromClause, schema: ResourceSchema, key: str | tuple[Any, ...]
+    ) -> Any:
         values = (key,) if isinstance(key, str) else tuple(key)
         if len(values) != len(schema.primary_key):
             raise BadRequest(
@@ -109,7 +111,7 @@ class BaseRegistry:
                 select(t.current).where(self._key_clause(t.current, schema, key))
             ).first()
             return None if row is None or row._deleted else self._record(schema, row)
-        h = t.history
+        h = t.versions()
         stmt = select(h).where(self._key_clause(h, schema, key))
         if as_of is not None:
             stmt = stmt.where(h.c._recorded_at <= as_of)
@@ -127,7 +129,7 @@ class BaseRegistry:
         self, session: Session, key: str | tuple[Any, ...], *, resource: str | None = None
     ) -> list[Record]:
         schema = self.schema_of(resource)
-        h = tables_for(schema).history
+        h = tables_for(schema).versions()
         rows = session.execute(
             select(h).where(self._key_clause(h, schema, key)).order_by(h.c._seq)
         ).all()

@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection, text
 
 from exchange.core.resource_schema import ResourceSchema
-from exchange.datastore.loader import OP_COLUMN
-from exchange.datastore.tables import current_name, history_name
+from exchange.core.row_ops import OP_COLUMN
+from exchange.datastore.tables import current_name
 
 CHUNK_ROWS = 100_000
 
@@ -150,11 +150,12 @@ def export_delta(
     until = _max_seq(conn, schema)
     cols = ", ".join(_q(c) for c in schema.field_names)
     keys = ", ".join(_q(k) for k in schema.primary_key)
+    # A key changed after `since_seq` has its latest version, the one in force, numbered after
+    # it: the delta is read from the current table alone.
     sql = (
-        f"SELECT {cols}, CASE WHEN _deleted THEN 'delete' ELSE 'upsert' END FROM ("
-        f"SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY _seq DESC) AS _n "
-        f"FROM {_q(history_name(schema.code))} WHERE _seq > {int(since_seq)} "
-        f"AND _seq <= {int(until)}) h WHERE _n = 1 ORDER BY {keys}"
+        f"SELECT {cols}, CASE WHEN _deleted THEN 'delete' ELSE 'upsert' END "
+        f"FROM {_q(current_name(schema.code))} WHERE _seq > {int(since_seq)} "
+        f"AND _seq <= {int(until)} ORDER BY {keys}"
     )
     arrow = schema.arrow_schema().append(pa.field(OP_COLUMN, pa.string()))
     path = out_dir / f"{schema.code}-delta-{since_seq}-{until}.parquet"

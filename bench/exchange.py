@@ -9,7 +9,6 @@ push` command. Baselines are measured in the same run on the same server.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ import httpx
 import psycopg
 import pyarrow.csv as pacsv
 
+from bench.baseline import create_raw_table
 from bench.report import Row, print_table
 from exchange import cluster
 from exchange.testing.postgres import LocalPostgres, free_port
@@ -47,16 +47,32 @@ class Proc:
 
 
 def run_timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB (from wait4) and stdout of a child process."""
+    """Wall seconds, peak RSS in MB and stdout of a child process.
+
+    The peak is the child's own VmHWM, polled while it runs. wait4's ru_maxrss would be wrong:
+    a child forked from this (large) benchmark process starts with its parent's resident pages
+    and the kernel carries that high-water mark across exec.
+    """
     start = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    elapsed = time.perf_counter() - start
-    out = p.stdout.read().decode() if p.stdout else ""
-    err = p.stderr.read().decode() if p.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(cmd[-6:])} failed: {err[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024, out
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        status = Path(f"/proc/{p.pid}/status")
+        peak_kb = 0
+        while p.poll() is None:
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak_kb = max(peak_kb, int(line.split()[1]))
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[-6:])} failed: {stderr[-2000:]}")
+    return elapsed, peak_kb / 1024, stdout
 
 
 def start_nodes(
@@ -124,11 +140,7 @@ def people_csv(path: Path, rows: int, seed: int) -> int:
 def raw_copy_seconds(pg: LocalPostgres, dbname: str, csv: Path) -> float:
     """COPY the same CSV into a table shaped and indexed like ds_population."""
     with psycopg.connect(pg.dsn(dbname)) as conn:
-        conn.execute("DROP TABLE IF EXISTS raw_population")
-        conn.execute("CREATE TABLE raw_population (LIKE ds_population INCLUDING ALL)")
-        for col in ("_seq", "_version", "_deleted", "_batch_id", "_recorded_at"):
-            conn.execute(f"ALTER TABLE raw_population ALTER {col} DROP NOT NULL")
-        conn.commit()
+        create_raw_table(conn, "ds_population", "raw_population")
         header = csv.open(encoding="utf-8").readline().strip()
         start = time.perf_counter()
         with (

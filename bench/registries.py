@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 from basebases.exports import export_delta, export_full
 from basebases.registry import REGISTRIES
 from basebases.synthetic import people
+from bench.baseline import create_raw_table
 from bench.report import Row, print_table
 from exchange.core.db import make_engine, make_sessionmaker, utcnow
 from exchange.core.resource_schema import load_all
@@ -38,10 +39,7 @@ def raw_copy_seconds(pg: LocalPostgres, dbname: str, table: pa.Table) -> float:
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
     with psycopg.connect(pg.dsn(dbname)) as conn:
-        conn.execute("CREATE TABLE raw_population (LIKE ds_population INCLUDING ALL)")
-        for col in ("_seq", "_version", "_deleted", "_batch_id", "_recorded_at"):
-            conn.execute(f"ALTER TABLE raw_population ALTER {col} DROP NOT NULL")
-        conn.commit()
+        create_raw_table(conn, "ds_population", "raw_population")
         start = time.perf_counter()
         with conn.cursor().copy(
             f"COPY raw_population ({', '.join(table.column_names)}) FROM STDIN (FORMAT csv)"
@@ -122,10 +120,19 @@ def main(argv: list[str] | None = None) -> list[Row]:
                 "address",
                 pa.array(["迁入新址"] * changed.num_rows),
             )
+            start = time.perf_counter()
             population.load(s, reader(changed))
+            update_s = time.perf_counter() - start
             start = time.perf_counter()
             delta = export_delta(s.connection(), population.schema, full.until_seq, Path(tmp))
             delta_s = time.perf_counter() - start
+        rows.append(
+            Row(
+                f"update {changed.num_rows:,} rows of {args.rows:,} (history closed and appended)",
+                changed.num_rows / update_s,
+                "rows/s",
+            )
+        )
         rows.append(Row(f"full snapshot export ({full.rows:,} rows, Parquet)", full_s, "s"))
         rows.append(
             Row(

@@ -196,7 +196,9 @@ def test_kill_minus_nine_loses_and_doubles_nothing(
         assert count(db, accepted) == BATCHES
         assert count(db, "SELECT count(*) FROM batch WHERE status = 'quarantined'") == 0
         assert count(db, "SELECT count(*) FROM ds_geo_address") == total
-        assert count(db, "SELECT count(*) FROM ds_geo_address__hist") == total  # no re-applies
+        # No batch applied twice: every address has exactly one version.
+        assert count(db, "SELECT count(*) FROM ds_geo_address WHERE _version = 1") == total
+        assert count(db, "SELECT count(*) FROM ds_geo_address__hist") == 0
     assert count(city_db, "SELECT count(*) FROM delivery") == BATCHES
     assert len(set(batch_ids)) == BATCHES
     assert httpx.get(f"{city.node.url}/readyz").json()["status"] == "ready"

@@ -146,8 +146,7 @@ def push(
 ) -> None:
     """Check each file against the resource's schema and push it as one batch."""
     from exchange.connector.reader import ReadError, read_batches
-    from exchange.core.resource_schema import load_all
-    from exchange.core.runtime import SCHEMAS_DIR
+    from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 
     cfg = ConnectorConfig.load(folder)
     schemas = load_all(SCHEMAS_DIR)

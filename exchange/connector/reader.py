@@ -29,7 +29,7 @@ from exchange.connector.convert import BadValue, convert_batch
 from exchange.connector.errors import GBK_HINT, ReadError
 from exchange.connector.jsonl import jsonl_blocks
 from exchange.core.resource_schema import ResourceSchema
-from exchange.datastore.loader import OP_COLUMN, OPS
+from exchange.core.row_ops import OP_COLUMN, OPS
 
 __all__ = ["Format", "ReadError", "detect_format", "read_batches"]
 

@@ -32,8 +32,7 @@ from exchange.connector.runlog import RunLog
 from exchange.connector.source import SourceError, SourcePoller, SourceSpec
 from exchange.connector.target import TableSink
 from exchange.connector.watch import FolderWatch, Settled
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 
 INBOX_PAGE = 100
 

@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from exchange.core import codelists
 
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"  # the resource schema files
+
 
 class Sensitivity(StrEnum):
     public = "public"  # may be opened to the public

@@ -11,12 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.core.db import make_engine, make_sessionmaker
 from exchange.core.replica import ReplicaRouter
-from exchange.core.resource_schema import ResourceSchema, load_all
+from exchange.core.resource_schema import SCHEMAS_DIR, ResourceSchema, load_all
 from exchange.core.settings import Environment, Settings
 from exchange.core.signing import KeyFile, KeyPair
 from exchange.core.store import PayloadStore
-
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 
 @dataclass

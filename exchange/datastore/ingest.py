@@ -15,7 +15,8 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from exchange.core.resource_schema import ResourceSchema
-from exchange.datastore.loader import OPS, BatchLoader, DuplicateKeys, LoadResult
+from exchange.core.row_ops import OPS
+from exchange.datastore.loader import BatchLoader, DuplicateKeys, LoadResult
 from exchange.datastore.references import DatabaseReferences
 from exchange.datastore.tables import tables_for
 from exchange.quality.gate import Accumulator

@@ -1,4 +1,9 @@
-"""SQLAlchemy tables for resources, derived from their Table Schema."""
+"""SQLAlchemy tables for resources, derived from their Table Schema.
+
+Laid out like SQL:2011 system-versioned tables: `ds_<code>` holds the version in force of each
+key (tombstones included), `ds_<code>__hist` the versions it superseded, each written once.
+`versions()` is their union: every version ever recorded, in change order by `_seq`.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +27,15 @@ from sqlalchemy import (
     Table,
     Text,
     Time,
+    case,
+    cast,
     inspect,
+    null,
+    select,
+    text,
+    union_all,
 )
+from sqlalchemy.sql import Subquery
 from sqlalchemy.types import TypeEngine
 
 from exchange.core.db import NAMING_CONVENTION
@@ -56,6 +68,22 @@ class ResourceTables:
     @property
     def key_columns(self) -> list[str]:
         return list(self.schema.primary_key)
+
+    def versions(self) -> Subquery:
+        """Every version of every key: the ones in force and those they superseded.
+
+        Columns are the history table's; a filter on `_seq` reaches both tables' indexes.
+        """
+        cur, hist = self.current, self.history
+        action = case((cur.c._deleted, "delete"), (cur.c._version == 1, "insert"), else_="update")
+        derived = {"_action": action, "_valid_to": cast(null(), hist.c._valid_to.type)}
+        in_force = select(
+            *(
+                (derived[c.name] if c.name in derived else cur.c[c.name]).label(c.name)
+                for c in hist.c
+            )
+        )
+        return union_all(in_force, select(hist)).subquery(f"{hist.name}_versions")
 
 
 def _data_columns(schema: ResourceSchema) -> list[Column]:
@@ -100,6 +128,7 @@ def _build(schema: ResourceSchema) -> ResourceTables:
         Column("_deleted", Boolean, nullable=False),
         Column("_batch_id", String(36), nullable=False),
         Column("_recorded_at", DateTime(timezone=True), nullable=False),
+        Column("_valid_from", DateTime(timezone=True), nullable=False),
         PrimaryKeyConstraint(*schema.primary_key, name=f"pk_{name}"),
         Index(f"ix_{name}__seq", "_seq", unique=True),
         *(
@@ -122,6 +151,7 @@ def _build(schema: ResourceSchema) -> ResourceTables:
         Column("_action", String(8), nullable=False),
         # Bitemporal: _recorded_at is when the hub learnt it; _valid_from/_valid_to when it
         # was true in the world (the provider may say so; else from the time it was recorded).
+        # A superseded version's _valid_to is its successor's _valid_from.
         Column("_valid_from", DateTime(timezone=True), nullable=False),
         Column("_valid_to", DateTime(timezone=True), nullable=True),
         Index(f"ix_{hname}_key", *schema.primary_key, "_seq"),
@@ -159,6 +189,10 @@ def _sync(conn: Connection, schemas: dict[str, ResourceSchema]) -> list[str]:
                 changes.append(f"created {table.name}")
                 continue
             have = {c["name"]: c for c in inspector.get_columns(table.name)}
+            if table is rt.current and "_valid_from" not in have:
+                _split_history(conn, rt)
+                changes.append(f"moved {rt.history.name}'s versions in force to {table.name}")
+                have["_valid_from"] = {}
             for col in table.columns:
                 if col.name in have:
                     continue
@@ -175,3 +209,23 @@ def _sync(conn: Connection, schemas: dict[str, ResourceSchema]) -> list[str]:
                     f"{table.name}: primary key {pk} differs from schema {schema.primary_key}"
                 )
     return changes
+
+
+def _split_history(conn: Connection, rt: ResourceTables) -> None:
+    """Upgrade a table pair from the layout where the history also held every current version.
+
+    The history's open versions are exactly the current rows: the current table takes their
+    valid-from time and the history keeps only what was superseded.
+    """
+    cur, hist = f'"{rt.current.name}"', f'"{rt.history.name}"'
+    ddl = DateTime(timezone=True).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {cur} ADD COLUMN _valid_from {ddl}")
+    conn.execute(
+        text(
+            f"UPDATE {cur} SET _valid_from = COALESCE((SELECT h._valid_from FROM {hist} h "
+            f"WHERE h._seq = {cur}._seq), _recorded_at)"
+        )
+    )
+    conn.execute(text(f"DELETE FROM {hist} WHERE _valid_to IS NULL"))
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ALTER TABLE {cur} ALTER COLUMN _valid_from SET NOT NULL")

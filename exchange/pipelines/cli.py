@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -15,7 +14,6 @@ from rich.table import Table
 check_app = typer.Typer(help="Run an assurance system's checks now (what the DAGs run).")
 airflow_app = typer.Typer(help="A local Apache Airflow for the assurance DAGs.")
 console = Console()
-DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "dim"}
 
 PublicUrl = Annotated[
@@ -96,6 +94,7 @@ def airflow_up(
 ) -> None:
     """`airflow standalone` on loopback with this project's dags/ and the hub's database."""
     from exchange.cli import settings_or_exit
+    from exchange.pipelines import airflow_local
     from exchange.testing.postgres import free_port
 
     settings = settings_or_exit()
@@ -108,22 +107,9 @@ def airflow_up(
     home = home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
-    url = settings.resolved_database_url
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        # The tasks read the hub's database URL from this variable (see pipelines/dagsupport.py);
-        # the connection shows it in Airflow's UI and lets SQL operators reach it too.
-        "AIRFLOW_VAR_HUB_DATABASE_URL": url,
-        "AIRFLOW_CONN_HUB_DB": url.replace("+psycopg", ""),
-    }
     console.print(
         f"Airflow at http://127.0.0.1:{port} (home {home}); the admin password is written to "
         f"{home}/simple_auth_manager_passwords.json.generated; Ctrl-C stops it"
     )
-    os.execve(airflow, [airflow, "standalone"], env)
+    env = airflow_local.environment(settings, airflow, home, port)
+    raise typer.Exit(airflow_local.run_standalone(airflow, env))

@@ -84,7 +84,9 @@ def page_context(session: Session, days: int) -> dict[str, object]:
         systems.append(
             {
                 "system": system,
-                "finished": run.finished_at.strftime("%Y-%m-%d %H:%M UTC") if run else None,
+                "finished": f"{run.finished_at:%Y-%m-%d %H:%M} UTC"
+                if run and run.finished_at
+                else None,
                 "counts": runs.count_by_severity(found),
             }
         )

@@ -18,7 +18,7 @@ from exchange.core.db import utcnow
 from exchange.core.resource_schema import UpdateCycle
 from exchange.core.runtime import Runtime
 from exchange.directory.models import Department, Resource
-from exchange.pipelines.runs import CheckResult, Gauge, Issue
+from exchange.pipelines.runs import CheckResult, Gauge, Issue, Severity
 from exchange.platforms.exchange.models import Batch, Connector, Delivery
 
 SILENT_WARNING = dt.timedelta(days=1)
@@ -48,7 +48,7 @@ def check_freshness(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
         result.gauges.append(Gauge("age_days", age, {"resource": r.code}))
         if max_age is None or age <= max_age:
             continue
-        severity = "critical" if age > 2 * max_age else "warning"
+        severity: Severity = "critical" if age > 2 * max_age else "warning"
         result.issues.append(
             Issue(
                 "freshness.overdue",
@@ -81,7 +81,7 @@ def check_connectors(rt: Runtime, now: dt.datetime | None = None) -> CheckResult
             result.gauges.append(Gauge("since_push_days", _days(now - c.last_push_at), label))
         if silence <= SILENT_WARNING:
             continue
-        severity = "critical" if silence > SILENT_CRITICAL else "warning"
+        severity: Severity = "critical" if silence > SILENT_CRITICAL else "warning"
         heard = (
             f"last heard from {c.last_seen_at:%Y-%m-%d %H:%M} UTC"
             if c.last_seen_at
@@ -126,7 +126,7 @@ def check_relay(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
             )
         )
         if age > BACKLOG_WARNING:
-            severity = "critical" if age > BACKLOG_CRITICAL else "warning"
+            severity: Severity = "critical" if age > BACKLOG_CRITICAL else "warning"
             result.issues.append(
                 Issue(
                     "relay.backlog",

@@ -1,34 +1,32 @@
-"""Security: what the public can reach, who still reads with expired rights, and the audit log.
+"""Security, the public side: personal data in public view, and hidden resources reachable.
 
-Four checks, each a function of the runtime returning a `CheckResult`:
+Two checks, each a function of the runtime returning a `CheckResult` (the rights side, grants
+and the audit log, is `access.py`):
 * `pii`: personal data in open datasets (whole tables) and in sampled public responses;
-* `exposure`: no 不予共享 or 禁止开放 resource is reachable through the open-data API;
-* `access`: grants used after they expired or were revoked, dormant credentials, consumers
-  reading far above their own baseline (tables of the sharing platform, when present);
-* `audit_chain`: the sharing platform's own verifier walks the hash chain end to end.
-The access and audit checks read the sharing platform's tables (`sharing_grant`,
-`sharing_client`, `audit_entry`); a node without them reports the checks as not available.
+* `exposure`: no 不予共享 or 禁止开放 resource is reachable, neither through the open-data API
+  nor, for 不予共享, through a sharing grant that still holds. A class counts as declared when
+  either the catalogue entry or the resource's schema file says so: the stricter one wins, so
+  a catalogue edited past its schema cannot quietly open a resource.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import String, Uuid, bindparam, column, inspect, select, text
 
-from exchange.core.db import utcnow
+from exchange.core.db import UTCDateTime, utcnow
 from exchange.core.resource_schema import OpenClass, ShareClass
 from exchange.core.runtime import Runtime
 from exchange.directory.models import Resource
 from exchange.pipelines import pii
 from exchange.pipelines.runs import CheckResult, Gauge, Issue
+from exchange.quality import personal_data
+from exchange.quality.personal_data import Kind
 
-DORMANT_DAYS = 90
-SURGE_FACTOR = 10.0  # today's rows against the median day of the four weeks before
-SURGE_MIN_ROWS = 1_000
 RESPONSE_SAMPLE_ROWS = 100
 
 PublicClient = Any  # httpx.Client or fastapi.testclient.TestClient: .get(path) -> Response
@@ -53,31 +51,59 @@ def public_client(rt: Runtime, base_url: str | None = None) -> Iterator[PublicCl
         yield client
 
 
-def _open_and_closed(rt: Runtime) -> tuple[list[str], list[Resource]]:
+@dataclass(frozen=True)
+class Hidden:
+    """A resource nobody may reach: not shared (不予共享), not open (禁止开放), or both."""
+
+    code: str
+    not_shared: bool
+    not_open: bool
+    drift: tuple[str, ...]  # where the catalogue entry is looser than the schema file
+
+    @property
+    def why(self) -> str:
+        classes = " + ".join(
+            c for c, on in (("不予共享", self.not_shared), ("禁止开放", self.not_open)) if on
+        )
+        return classes + (f" ({'; '.join(self.drift)})" if self.drift else "")
+
+
+def _open_and_hidden(rt: Runtime) -> tuple[list[str], list[Hidden]]:
     with rt.sessions() as session:
         entries = list(session.scalars(select(Resource).order_by(Resource.code)))
     open_codes = [r.code for r in entries if r.open_class == OpenClass.open.value]
-    hidden = [
-        r
-        for r in entries
-        if r.open_class == OpenClass.closed.value or r.share_class == ShareClass.none.value
-    ]
+    hidden = []
+    for r in entries:
+        declared = rt.schemas[r.code].catalog if r.code in rt.schemas else None
+        schema_none = bool(declared and declared.share_class is ShareClass.none)
+        schema_closed = bool(declared and declared.open_class is OpenClass.closed)
+        drift = []
+        if schema_none and r.share_class != ShareClass.none:
+            drift.append(f"catalogue says share_class={r.share_class}, its schema none")
+        if schema_closed and r.open_class != OpenClass.closed:
+            drift.append(f"catalogue says open_class={r.open_class}, its schema closed")
+        not_shared = schema_none or r.share_class == ShareClass.none
+        not_open = schema_closed or r.open_class == OpenClass.closed
+        if not_shared or not_open:
+            hidden.append(Hidden(r.code, not_shared, not_open, tuple(drift)))
     return open_codes, hidden
 
 
 def check_pii(rt: Runtime, client: PublicClient | None = None) -> CheckResult:
     result = CheckResult("pii")
-    open_codes, _ = _open_and_closed(rt)
+    open_codes, _ = _open_and_hidden(rt)
     tables = set(inspect(rt.engine).get_table_names())
     for code in open_codes:
         schema = rt.schemas.get(code)
         if schema is None or f"ds_{code}" not in tables:
             continue
-        for leak in pii.scan_dataset(rt.engine, schema):
-            severity, what = pii.KINDS[leak.kind]
+        with rt.sessions() as session:
+            leaks = pii.scan_dataset(session, schema)
+        for leak in leaks:
+            severity, what = personal_data.KINDS[Kind(leak.kind)]
             result.issues.append(
                 Issue(
-                    kind=leak.kind,
+                    kind=f"pii.{leak.kind}",
                     severity=severity,  # type: ignore[arg-type]
                     subject=f"{code}.{leak.column}",
                     message=f"open dataset {code}: {leak.count} values of {leak.column} "
@@ -104,37 +130,37 @@ def _scan_responses(client: PublicClient, codes: list[str]) -> list[Issue]:
         response = client.get(path)
         if response.status_code != 200:
             continue  # an action this node does not serve has nothing to leak
-        hits: dict[str, list[str]] = {}
-        for kind, value in pii.find(response.text):
+        hits: dict[Kind, list[str]] = {}
+        for kind, value in personal_data.find(response.text):
             hits.setdefault(kind, []).append(value)
         for kind, values in hits.items():
-            severity, what = pii.KINDS[kind]
+            severity, what = personal_data.KINDS[kind]
             issues.append(
                 Issue(
-                    kind=kind.replace("pii.", "pii.response."),
+                    kind=f"pii.response.{kind.value}",
                     severity=severity,  # type: ignore[arg-type]
                     subject=path.split("?")[0]
                     + ("?" + path.split("?")[1].split("&")[0] if "?" in path else ""),
                     message=f"public response {path} contains {len(values)} × {what}",
-                    detail={"example": pii.mask(kind, values[0])},
+                    detail={"example": personal_data.mask(kind, values[0])},
                 )
             )
     return issues
 
 
 def check_exposure(rt: Runtime, client: PublicClient) -> CheckResult:
-    """Every hidden resource must be absent from listings and refused by every data action."""
+    """Every hidden resource must be absent from listings and refused by every public data
+    action; a 不予共享 resource must also have no sharing grant that still holds."""
     result = CheckResult("exposure")
-    _, hidden = _open_and_closed(rt)
+    _, hidden = _open_and_hidden(rt)
     listed = client.get("/api/3/action/package_list")
     names = set(listed.json().get("result") or []) if listed.status_code == 200 else set()
-    for r in hidden:
-        why = "不予共享" if r.share_class == ShareClass.none.value else "禁止开放"
-        reached = [f"package_list lists {r.code}"] if r.code in names else []
+    for h in hidden:
+        reached = [f"package_list lists {h.code}"] if h.code in names else []
         for path in (
-            f"/api/3/action/package_show?id={r.code}",
-            f"/api/3/action/datastore_search?resource_id={r.code}",
-            f"/datasets/{r.code}",
+            f"/api/3/action/package_show?id={h.code}",
+            f"/api/3/action/datastore_search?resource_id={h.code}",
+            f"/datasets/{h.code}",
         ):
             response = client.get(path)
             if response.status_code == 200 and _looks_served(response):
@@ -144,13 +170,49 @@ def check_exposure(rt: Runtime, client: PublicClient) -> CheckResult:
                 Issue(
                     kind="exposure.reachable",
                     severity="critical",
-                    subject=r.code,
-                    message=f"{r.code} is {why} but reachable publicly: " + "; ".join(reached),
+                    subject=h.code,
+                    message=f"{h.code} is {h.why} but reachable publicly: " + "; ".join(reached),
                     detail={"reached": reached},
                 )
             )
+    result.issues += _granted(rt, [h for h in hidden if h.not_shared])
     result.gauges.append(Gauge("hidden_resources", float(len(hidden))))
     return result
+
+
+# Grants that still hold at the time of the query: the records API serves them while they do.
+HOLDING_GRANTS = """
+SELECT resource_code, id FROM sharing_grant
+WHERE resource_code IN :codes AND revoked_at IS NULL AND expires_at > :now
+ORDER BY resource_code, id
+"""
+
+
+def _granted(rt: Runtime, not_shared: list[Hidden]) -> list[Issue]:
+    if not not_shared or "sharing_grant" not in inspect(rt.engine).get_table_names():
+        return []
+    query = (
+        text(HOLDING_GRANTS)
+        .bindparams(bindparam("codes", expanding=True), bindparam("now", type_=UTCDateTime()))
+        .columns(column("resource_code", String()), column("id", Uuid()))
+    )
+    by_code = {h.code: h for h in not_shared}
+    with rt.sessions() as session:
+        rows = session.execute(query, {"codes": list(by_code), "now": utcnow()}).all()
+    holding: dict[str, list[str]] = {}
+    for code, grant_id in rows:
+        holding.setdefault(code, []).append(str(grant_id))
+    return [
+        Issue(
+            kind="exposure.granted",
+            severity="critical",
+            subject=code,
+            message=f"{code} is {by_code[code].why} but {len(grants)} sharing grants still "
+            "hold: its records API answers them; revoke them",
+            detail={"grants": grants},
+        )
+        for code, grants in holding.items()
+    ]
 
 
 def _looks_served(response: Any) -> bool:
@@ -158,125 +220,3 @@ def _looks_served(response: Any) -> bool:
         return True
     body = response.json()
     return not (isinstance(body, dict) and body.get("success") is False)
-
-
-def _tables(rt: Runtime) -> set[str]:
-    return set(inspect(rt.engine).get_table_names())
-
-
-def check_access(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
-    result = CheckResult("access")
-    needed = {"sharing_grant", "sharing_client", "audit_entry"}
-    missing = needed - _tables(rt)
-    if missing:
-        result.unavailable = f"sharing tables {sorted(missing)} not on this node"
-        return result
-    now = now or utcnow()
-    with rt.sessions() as session:
-        conn = session.connection()
-        for grant_id, consumer, resource, ends, uses, last in conn.execute(text(EXPIRED_GRANT_USE)):
-            result.issues.append(
-                Issue(
-                    kind="access.expired_grant_used",
-                    severity="critical",
-                    subject=f"grant:{grant_id}",
-                    message=f"grant {grant_id} ({resource}) ended {ends}, "
-                    f"yet {uses} reads succeeded after it",
-                    detail={"consumer": str(consumer), "resource": resource, "last_use": str(last)},
-                )
-            )
-        cutoff = now - dt.timedelta(days=DORMANT_DAYS)
-        for client_id, name, last in conn.execute(text(DORMANT_CLIENTS), {"cutoff": cutoff}):
-            result.issues.append(
-                Issue(
-                    kind="access.dormant_credential",
-                    severity="warning",
-                    subject=f"client:{client_id}",
-                    message=f"credential {name} unused since {last or 'issue'}; "
-                    "revoke it if no longer needed",
-                )
-            )
-        result.issues += _surges(conn, now)
-    return result
-
-
-EXPIRED_GRANT_USE = """
-SELECT g.id, g.consumer_id, g.resource_code,
-       CASE WHEN g.revoked_at IS NOT NULL AND g.revoked_at < g.expires_at THEN g.revoked_at
-            ELSE g.expires_at END AS ends,
-       count(*) AS uses, max(e.at) AS last
-FROM audit_entry e JOIN sharing_grant g ON e.grant_id = g.id
-WHERE e.outcome = 'ok'
-  AND (e.at > g.expires_at OR (g.revoked_at IS NOT NULL AND e.at > g.revoked_at))
-GROUP BY g.id, g.consumer_id, g.resource_code, g.expires_at, g.revoked_at
-"""
-
-DORMANT_CLIENTS = """
-SELECT id, name, last_token_at FROM sharing_client
-WHERE revoked_at IS NULL AND coalesce(last_token_at, created_at) < :cutoff
-"""
-
-
-def _surges(conn: Any, now: dt.datetime) -> list[Issue]:
-    """Consumers whose rows read today exceed SURGE_FACTOR x their own median day."""
-    since = now - dt.timedelta(days=29)
-    daily: dict[str, dict[dt.date, int]] = {}
-    rows = conn.execute(
-        text("SELECT department, at, rows FROM audit_entry WHERE at >= :since AND outcome = 'ok'"),
-        {"since": since},
-    )
-    for department, at, n in rows:
-        day = (at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))).date()
-        per = daily.setdefault(department or "?", {})
-        per[day] = per.get(day, 0) + int(n or 0)
-    issues = []
-    today = now.date()
-    for department, per in daily.items():
-        before = sorted(per.get(today - dt.timedelta(days=d), 0) for d in range(1, 29))
-        baseline = (before[13] + before[14]) / 2
-        current = per.get(today, 0)
-        if current >= SURGE_MIN_ROWS and current > SURGE_FACTOR * max(baseline, 1):
-            issues.append(
-                Issue(
-                    kind="access.volume_surge",
-                    severity="warning",
-                    subject=f"department:{department}",
-                    message=f"{department} read {current} rows today "
-                    f"against a median of {baseline:g} a day",
-                    detail={"today": current, "baseline": baseline},
-                )
-            )
-    return issues
-
-
-def sharing_audit_verifier(rt: Runtime) -> Callable[[Any], Any] | None:
-    """The sharing platform's chain verifier, bound to this node's key and secret."""
-    try:
-        from exchange.platforms.sharing.audit import AuditLog  # type: ignore[import-not-found]
-        from exchange.platforms.sharing.audit_chain import verify  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    from exchange.directory.keys import own_history
-
-    audit = AuditLog(rt.settings.secret_key.get_secret_value())
-    me = rt.settings.node_code
-    return lambda session: verify(session, own_history(session, me, rt.node_keys), audit)
-
-
-def check_audit_chain(rt: Runtime, verifier: Callable[[Any], Any] | None = None) -> CheckResult:
-    result = CheckResult("audit_chain")
-    if "audit_entry" not in _tables(rt):
-        result.unavailable = "table audit_entry not on this node"
-        return result
-    verifier = verifier or sharing_audit_verifier(rt)
-    if verifier is None:
-        result.unavailable = "the sharing platform's audit verifier is not installed"
-        return result
-    with rt.sessions() as session:
-        report = verifier(session)
-    for problem in report.problems:
-        result.issues.append(Issue("audit.tampered", "critical", "audit_entry", problem))
-    for warning in report.warnings:
-        result.issues.append(Issue("audit.gap", "warning", "audit_entry", warning))
-    result.gauges.append(Gauge("entries_sealed", float(report.entries_sealed)))
-    return result

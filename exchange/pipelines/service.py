@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from exchange.core.runtime import Runtime
-from exchange.pipelines import ops, runs, security, standards
+from exchange.pipelines import access, ops, runs, security, standards
 from exchange.pipelines.runs import CheckResult
 
 SECURITY_CHECKS = ("pii", "exposure", "access", "audit_chain")
@@ -32,9 +32,9 @@ def open_run(rt: Runtime, system: str, run_key: str, trigger: str) -> uuid.UUID:
 
 def _security(rt: Runtime, check: str, public_url: str | None) -> CheckResult:
     if check == "access":
-        return security.check_access(rt)
+        return access.check_access(rt)
     if check == "audit_chain":
-        return security.check_audit_chain(rt)
+        return access.check_audit_chain(rt)
     with security.public_client(rt, public_url) as client:
         if check == "pii":
             return security.check_pii(rt, client)

@@ -3,7 +3,8 @@
 The rules and their names are the intake gate's (`derive_rules`); here they run over what is
 already in `ds_<code>` (rows that bypassed the gate, rules added since, references that broke
 when the referenced row was deleted). Each resource gets a stored report, its catalogue quality
-score is set from the report's pass rate, and each failing rule becomes a finding.
+score is recomputed with the report's pass rate (`quality.score`), and each failing rule becomes
+a finding.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from exchange.directory.models import Resource
 from exchange.pipelines import runs
 from exchange.pipelines.models import QualityRun
 from exchange.pipelines.runs import CheckResult, Issue
+from exchange.quality import score as quality_score
 from exchange.quality.report import BLOCKING
 from exchange.quality.stored import validate_stored
 
@@ -56,7 +58,8 @@ def check_resource(rt: Runtime, run_id: uuid.UUID, resource: str) -> int:
         session.add(row)
         entry = session.get(Resource, resource)
         if entry is not None:
-            entry.quality_score = round(report.pass_rate, 4)
+            rate = report.pass_rate if report.rows else None
+            entry.quality_score = quality_score.assess(entry, rate).score
         runs.record(
             session, run, _result(resource, report.failures_by_rule, report.findings, report.rows)
         )

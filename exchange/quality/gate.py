@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from exchange.core.resource_schema import ResourceSchema
-from exchange.datastore.loader import OP_COLUMN
+from exchange.core.row_ops import OP_COLUMN
 from exchange.quality import ReferenceChecker, validate_table
 
 MAX_SAMPLES = 20

@@ -205,6 +205,29 @@ def test_a_duplicate_key_within_a_batch_is_a_finding(db: Session, settings: Sett
     )
 
 
+def test_repeated_keys_in_a_first_load_are_all_found(db: Session, settings: Settings) -> None:
+    # A first load goes straight into the empty table on PostgreSQL; a repeated key found in
+    # a later record batch must still be reported with every other one, and nothing kept.
+    seed_city(db, settings)
+    people = CITY["population"]
+    half = people.num_rows // 2
+    assert half > 5
+    parts = [
+        people.slice(0, half),
+        pa.concat_tables([people.slice(0, 3), people.slice(5, 1)]),  # repeats the first part
+        people.slice(half),  # already on its way to the table when the repeat is found
+    ]
+    batches = [b for part in parts for b in part.combine_chunks().to_batches()]
+    outcome = REGISTRIES["population"].load(
+        db, pa.RecordBatchReader.from_batches(people.schema, batches)
+    )
+    assert not outcome.accepted
+    repeated_ids = {people["id_number"][i].as_py() for i in (0, 1, 2, 5)}
+    assert outcome.failed_rules == {"primary_key_unique": 4}
+    assert {key for rule, _, key in findings(outcome)} == repeated_ids
+    assert REGISTRIES["population"].rows(db) == []
+
+
 def test_a_seventh_registry_is_one_module_one_schema_one_line(
     db: Session, settings: Settings, tmp_path: Path
 ) -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from exchange.core.runtime import Runtime
 from exchange.pipelines import runs
+from exchange.pipelines.models import CheckFinding, CheckRun, MetricSample
+from exchange.platforms.sharing.models import AuditEntry
 from tests.dags.conftest import DAGS_FOLDER
 from tests.pipelines.city import Planted
 
@@ -27,6 +31,8 @@ def test_dagbag_loads_every_dag_without_import_errors() -> None:
         dag = bag.dags[dag_id]
         assert dag.tags and dag.doc_md and dag.default_args["owner"] == "data-bureau"
         assert all(t.retries >= 1 for t in dag.tasks)
+        assert {t.task_id for t in dag.tasks} == {"open_run", "plan", "check", "finish"}
+        assert dag.fileloc == str(DAGS_FOLDER / f"{dag_id}.py")
 
 
 @pytest.mark.parametrize("path", sorted(DAGS_FOLDER.glob("*.py")), ids=lambda p: p.name)
@@ -34,12 +40,17 @@ def test_each_dag_file_parses_in_under_a_second(path: Path) -> None:
     # A fresh interpreter with Airflow already imported: what is timed is the file itself
     # (heavy imports belong inside tasks, so parsing stays cheap for the dag processor).
     code = (
-        "import time, runpy, airflow.sdk\n"
-        f"t = time.perf_counter(); runpy.run_path({str(path)!r}); print(time.perf_counter() - t)"
+        "import sys, time, runpy, airflow.sdk\n"
+        "before = set(sys.modules)\n"
+        f"t = time.perf_counter(); runpy.run_path({str(path)!r}); t = time.perf_counter() - t\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.startswith('exchange')))\n"
+        "print(t)"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    seconds = float(out.stdout.strip().splitlines()[-1])
-    assert seconds < 1.0, f"{path.name} took {seconds:.2f} s to parse"
+    *_, imported, seconds = out.stdout.strip().splitlines()
+    assert float(seconds) < 1.0, f"{path.name} took {float(seconds):.2f} s to parse"
+    # Of the hub, parsing imports the DAG builder alone; the tasks import the rest when run.
+    assert imported == str(["exchange", "exchange.pipelines", "exchange.pipelines.dagsupport"])
     assert "great_expectations" not in out.stderr
 
 
@@ -67,6 +78,16 @@ def _test_run(dag_id: str, when: dt.datetime) -> None:
     assert run.state == DagRunState.SUCCESS
 
 
+def _stored_run(rt: Runtime, system: str, when: dt.datetime) -> tuple[CheckRun, list[CheckFinding]]:
+    with rt.sessions() as session:
+        run = session.scalars(
+            select(CheckRun).where(
+                CheckRun.system == system, CheckRun.run_key == runs.run_key_for(when)
+            )
+        ).one()
+        return run, list(runs.findings(session, run.id))
+
+
 @pytest.mark.parametrize("dag_id", sorted(DAG_IDS))
 def test_dag_run_on_clean_city_reports_nothing(
     airflow_db: Path, clean_city: Runtime, monkeypatch: pytest.MonkeyPatch, dag_id: str
@@ -74,38 +95,98 @@ def test_dag_run_on_clean_city_reports_nothing(
     _point_at(monkeypatch, clean_city)
     when = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     _test_run(dag_id, when)
-    system = dag_id.removeprefix("hub_")
-    with clean_city.sessions() as session:
-        run = session.scalars(
-            runs.select(runs.CheckRun).where(
-                runs.CheckRun.system == system, runs.CheckRun.run_key == runs.run_key_for(when)
-            )
-        ).one()
-        assert run.trigger == "airflow" and run.finished_at is not None
-        assert [f.message for f in runs.findings(session, run.id)] == []
+    run, found = _stored_run(clean_city, dag_id.removeprefix("hub_"), when)
+    assert run.trigger == "airflow" and run.finished_at is not None
+    assert [(f.kind, f.subject, f.message) for f in found] == []
+    assert run.checks and all(c["status"] == "ok" for c in run.checks.values()), run.checks
 
 
-def test_dag_runs_find_every_planted_problem(
-    airflow_db: Path, planted_city: tuple[Runtime, Planted], monkeypatch: pytest.MonkeyPatch
+def test_clean_security_run_checked_real_sharing_traffic(
+    airflow_db: Path, clean_city: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rt, planted = planted_city
-    _point_at(monkeypatch, rt)
-    when = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
-    kinds: set[tuple[str, str]] = set()
-    for dag_id in sorted(DAG_IDS):
-        _test_run(dag_id, when)
-        with rt.sessions() as session:
-            run = session.scalars(
-                runs.select(runs.CheckRun).where(
-                    runs.CheckRun.system == dag_id.removeprefix("hub_"),
-                    runs.CheckRun.run_key == runs.run_key_for(when),
-                )
-            ).one()
-            kinds |= {(f.kind, f.subject) for f in runs.findings(session, run.id)}
-    assert {
-        ("rule.cn_ric.checksum", "population"),
-        ("freshness.overdue", planted.stale_resource),
-        ("pii.name_with_id", "geo_address.name"),
-        ("connector.silent", f"connector:{planted.silent_connector}"),
-        ("exposure.reachable", planted.contradicted_resource),
-    } <= kinds
+    """No finding counts only if there was something to look at: weeks of reads, every one
+    of them sealed and verified."""
+    _point_at(monkeypatch, clean_city)
+    when = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    _test_run("hub_security", when)
+    run, _ = _stored_run(clean_city, "security", when)
+    with clean_city.sessions() as session:
+        sealed = session.scalar(
+            select(MetricSample.value).where(
+                MetricSample.run_id == run.id,
+                MetricSample.name == "hub_security_audit_chain_entries_sealed",
+            )
+        )
+        entries = session.scalar(select(func.count()).select_from(AuditEntry))
+    assert entries and entries >= 40
+    assert sealed == entries
+
+
+# Every planted problem: the kind of finding it must produce, on which subject, how severe.
+# Subjects that depend on generated ids name the Planted attribute holding them: {attribute}.
+PLANTED: dict[str, tuple[str, str, str]] = {
+    "bad checksum": ("rule.cn_ric.checksum", "population", "critical"),
+    "stale resource": ("freshness.overdue", "{stale_resource}", "critical"),
+    "PII leak in an open dataset": ("pii.name_with_id", "geo_address.name", "critical"),
+    "PII in a public response": (
+        "pii.response.name_with_id",
+        "/api/3/action/datastore_search?resource_id=geo_address",
+        "critical",
+    ),
+    "silent connector": ("connector.silent", "connector:{silent_connector}", "critical"),
+    "不予共享 resource on the portal": (
+        "exposure.reachable",
+        "{contradicted_resource}",
+        "critical",
+    ),
+    "禁止开放 resource opened in the catalogue": (
+        "exposure.reachable",
+        "{reopened_resource}",
+        "critical",
+    ),
+    "不予共享 resource with a grant still holding": (
+        "exposure.granted",
+        "{unshared_granted}",
+        "critical",
+    ),
+    "tampered audit row": ("audit.entry_altered", "audit_entry:{tampered_entry}", "critical"),
+    "deleted audit row": ("audit.entry_deleted", "audit_entry:{deleted_entry}", "critical"),
+    "expired grant still used": ("access.expired_grant_used", "{expired_grant}", "critical"),
+    "revoked grant still used": ("access.revoked_grant_used", "{revoked_grant}", "critical"),
+    "dormant credential": ("access.dormant_credential", "{dormant_client}", "warning"),
+    "access volume far above baseline": ("access.volume_surge", "{surging_department}", "warning"),
+}
+PLANTED_RUN = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+
+
+def _subject(template: str, planted: Planted) -> str:
+    return template.format(**dataclasses.asdict(planted))
+
+
+@pytest.fixture(scope="module")
+def planted_findings(
+    airflow_db: Path, planted_city: tuple[Runtime, Planted]
+) -> dict[tuple[str, str], str]:
+    """The three DAGs run once over the planted city: (kind, subject) -> severity."""
+    rt, _ = planted_city
+    found: dict[tuple[str, str], str] = {}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _point_at(monkeypatch, rt)
+        for dag_id in sorted(DAG_IDS):
+            _test_run(dag_id, PLANTED_RUN)
+            run, findings = _stored_run(rt, dag_id.removeprefix("hub_"), PLANTED_RUN)
+            assert run.trigger == "airflow" and run.finished_at is not None
+            found |= {(f.kind, f.subject): f.severity for f in findings}
+    return found
+
+
+@pytest.mark.parametrize("problem", list(PLANTED))
+def test_dag_runs_find_the_planted_problem(
+    planted_findings: dict[tuple[str, str], str],
+    planted_city: tuple[Runtime, Planted],
+    problem: str,
+) -> None:
+    kind, subject, severity = PLANTED[problem]
+    key = (kind, _subject(subject, planted_city[1]))
+    assert key in planted_findings, sorted(planted_findings)
+    assert planted_findings[key] == severity

@@ -18,7 +18,7 @@ from tests.pipelines.city import Planted, plant_problems, seeded_city
 def clean_city(
     pg_server: LocalPostgres, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Runtime]:
-    rt = seeded_city(pg_server, "assurance_clean", tmp_path_factory.mktemp("clean"))
+    rt, _ = seeded_city(pg_server, "assurance_clean", tmp_path_factory.mktemp("clean"))
     yield rt
     rt.close()
 
@@ -27,6 +27,6 @@ def clean_city(
 def planted_city(
     pg_server: LocalPostgres, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Runtime, Planted]]:
-    rt = seeded_city(pg_server, "assurance_planted", tmp_path_factory.mktemp("planted"))
-    yield rt, plant_problems(rt)
+    rt, traffic = seeded_city(pg_server, "assurance_planted", tmp_path_factory.mktemp("planted"))
+    yield rt, plant_problems(rt, traffic)
     rt.close()

@@ -9,6 +9,9 @@ from exchange.core.runtime import Runtime
 from exchange.directory.models import Resource
 from exchange.pipelines import runs, service, standards
 from exchange.pipelines.models import CheckFinding, CheckRun
+from exchange.platforms.open_data import service as portal
+from exchange.platforms.sharing import service as sharing
+from exchange.quality import score as quality_score
 from tests.pipelines.city import Planted
 
 
@@ -46,8 +49,25 @@ def test_standards_find_the_row_that_bypassed_the_gate(
     assert population.engine == "great_expectations"
     assert population.failures_by_rule == {"cn_ric.checksum": 1}
     assert population.pass_rate == pytest.approx((population.rows - 1) / population.rows, abs=1e-6)
-    assert score == pytest.approx(round(population.pass_rate, 4))
+    assert score is not None and score < 1.0
     assert reports["geo_division"].passed and reports["geo_division"].pass_rate == 1.0
+
+
+def test_portal_and_sharing_catalogue_show_the_score_the_standards_run_stored(
+    planted_city: tuple[Runtime, Planted],
+) -> None:
+    rt, planted = planted_city
+    run, _ = _run(rt, "standards", "planted-score")
+    code = planted.reopened_resource  # population: opened on the portal by a planted problem
+    with rt.sessions() as session:
+        report = {q.resource_code: q for q in standards.quality_reports(session, run.id)}[code]
+        entry = session.get(Resource, code)
+        assert entry is not None and report.pass_rate < 1.0
+        expected = quality_score.assess(entry, report.pass_rate)
+        card = portal.card_of(session, rt.schemas, code)
+        shared = sharing.entry(session, code)
+    assert entry.quality_score == card.quality.score == shared.quality_score == expected.score
+    assert card.quality.checks[0].value == shared.quality_checks[0].value == report.pass_rate
 
 
 def test_security_finds_the_leak_and_the_published_unshared_resource(
@@ -64,10 +84,31 @@ def test_security_finds_the_leak_and_the_published_unshared_resource(
     assert (
         exposed.severity == "critical" and "package_list lists macro_indicator" in exposed.message
     )
-    # the sharing platform's tables are not on this branch: said so, not passed silently
-    # The sharing platform's tables exist on this node: the access and audit checks run for real.
     assert run.checks["access"]["status"] == "ok"
     assert run.checks["audit_chain"]["status"] == "ok"
+
+
+def test_security_names_the_misused_rights_and_the_rows_tampered_with(
+    planted_city: tuple[Runtime, Planted],
+) -> None:
+    rt, planted = planted_city
+    _, found = _run(rt, "security", "planted-rights")
+    by_subject = {f.subject: f for f in found if f.check in ("access", "audit_chain")}
+    expired = by_subject[planted.expired_grant]
+    assert expired.detail["uses"] == 2 and "was expired at" in expired.message
+    revoked = by_subject[planted.revoked_grant]
+    assert revoked.detail["uses"] == 1 and "was revoked at" in revoked.message
+    surge = by_subject[planted.surging_department]
+    assert surge.detail["last_24h"] == 5_000 and 30 <= surge.detail["baseline"] <= 45
+    assert "WJ-old-gateway" in by_subject[planted.dormant_client].message
+    # Exactly the two rows touched, each named by id; the rest of the chain still verifies.
+    audit = sorted((f.kind, f.subject) for f in found if f.check == "audit_chain")
+    assert audit == [
+        ("audit.entry_altered", f"audit_entry:{planted.tampered_entry}"),
+        ("audit.entry_deleted", f"audit_entry:{planted.deleted_entry}"),
+    ]
+    granted = next(f for f in found if f.kind == "exposure.granted")
+    assert granted.subject == planted.unshared_granted and len(granted.detail["grants"]) == 1
 
 
 def test_ops_find_the_stale_resource_and_the_silent_connector(

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from exchange.core import signing
 from exchange.core.db import utcnow
 from exchange.core.resource_schema import ResourceSchema
+from exchange.core.row_ops import OP_COLUMN
 from exchange.core.runtime import Runtime
 from exchange.core.store import StoredObject
 from exchange.datastore.ingest import gate_and_load
-from exchange.datastore.loader import OP_COLUMN
 from exchange.directory import repository as directory
 from exchange.platforms.exchange import receipts, routing
 from exchange.platforms.exchange import repository as repo

@@ -12,8 +12,9 @@ from typing import Any
 
 from exchange.core.resource_schema import OpenClass
 from exchange.directory.models import Department
-from exchange.platforms.open_data import access, i18n, quality
+from exchange.platforms.open_data import access, i18n
 from exchange.platforms.open_data.service import Card
+from exchange.quality.score import OPEN_LICENCES
 
 NAMESPACE = uuid.UUID("6f1c1d0e-8f7a-5c2e-9b1a-0d3e4c5b6a79")
 LICENCES = {
@@ -147,7 +148,7 @@ def package_dict(card: Card, base: str) -> dict[str, Any]:
         "license_id": r.licence or "notspecified",
         "license_title": licence[0] if licence else (r.licence or "License not specified"),
         "license_url": licence[1] if licence else None,
-        "isopen": r.licence in quality.OPEN_LICENCES,
+        "isopen": r.licence in OPEN_LICENCES,
         "author": r.provider.name,
         "maintainer": r.provider.name,
         "author_email": None,

@@ -24,7 +24,7 @@ def staff_token(
 
 @app.command("refresh")
 def refresh() -> None:
-    """Re-index changed catalogue entries and recompute quality scores (run daily)."""
+    """Re-index changed catalogue entries and recompute quality scores."""
     from exchange.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime

@@ -21,7 +21,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, joinedload
 
 from exchange.directory.models import Department, Resource
-from exchange.platforms.exchange.models import Batch
 from exchange.platforms.open_data.access import LISTED_CLASSES, PUBLISHED
 from exchange.platforms.open_data.models import FacetValue, PortalDataset, SearchTerm
 
@@ -195,25 +194,6 @@ def formats_of(session: Session, codes: Sequence[str]) -> dict[str, list[str]]:
         )
     )
     return {code: list(formats) for code, formats in rows}
-
-
-def latest_gates(session: Session, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The quality-gate report of each resource's latest gated batch."""
-    if not codes:
-        return {}
-    ranked = (
-        select(
-            Batch.resource_code,
-            Batch.gate,
-            func.row_number()
-            .over(partition_by=Batch.resource_code, order_by=Batch.received_at.desc())
-            .label("n"),
-        )
-        .where(Batch.resource_code.in_(codes), Batch.gate.is_not(None))
-        .subquery()
-    )
-    rows = session.execute(select(ranked.c.resource_code, ranked.c.gate).where(ranked.c.n == 1))
-    return {code: gate for code, gate in rows}
 
 
 def set_quality_scores(session: Session, scores: dict[str, float]) -> None:

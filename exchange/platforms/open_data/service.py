@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,11 +11,13 @@ from sqlalchemy.orm import Session
 from exchange.core.db import utcnow
 from exchange.core.resource_schema import FieldSpec, ResourceSchema
 from exchange.directory.models import Resource
-from exchange.platforms.open_data import access, quality, search_index
+from exchange.platforms.open_data import access, search_index
 from exchange.platforms.open_data import datastore as ds
 from exchange.platforms.open_data import repository as repo
 from exchange.platforms.open_data.errors import BadParameter, DataNotOpen, DatasetNotFound, NoData
 from exchange.platforms.open_data.repository import SORTS, FacetCount, Query
+from exchange.quality import results_repository as results
+from exchange.quality import score as quality
 
 FACETS = ("provider", "topic", "format", "update_cycle", "open_class", "tag")
 MAX_QUERY_CHARS = 200
@@ -92,7 +93,7 @@ def build_query(session: Session, q: str | None, filters: Mapping[str, Sequence[
 
 def cards(session: Session, schemas: Schemas, rows: Sequence[tuple[Resource, int]]) -> list[Card]:
     codes = [r.code for r, _ in rows]
-    gates = repo.latest_gates(session, codes)
+    rates = results.pass_rates(session, codes)
     formats = repo.formats_of(session, codes)
     now = utcnow()
     return [
@@ -100,7 +101,7 @@ def cards(session: Session, schemas: Schemas, rows: Sequence[tuple[Resource, int
             resource=r,
             formats=formats.get(r.code, []),
             overdue=quality.is_overdue(r, now),
-            quality=quality.assess(r, schemas.get(r.code), gates.get(r.code), now),
+            quality=quality.assess(r, rates.get(r.code)),
             score=score,
         )
         for r, score in rows
@@ -239,21 +240,12 @@ def preview(
     )
 
 
-def refresh_catalog(session: Session, schemas: Schemas, now: dt.datetime | None = None) -> int:
-    """Re-index changed entries and recompute every listed dataset's quality score.
-
-    Called when the catalogue syncs; the operations pipeline calls it daily too, because
-    "update cycle met" changes with time alone.
-    """
+def refresh_catalog(session: Session, schemas: Schemas) -> int:
+    """Re-index changed entries and recompute every listed dataset's quality score."""
     changed = search_index.refresh(session, schemas)
     resources = repo.listed(session)
-    gates = repo.latest_gates(session, [r.code for r in resources])
-    at = now or utcnow()
+    rates = results.pass_rates(session, [r.code for r in resources])
     repo.set_quality_scores(
-        session,
-        {
-            r.code: quality.assess(r, schemas.get(r.code), gates.get(r.code), at).score
-            for r in resources
-        },
+        session, {r.code: quality.assess(r, rates.get(r.code)).score for r in resources}
     )
     return changed

@@ -5,14 +5,21 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from exchange.platforms.sharing.catalog_quality import QualityCheck
-
 
 class DataItem(BaseModel):
     name: str
     title: str
     type: str
     sensitivity: str
+
+
+class QualityCheck(BaseModel):
+    """One input of the quality score (`exchange.quality.score`)."""
+
+    name: str = Field(description="standards, or a metadata promise: complete, described ...")
+    passed: bool
+    value: float = Field(description="the standards pass rate, or 1 / 0 for a promise")
+    detail: str
 
 
 class CatalogEntry(BaseModel):
@@ -38,7 +45,9 @@ class CatalogEntry(BaseModel):
     status: str = Field(description="published, or draft while required fields are missing")
     publishable: bool
     missing_fields: list[str]
-    quality_score: float = Field(description="share of the quality checks passed, 0-1")
+    quality_score: float = Field(
+        description="0.5 x standards pass rate + 0.5 x share of metadata promises kept, 0-1"
+    )
     quality_checks: list[QualityCheck]
 
 

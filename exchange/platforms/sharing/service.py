@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from exchange.core.db import utcnow
 from exchange.core.resource_schema import OpenClass, ShareClass
 from exchange.directory.models import Resource
 from exchange.directory.publishing import missing_catalog_fields
-from exchange.platforms.sharing import catalog_quality as quality
 from exchange.platforms.sharing import repository as repo
-from exchange.platforms.sharing.catalog_quality import GateHistory
 from exchange.platforms.sharing.errors import ResourceNotFound
-from exchange.platforms.sharing.schemas import CatalogEntry, CatalogPage, DataItem
+from exchange.platforms.sharing.schemas import CatalogEntry, CatalogPage, DataItem, QualityCheck
+from exchange.quality import results_repository as results
+from exchange.quality import score
 
 
-def to_entry(r: Resource, gate: GateHistory | None = None) -> CatalogEntry:
+def to_entry(r: Resource, pass_rate: float | None = None) -> CatalogEntry:
+    """The entry as the catalogue API shows it; `pass_rate` is its latest standards result."""
     missing = missing_catalog_fields(r)
-    results = quality.checks(r, gate or GateHistory(None, None), utcnow())
+    quality = score.assess(r, pass_rate)
     return CatalogEntry(
         code=r.code,
         identifier=r.identifier,
@@ -40,8 +40,11 @@ def to_entry(r: Resource, gate: GateHistory | None = None) -> CatalogEntry:
         status=r.status,
         publishable=not missing,
         missing_fields=missing,
-        quality_score=quality.score(results),
-        quality_checks=results,
+        quality_score=quality.score,
+        quality_checks=[
+            QualityCheck(name=c.name, passed=c.passed, value=c.value, detail=c.detail)
+            for c in quality.checks
+        ],
     )
 
 
@@ -62,12 +65,12 @@ def search(
         limit=limit,
         offset=offset,
     )
-    gates = repo.gate_history(session, [r.code for r in rows])
-    return CatalogPage(total=total, items=[to_entry(r, gates.get(r.code)) for r in rows])
+    rates = results.pass_rates(session, [r.code for r in rows])
+    return CatalogPage(total=total, items=[to_entry(r, rates.get(r.code)) for r in rows])
 
 
 def entry(session: Session, code: str) -> CatalogEntry:
     found = repo.get_entry(session, code)
     if found is None:
         raise ResourceNotFound(code)
-    return to_entry(found, repo.gate_history(session, [code]).get(code))
+    return to_entry(found, results.pass_rates(session, [code]).get(code))

@@ -12,9 +12,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from exchange.core import signing
-from exchange.core.runtime import Runtime
+from exchange.core.resource_schema import load_all
+from exchange.core.runtime import SCHEMAS_DIR, Runtime
 from exchange.core.settings import Settings
 from exchange.core.signing import KeyPair
+from exchange.datastore.tables import tables_for
 from exchange.platforms.exchange.models import Batch, Connector, Receipt
 from tests.builders import arrow_bytes, indicators, make_connector, push, seed_city, signed_get
 
@@ -58,8 +60,8 @@ def test_an_accepted_batch_is_loaded_with_a_signed_receipt(
         )
         assert signing.verify(node_key, message, step["signature"])
     assert rows_in(db) == 3
-    events = db.execute(text("SELECT _action FROM ds_macro_indicator__hist")).scalars().all()
-    assert events == ["insert"] * 3
+    versions = tables_for(load_all(SCHEMAS_DIR)["macro_indicator"]).versions()
+    assert db.execute(select(versions.c._action)).scalars().all() == ["insert"] * 3
 
 
 def test_resending_a_batch_id_returns_the_first_receipt_and_writes_nothing(

@@ -66,15 +66,16 @@ def test_an_unknown_share_class_is_a_422_naming_the_parameter(seeded: TestClient
 def test_entries_show_last_update_and_a_quality_score(seeded: TestClient) -> None:
     before = seeded.get("/sharing/v1/catalog/population").json()
     assert before["last_updated_at"] is None and before["publishable"] is True
-    checks = {c["name"]: c["passed"] for c in before["quality_checks"]}
-    assert checks["has_data"] is False and checks["complete"] is True
-    load_people(seeded, 5)
+    checks = {c["name"]: c for c in before["quality_checks"]}
+    assert checks["standards"]["value"] == 0.0 and checks["complete"]["passed"] is True
+    metadata = [c["value"] for name, c in checks.items() if name != "standards"]
+    assert before["quality_score"] == pytest.approx(0.5 * sum(metadata) / len(metadata))
+    load_people(seeded, 5)  # the intake gate's report is the first standards result
     after = seeded.get("/sharing/v1/catalog/population").json()
     assert after["last_updated_at"] is not None and after["row_count"] == 5
-    checks = {c["name"]: c["passed"] for c in after["quality_checks"]}
-    assert checks["has_data"] and checks["up_to_date"] and checks["passes_gate"]
-    assert after["quality_score"] == round(sum(checks.values()) / len(checks), 2)
-    assert after["quality_score"] > before["quality_score"]
+    checks = {c["name"]: c for c in after["quality_checks"]}
+    assert checks["standards"]["value"] == 1.0 and checks["standards"]["passed"]
+    assert after["quality_score"] == pytest.approx(before["quality_score"] + 0.5)
 
 
 def test_a_schema_missing_a_required_catalogue_field_stays_a_draft(
