@@ -46,7 +46,7 @@ FIELDS = ["id_number", "name", "gender", "household_division", "phone", "status"
 CALL_HEADERS = {"X-Purpose": "%E6%A0%B8%E9%AA%8C", "X-Case-Number": "BENCH-1"}
 
 
-def _prepare(rt: Runtime, rows: int) -> tuple[list[str], str, str]:
+def prepare_sharing(rt: Runtime, rows: int) -> tuple[list[str], str, str]:
     """The city, N residents, an MZ client granted population; returns keys and credentials."""
     prepare_database(rt.engine, rt.schemas)
     with session_scope(rt.sessions) as s:
@@ -94,7 +94,10 @@ def _prepare(rt: Runtime, rows: int) -> tuple[list[str], str, str]:
     return keys, client_id, secret
 
 
-def _start(stack: ExitStack, args: list[str], env: dict[str, str], port: int) -> None:
+def start_server(
+    stack: ExitStack, args: list[str], env: dict[str, str], port: int
+) -> subprocess.Popen[bytes]:
+    """`python -m ARGS` as a child process, stopped when `stack` closes; returns once it answers."""
     proc = subprocess.Popen(
         [sys.executable, "-m", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -105,13 +108,13 @@ def _start(stack: ExitStack, args: list[str], env: dict[str, str], port: int) ->
             raise RuntimeError(f"{args[0]} exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
         try:
             httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
-            return
+            return proc
         except httpx.TransportError:
             time.sleep(0.3)
     raise RuntimeError(f"{args[0]} did not come up on port {port}")
 
 
-def _median(runs: list[Result]) -> Result:
+def median_run(runs: list[Result]) -> Result:
     """The run with the median throughput (its own p50 and p99 go with it)."""
     return sorted(runs, key=lambda r: r.rate)[len(runs) // 2]
 
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         rt = build_runtime(settings)
         stack.callback(rt.close)
-        keys, client_id, secret = _prepare(rt, args.rows)
+        keys, client_id, secret = prepare_sharing(rt, args.rows)
 
         hub_port, bare_port = free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
@@ -151,9 +154,9 @@ def main(argv: list[str] | None = None) -> None:
             "HUB_RELAY_INTERVAL_S": "0",
             "HUB_LOG_LEVEL": "WARNING",  # no access log line per request (the bare app has none)
         }
-        _start(stack, ["exchange.cli", "serve", "--port", str(hub_port)], env, hub_port)
+        start_server(stack, ["exchange.cli", "serve", "--port", str(hub_port)], env, hub_port)
         dsn = pg.dsn("bench_sharing")
-        _start(stack, ["bench.sharing_bare", dsn, str(bare_port)], env, bare_port)
+        start_server(stack, ["bench.sharing_bare", dsn, str(bare_port)], env, bare_port)
 
         token = httpx.post(
             f"http://127.0.0.1:{hub_port}/sharing/v1/token",
@@ -178,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         for _ in range(args.rounds):  # alternated, so both see the same machine
             bares.append(load(bare_port, [f"/records/{k}" for k in keys], **opts))  # type: ignore[arg-type]
             fulls.append(load(hub_port, paths, headers=headers, **opts))  # type: ignore[arg-type]
-        bare, full = _median(bares), _median(fulls)
+        bare, full = median_run(bares), median_run(fulls)
         time.sleep(max(settings.sharing.seal_interval_s * 2, 1))
         with session_scope(rt.sessions) as s:
             audited = (s.scalar(select(func.count()).select_from(AuditEntry)) or 0) - audit_before

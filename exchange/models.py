@@ -1,7 +1,7 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
 from exchange.core.ratelimit import RateCounter
-from exchange.directory.models import Department, Node, Resource
+from exchange.directory.models import Department, Node, PrincipalKey, Resource
 from exchange.pipelines.models import CheckFinding, CheckRun, MetricSample, QualityRun
 from exchange.platforms.exchange.models import Batch, Connector, Delivery, Receipt, Subscription
 from exchange.platforms.open_data.models import (
@@ -41,6 +41,7 @@ __all__ = [
     "MetricSample",
     "Node",
     "PortalDataset",
+    "PrincipalKey",
     "QualityRun",
     "RateCounter",
     "Receipt",

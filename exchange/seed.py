@@ -20,6 +20,7 @@ from exchange.core.db import session_scope
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.runtime import Runtime
 from exchange.core.signing import KeyPair
+from exchange.directory import keys as node_keys
 from exchange.directory import repository as directory
 from exchange.platforms.exchange import intake
 from exchange.platforms.exchange import repository as exchange_repo
@@ -52,6 +53,9 @@ def seed_connector(session: Session, rt: Runtime, department_code: str) -> tuple
         session.add(connector)
     connector.state = "active"
     session.flush()
+    node_keys.ensure(
+        session, node_keys.KeyOwner(node_keys.CONNECTOR, str(connector.id)), keys.public_b64
+    )
     caller = Caller(
         "connector", str(connector.id), dept.node_code, dept.id, dept.code, keys.public_b64
     )

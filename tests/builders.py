@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import uuid
 
 import httpx
@@ -13,12 +15,13 @@ from sqlalchemy.orm import Session
 from exchange.core import signing
 from exchange.core.db import utcnow
 from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.runtime import SCHEMAS_DIR, Runtime
 from exchange.core.settings import Settings
 from exchange.core.signing import KeyPair
 from exchange.datastore.loader import BatchLoader
 from exchange.datastore.tables import tables_for
 from exchange.demo import seed_demo_city
+from exchange.directory import keys as key_sets
 from exchange.directory import repository as directory_repo
 from exchange.directory.models import Node
 from exchange.platforms.exchange.models import Connector
@@ -61,6 +64,7 @@ def make_connector(
     )
     session.add(connector)
     session.flush()
+    key_sets.add(session, key_sets.KeyOwner(key_sets.CONNECTOR, str(connector.id)), keys.public_b64)
     return connector, keys
 
 
@@ -141,3 +145,31 @@ def signed_post(client: TestClient, key_id: str, keys: KeyPair, target: str) -> 
         target,
         headers={"Authorization": signing.authorization_header(key_id, keys, "POST", target)},
     )
+
+
+def signed_post_json(
+    client: TestClient, key_id: str, keys: KeyPair, target: str, body: dict
+) -> httpx.Response:
+    """A signed POST with a JSON body, as `HubClient.post_json` sends it."""
+    content = json.dumps(body).encode()
+    sha = hashlib.sha256(content).hexdigest()
+    auth = signing.authorization_header(key_id, keys, "POST", target, sha)
+    headers = {"Authorization": auth, "X-Content-SHA256": sha, "Content-Type": "application/json"}
+    return client.post(target, content=content, headers=headers)
+
+
+def rotate_node_key(session: Session, rt: Runtime) -> tuple[KeyPair, KeyPair]:
+    """What `hub node rotate-key` does at this node (neighbours aside): the successor joins the
+    node's key set and replaces the key file. Returns (old, new); the old key is not retired."""
+    own = key_sets.KeyOwner(key_sets.NODE, rt.settings.node_code)
+    old = rt.node_keys
+    key_sets.ensure(session, own, old.public_b64)
+    new = KeyPair.generate()
+    key_sets.add(session, own, new.public_b64)
+    path = rt.settings.resolved_node_key_file
+    staged = path.with_name(path.name + ".next")
+    new.save(staged)
+    os.replace(staged, path)
+    session.commit()
+    assert rt.node_keys.key_id == new.key_id
+    return old, new

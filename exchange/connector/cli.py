@@ -11,11 +11,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+from exchange import rotation
 from exchange.connector import outbox
 from exchange.connector.client import HubClient, HubUnavailable, PushRefused
 from exchange.connector.config import KEY_FILE, ConnectorConfig, load_keys, outbox_dir
 from exchange.connector.spool import SpooledBatch, pending, spool
 from exchange.core.signing import KeyPair
+from exchange.rotation import Peer
 
 app = typer.Typer(help="The front-end connector a department runs.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -80,6 +82,56 @@ def approve(connector_id: str) -> None:
 def suspend(connector_id: str) -> None:
     """(At the hub) suspend a connector: its calls get 403 at once."""
     _set_state(connector_id, "suspended")
+
+
+DEFAULT_GRACE_S = 3600
+
+
+def _peer(cfg: ConnectorConfig) -> Peer:
+    return Peer(cfg.hub_url, f"/exchange/v1/connectors/{cfg.connector_id}/keys")
+
+
+@app.command("rotate-key")
+def rotate_key(
+    folder: DirOpt = Path("connector"),
+    grace: Annotated[
+        float, typer.Option(help="Seconds the old key stays valid after the switch", min=0)
+    ] = DEFAULT_GRACE_S,
+) -> None:
+    """Make a new key pair, register it with the hub (signed with the old key), switch to it,
+    and have the hub retire the old key after GRACE seconds. Running connectors switch too."""
+    cfg = ConnectorConfig.load(folder)
+    try:
+        done = rotation.rotate(folder / KEY_FILE, cfg.connector_id, [_peer(cfg)], grace_s=grace)
+    except rotation.RotationRefused as exc:
+        console.print(f"[red]{exc}; still signing with the old key[/red]")
+        raise typer.Exit(1) from None
+    typer.echo(done.new_key_id)
+    console.print(
+        f"now signing with key {done.new_key_id}; {done.old_key_id} is retired at "
+        f"{done.retire_at:%Y-%m-%d %H:%M:%S} UTC"
+    )
+    for missed in done.not_retired_at:
+        console.print(
+            f"[yellow]{missed}: retire it later with `hub connector retire-key "
+            f"{done.old_key_id}`[/yellow]"
+        )
+
+
+@app.command("retire-key")
+def retire_key(
+    key_id: Annotated[str, typer.Argument(help="Fingerprint of the key to retire")],
+    folder: DirOpt = Path("connector"),
+    after: Annotated[float, typer.Option(help="Retire after this many seconds", min=0)] = 0,
+) -> None:
+    """Retire one of this connector's keys at the hub (signed with the current key)."""
+    cfg = ConnectorConfig.load(folder)
+    done = rotation.retire(folder / KEY_FILE, cfg.connector_id, [_peer(cfg)], key_id, after_s=after)
+    for missed in done.not_retired_at:
+        console.print(f"[red]{missed}[/red]")
+    if done.not_retired_at:
+        raise typer.Exit(1)
+    typer.echo(f"{key_id} retired at {done.retire_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
 @app.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -12,7 +14,7 @@ import httpx
 
 from exchange.connector.spool import SpooledBatch
 from exchange.core import signing
-from exchange.core.signing import EMPTY_SHA256, KeyPair
+from exchange.core.signing import EMPTY_SHA256, KeyPair, KeySource
 
 RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
 
@@ -35,7 +37,10 @@ class HubUnavailable(Exception):
 
 
 class HubClient:
-    def __init__(self, base_url: str, key_id: str, keys: KeyPair, timeout_s: float = 600) -> None:
+    """Signs as `key_id` (a connector id or node code) with the key `keys` holds at each call:
+    pass a `KeyFile` and a key rotated by another process is picked up at the next call."""
+
+    def __init__(self, base_url: str, key_id: str, keys: KeySource, timeout_s: float = 600) -> None:
         self.base_url = base_url.rstrip("/")
         self.key_id = key_id
         self.keys = keys
@@ -44,10 +49,18 @@ class HubClient:
     def close(self) -> None:
         self.http.close()
 
-    def _headers(self, method: str, target: str, content_sha256: str = EMPTY_SHA256) -> dict:
+    def _headers(
+        self,
+        method: str,
+        target: str,
+        content_sha256: str = EMPTY_SHA256,
+        pair: KeyPair | None = None,
+    ) -> dict:
+        pair = pair or self.keys.current()
+        key_id = signing.qualified_key_id(self.key_id, pair)
         return {
             "Authorization": signing.authorization_header(
-                self.key_id, self.keys, method, target, content_sha256
+                key_id, pair, method, target, content_sha256
             )
         }
 
@@ -56,6 +69,16 @@ class HubClient:
 
     def post(self, target: str) -> httpx.Response:
         return self.http.post(self.base_url + target, headers=self._headers("POST", target))
+
+    def post_json(
+        self, target: str, body: dict[str, Any], *, pair: KeyPair | None = None
+    ) -> httpx.Response:
+        """A signed POST whose JSON body the signature covers (X-Content-SHA256)."""
+        content = json.dumps(body, separators=(",", ":")).encode()
+        sha = hashlib.sha256(content).hexdigest()
+        headers = self._headers("POST", target, sha, pair)
+        headers |= {"Content-Type": "application/json", "X-Content-SHA256": sha}
+        return self.http.post(self.base_url + target, content=content, headers=headers)
 
     def stream_get(self, target: str) -> AbstractContextManager[httpx.Response]:
         """A signed GET whose body is read in chunks (payloads can be larger than memory)."""
@@ -70,14 +93,15 @@ class HubClient:
     ) -> dict[str, Any]:
         """Upload one spooled batch; returns the hub's receipt (also for a replay)."""
         target = f"/exchange/v1/batches/{batch.batch_id}"
-        headers = self._headers("PUT", target, batch.sha256)
+        pair = self.keys.current()  # one key for the request and the batch it carries
+        headers = self._headers("PUT", target, batch.sha256, pair)
         headers.update(
             {
                 "Content-Type": "application/vnd.apache.arrow.stream",
                 "Content-Length": str(batch.size),
                 "X-Batch-Resource": batch.resource,
                 "X-Batch-SHA256": batch.sha256,
-                "X-Batch-Signature": self.keys.sign(
+                "X-Batch-Signature": pair.sign(
                     signing.batch_message(batch.batch_id, batch.resource, batch.sha256, origin)
                 ),
             }

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from exchange.core.signing import KeyPair
+from exchange.core.signing import KeyFile
 
 CONFIG_FILE = "connector.json"
 KEY_FILE = "connector.key"
@@ -34,8 +34,11 @@ class ConnectorConfig:
         (folder / CONFIG_FILE).write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False))
 
 
-def load_keys(folder: Path) -> KeyPair:
-    return KeyPair.load(folder / KEY_FILE)
+def load_keys(folder: Path) -> KeyFile:
+    """The connector's key, followed through rotations (`hub connector rotate-key`)."""
+    keys = KeyFile(folder / KEY_FILE)
+    keys.current()  # fail now, not at the first call, if the key is missing or unreadable
+    return keys
 
 
 def outbox_dir(folder: Path) -> Path:

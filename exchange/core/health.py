@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from exchange.core import metrics
 from exchange.core.deps import RuntimeDep
-from exchange.core.migrate import current_revision, head_revision
+from exchange.core.migrate import current_revision, head_revision, schema_serves_this_code
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger("hub.health")
@@ -30,7 +30,9 @@ def readyz(rt: RuntimeDep) -> JSONResponse:
             revision = current_revision(conn)
         head = head_revision()
         checks["database"] = (
-            "ok" if revision == head else f"schema at {revision}, code at {head}: hub db upgrade"
+            "ok"
+            if schema_serves_this_code(revision)
+            else f"schema at {revision}, code at {head}: hub db upgrade"
         )
     except Exception as exc:  # any driver error means "not ready", reported, not raised
         checks["database"] = f"unreachable: {type(exc).__name__}: {str(exc).splitlines()[0]}"

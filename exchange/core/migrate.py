@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from functools import cache
 from pathlib import Path
 
@@ -37,6 +38,25 @@ def heads() -> tuple[str, ...]:
 def head_revision() -> str | None:
     found = heads()
     return found[0] if len(found) == 1 else None
+
+
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    return frozenset(
+        r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    )
+
+
+def schema_serves_this_code(revision: str | None) -> bool:
+    """Whether a database at `revision` has every migration this code needs.
+
+    A revision this code does not know was made by a newer release. Releases only expand the
+    schema and contract what the release before them no longer reads (deploy/README.md,
+    Upgrades), so old workers keep serving while the migration of the next release has run.
+    """
+    return revision is not None and (
+        revision == head_revision() or revision not in known_revisions()
+    )
 
 
 def current_revision(conn: Connection) -> str | None:

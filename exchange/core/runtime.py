@@ -13,7 +13,7 @@ from exchange.core.db import make_engine, make_sessionmaker
 from exchange.core.replica import ReplicaRouter
 from exchange.core.resource_schema import SCHEMAS_DIR, ResourceSchema, load_all
 from exchange.core.settings import Environment, Settings
-from exchange.core.signing import KeyPair
+from exchange.core.signing import KeyFile, KeyPair
 from exchange.core.store import PayloadStore
 
 
@@ -34,12 +34,19 @@ class Runtime:
         )
 
     @cached_property
-    def node_keys(self) -> KeyPair:
-        """This node's signing key; made on first use outside production."""
+    def node_key_file(self) -> KeyFile:
+        """This node's signing key file; made on first use outside production."""
         path = self.settings.resolved_node_key_file
-        if self.settings.env is Environment.production and not path.exists():
+        production = self.settings.env is Environment.production
+        if production and not path.exists():
             raise FileNotFoundError(f"node key {path} missing (HUB_NODE_KEY_FILE)")
-        return KeyPair.load_or_create(path)
+        return KeyFile(path, create=not production)
+
+    @property
+    def node_keys(self) -> KeyPair:
+        """The key this node signs with now (a key rotation replaces the file; every worker
+        signs with the new key from its next signature on)."""
+        return self.node_key_file.current()
 
     @cached_property
     def schemas(self) -> dict[str, ResourceSchema]:

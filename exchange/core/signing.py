@@ -3,6 +3,11 @@
 Two things are signed:
 * every request between parties (`Authorization: HubSig ...`), so the receiver knows who calls;
 * every batch by its origin (`batch_message`), so any later hop can prove who sent what content.
+
+A party may hold several keys while it rotates them. Each key is named by its fingerprint
+(`fingerprint`), and a request names the key it was signed with: `keyId=PRINCIPAL:FINGERPRINT`
+(a bare `keyId=PRINCIPAL`, as sent before key rotation existed, is checked against every key of
+the principal that is not retired).
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -46,6 +53,14 @@ class KeyPair:
         )
         return _b64(raw)
 
+    @property
+    def key_id(self) -> str:
+        return fingerprint(self.public_b64)
+
+    def current(self) -> KeyPair:
+        """A fixed key is its own key source (see `KeyFile`)."""
+        return self
+
     def sign(self, message: bytes) -> str:
         return _b64(self.private.sign(message))
 
@@ -75,6 +90,54 @@ class KeyPair:
         pair = cls.generate()
         pair.save(path)
         return pair
+
+
+class KeySource(Protocol):
+    def current(self) -> KeyPair: ...
+
+
+class KeyFile:
+    """The key in a file, read again whenever the file changes (a rotation replaced it).
+
+    Every process of a party signs with the same file, so after a rotation replaced it each of them
+    signs with the new key from its next call on; a stat per signature is all it costs.
+    """
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = path
+        self._create = create
+        self._stamp: tuple[int, int, int] | None = None
+        self._pair: KeyPair | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> KeyPair:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            if not self._create:
+                raise
+            KeyPair.load_or_create(self.path)
+            st = self.path.stat()
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp or self._pair is None:
+            with self._lock:
+                self._pair, self._stamp = KeyPair.load(self.path), stamp
+        return self._pair
+
+
+def fingerprint(public_b64: str) -> str:
+    """A key's name: the first 16 hex digits of the SHA-256 of its 32 raw bytes."""
+    return hashlib.sha256(_unb64(public_b64)).hexdigest()[:16]
+
+
+def qualified_key_id(principal: str, pair: KeyPair) -> str:
+    return f"{principal}:{pair.key_id}"
+
+
+def split_key_id(key_id: str) -> tuple[str, str | None]:
+    """`PRINCIPAL:FINGERPRINT` -> (principal, fingerprint); a bare PRINCIPAL -> (it, None)."""
+    principal, sep, key = key_id.partition(":")
+    return principal, (key if sep else None)
 
 
 def verify(public_b64: str, message: bytes, signature_b64: str) -> bool:

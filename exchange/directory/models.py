@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.core.db import Base, JSONDoc, new_id, utcnow
+from exchange.core.db import Base, BigIntPK, JSONDoc, new_id, utcnow
 
 
 class Node(Base):
@@ -23,6 +23,30 @@ class Node(Base):
     public_key: Mapped[str | None] = mapped_column(String(64))
     is_self: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PrincipalKey(Base):
+    """One Ed25519 public key of a node or a connector; a principal holds several while rotating.
+
+    A key verifies new requests from `activated_at` until `retired_at` (which may be set in the
+    future: a retirement scheduled after an overlap). A retired key is kept for good: batches,
+    receipts, tokens and audit seals it signed must still verify as history.
+    """
+
+    __tablename__ = "principal_key"
+    __table_args__ = (UniqueConstraint("kind", "principal", "key_id"),)  # also finds all keys
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # node | connector
+    principal: Mapped[str] = mapped_column(String(36))  # node code or connector id
+    key_id: Mapped[str] = mapped_column(String(16))  # signing.fingerprint(public_key)
+    public_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[dt.datetime | None]
+
+    def valid_at(self, at: dt.datetime) -> bool:
+        return self.activated_at <= at and (self.retired_at is None or at < self.retired_at)
 
 
 class Department(Base):

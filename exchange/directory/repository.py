@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exchange.directory.models import Department, Node, Resource
+from exchange.directory.models import Department, Node, PrincipalKey, Resource
 
 
 def get_node(session: Session, code: str) -> Node | None:
@@ -60,3 +60,29 @@ def save_resource(session: Session, resource: Resource) -> Resource:
     merged = session.merge(resource)
     session.flush()
     return merged
+
+
+# -- key sets --------------------------------------------------------------------------------
+def keys_of(session: Session, kind: str, principal: str) -> Sequence[PrincipalKey]:
+    """Every key the principal ever had, oldest first (retired ones included)."""
+    return session.scalars(
+        select(PrincipalKey)
+        .where(PrincipalKey.kind == kind, PrincipalKey.principal == principal)
+        .order_by(PrincipalKey.activated_at, PrincipalKey.id)
+    ).all()
+
+
+def get_key(session: Session, kind: str, principal: str, key_id: str) -> PrincipalKey | None:
+    return session.scalars(
+        select(PrincipalKey).where(
+            PrincipalKey.kind == kind,
+            PrincipalKey.principal == principal,
+            PrincipalKey.key_id == key_id,
+        )
+    ).first()
+
+
+def add_key(session: Session, key: PrincipalKey) -> PrincipalKey:
+    session.add(key)
+    session.flush()
+    return key

@@ -11,6 +11,7 @@ from exchange.core import divisions
 from exchange.core.db import utcnow
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.settings import Settings
+from exchange.directory import keys
 from exchange.directory import repository as repo
 from exchange.directory.models import Department, Node, Resource
 from exchange.directory.publishing import publication_status
@@ -47,8 +48,17 @@ def sync_topology(session: Session, settings: Settings) -> Node:
                 is_self=False,
             ),
         )
+        if ref.public_key:
+            # The first key is trusted from configuration; later ones arrive signed by their
+            # predecessor (a rotation), so a stale configured key never comes back to life.
+            keys.ensure(session, keys.KeyOwner(keys.NODE, ref.code), ref.public_key)
     session.flush()
     return me
+
+
+def record_own_key(session: Session, node_code: str, public_b64: str) -> None:
+    """Publish the key this node signs with in its own key set (the history verifiers read)."""
+    keys.ensure(session, keys.KeyOwner(keys.NODE, node_code), public_b64)
 
 
 def ensure_department(session: Session, node: Node, code: str, name: str) -> Department:

@@ -191,11 +191,13 @@ def _surges(conn: Connection, now: dt.datetime) -> list[Issue]:
 # -- the audit chain ---------------------------------------------------------------------------
 def sharing_audit_verifier(rt: Runtime) -> Callable[[Any], Any]:
     """The sharing platform's chain verifier, bound to this node's key and secret."""
+    from exchange.directory.keys import own_history
     from exchange.platforms.sharing.audit import AuditLog
     from exchange.platforms.sharing.audit_chain import verify
 
     audit = AuditLog(rt.settings.secret_key.get_secret_value())
-    return lambda session: verify(session, rt.node_keys.public_b64, audit)
+    me = rt.settings.node_code
+    return lambda session: verify(session, own_history(session, me, rt.node_keys), audit)
 
 
 # The verifier's sentences about single entries ("entry 12 (seal 3) was altered"): each becomes

@@ -67,3 +67,28 @@ def test_readyz_is_503_when_migrations_are_missing(settings: Settings, tmp_path)
         r = c.get("/readyz")
     assert r.status_code == 503
     assert "hub db upgrade" in r.json()["checks"]["database"]
+
+
+def test_readyz_serves_on_a_newer_schema_and_not_on_an_older_one(
+    settings: Settings,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """Rolling upgrade: the next release's (expand-only) migration has run while this
+    release's workers still serve; a database behind this code is not ready."""
+    from sqlalchemy import text
+
+    from exchange.core.db import make_engine
+    from exchange.core.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path}/rolling.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    db = settings.model_copy(update={"database_url": url})
+    for revision, status in (("0999_next_release", 200), ("0006", 503)):
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+        with TestClient(create_app(db)) as c:
+            r = c.get("/readyz")
+        assert r.status_code == status, r.text
+    assert "schema at 0006" in r.json()["checks"]["database"]
+    engine.dispose()

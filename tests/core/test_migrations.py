@@ -1,9 +1,11 @@
+import datetime as dt
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, MetaData, inspect
 
 import exchange.models  # noqa: F401
 from exchange.core.db import Base, make_engine
@@ -81,3 +83,53 @@ def test_each_revision_downgrades_one_step_at_a_time(pg_server: LocalPostgres) -
         assert _revision(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+@pytest.mark.both_backends
+def test_0007_copies_each_single_key_into_the_key_sets(fresh_engine: Engine) -> None:
+    from sqlalchemy import text
+
+    from exchange.core.signing import KeyPair
+
+    upgrade(fresh_engine, "0006")
+    node_key, connector_key = KeyPair.generate(), KeyPair.generate()
+    connector_id = uuid.uuid4()
+    dept_id = uuid.uuid4()
+    now = dt.datetime.now(dt.UTC)
+    # The previous release's rows, written through its own tables (no model code); SQLite
+    # keeps a UUID as 32 hex digits.
+    pg = fresh_engine.dialect.name == "postgresql"
+    dept_key, connector_key_col = (dept_id, connector_id) if pg else (dept_id.hex, connector_id.hex)
+    meta = MetaData()
+    meta.reflect(fresh_engine, only=["node", "department", "connector"])
+    node, dept, conn_t = (meta.tables[t] for t in ("node", "department", "connector"))
+    with fresh_engine.begin() as conn:
+        conn.execute(
+            node.insert(),
+            [
+                {"code": "330106000000", "level": "district", "name": "西湖区",
+                 "public_key": node_key.public_b64, "is_self": False, "created_at": now},
+                {"code": "330100000000", "level": "city", "name": "杭州市",
+                 "public_key": None, "is_self": True, "created_at": now},
+            ],
+        )  # fmt: skip
+        conn.execute(
+            dept.insert(),
+            {"id": dept_key, "node_code": "330100000000", "code": "TJ", "name": "统计局",
+             "created_at": now},
+        )  # fmt: skip
+        conn.execute(
+            conn_t.insert(),
+            {"id": connector_key_col, "department_id": dept_key, "name": "前置机",
+             "public_key": connector_key.public_b64, "state": "active", "queue_cap": 100,
+             "created_at": now},
+        )  # fmt: skip
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT kind, principal, key_id, public_key, retired_at FROM principal_key")
+        ).all()
+    assert sorted(tuple(r) for r in rows) == [
+        ("connector", str(connector_id), connector_key.key_id, connector_key.public_b64, None),
+        ("node", "330106000000", node_key.key_id, node_key.public_b64, None),
+    ]

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -86,4 +87,90 @@ def test_a_replica_that_is_down_sends_reads_to_the_primary(
             assert s.execute(text("SELECT pg_is_in_recovery()")).scalar_one() is False
     finally:
         replica.start()
+        rt.close()
+
+
+def _replica_sql(replica: LocalPostgres, sql: str) -> object:
+    with psycopg.connect(replica.dsn("replicated"), autocommit=True) as conn:
+        row = conn.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+def _titles(c: TestClient) -> tuple[str, str, bool]:
+    """The macro indicators' title as the sharing catalogue, the CKAN API and the portal
+    page show it (the page: whether it shows the marker)."""
+    entry = c.get("/sharing/v1/catalog/macro_indicator")
+    ckan = c.get("/api/3/action/package_show", params={"id": "macro_indicator"})
+    page = c.get("/datasets/macro_indicator")
+    assert entry.status_code == ckan.status_code == page.status_code == 200, page.text[:300]
+    return entry.json()["title"], ckan.json()["result"]["title"], MARKER in page.text
+
+
+MARKER = "宏观经济指标（标记）"
+
+
+def test_portal_and_catalogue_reads_come_from_the_replica_writes_from_the_primary(
+    pair: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
+) -> None:
+    _, replica = pair
+    # A generous bound: a replica whose replay we pause still counts as fresh (see below for
+    # a tight one).
+    settings = settings_for(pair, tmp_path).model_copy(update={"replica_max_lag_s": 3600})
+    rt = build_runtime(settings)
+    primary_only = build_runtime(settings.model_copy(update={"read_replica_url": None}))
+    try:
+        prepare_database(rt.engine, rt.schemas)
+        with session_scope(rt.sessions) as s:
+            seed_demo_city(s, rt.settings, rt.schemas)
+            title = s.execute(text("SELECT title FROM resource WHERE code = 'macro_indicator'"))
+            original = title.scalar_one()
+        deadline = time.monotonic() + 30
+        while _replica_sql(replica, "SELECT count(*) FROM resource") != 7:
+            assert time.monotonic() < deadline, "replica never caught up"
+            time.sleep(0.1)
+
+        _replica_sql(replica, "SELECT pg_wal_replay_pause()")
+        try:
+            with session_scope(rt.sessions) as s:  # written on the primary only, for now
+                s.execute(
+                    text("UPDATE resource SET title = :t WHERE code = 'macro_indicator'"),
+                    {"t": MARKER},
+                )
+            rt.reads._checked_at = 0.0
+            with TestClient(create_app(settings, runtime=rt)) as c:
+                assert _titles(c) == (original, original, False), "served by the replica"
+            with TestClient(create_app(primary_only.settings, runtime=primary_only)) as c:
+                assert _titles(c) == (MARKER, MARKER, True), "the primary has the marker"
+
+            # The CKAN call and the page views counted against rate limits: those writes are
+            # on the primary (the replica refuses writes; its replay is paused anyway).
+            counted = "SELECT coalesce(sum(count), 0) FROM rate_counter WHERE key LIKE 'od:api:%'"
+            with session_scope(rt.sessions) as s:
+                assert s.execute(text(counted)).scalar_one() >= 2
+            assert _replica_sql(replica, counted) == 0
+
+            # A tight bound: once the replica is further behind than it, reads go to the primary.
+            tight = build_runtime(settings.model_copy(update={"replica_max_lag_s": 0.5}))
+            try:
+                time.sleep(1.0)
+                assert tight.reads.read_sessions() is tight.sessions
+                with TestClient(create_app(tight.settings, runtime=tight)) as c:
+                    assert _titles(c)[0] == MARKER
+            finally:
+                tight.close()
+        finally:
+            _replica_sql(replica, "SELECT pg_wal_replay_resume()")
+        deadline = time.monotonic() + 30
+        rt.reads._checked_at = 0.0
+        with TestClient(create_app(settings, runtime=rt)) as c:
+            while _titles(c)[0] != MARKER:  # replayed: the replica serves the new title
+                assert time.monotonic() < deadline, "replica never replayed the marker"
+                time.sleep(0.2)
+    finally:
+        with session_scope(primary_only.sessions) as s:
+            s.execute(
+                text("UPDATE resource SET title = :t WHERE code = 'macro_indicator'"),
+                {"t": original},
+            )
+        primary_only.close()
         rt.close()

@@ -1,19 +1,21 @@
 """Who is calling: a department's connector or a neighbouring node, proven by an Ed25519 signature.
 
-Deny by default: an unknown key, a stale timestamp, a bad signature, a connector that is not
-active, or a node that is not one level away are all refused before anything else happens.
+Deny by default: an unknown or retired key, a stale timestamp, a bad signature, a connector that
+is not active, or a node that is not one level away are all refused before anything else
+happens. The header's `keyId=PRINCIPAL:FINGERPRINT` picks one key of the caller's key set.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
 from exchange.core import divisions, signing
 from exchange.core.db import utcnow
+from exchange.directory import keys
 from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.errors import (
     ConnectorNotActive,
@@ -27,11 +29,15 @@ from exchange.platforms.exchange.errors import (
 @dataclass(frozen=True)
 class Caller:
     kind: str  # "connector" | "node"
-    key_id: str
+    key_id: str  # who: the connector's id or the node's code (the keyId before any ":")
     node_code: str  # the caller's node (for a connector: the node it is registered at)
     department_id: uuid.UUID | None
     department_code: str | None
-    public_key: str
+    public_key: str  # the key this request was signed with
+
+    @property
+    def owner(self) -> keys.KeyOwner:
+        return keys.KeyOwner(self.kind, self.key_id)
 
     @property
     def path(self) -> str:
@@ -62,31 +68,41 @@ def authenticate(
         raise InvalidSignature("malformed Authorization header")
     if abs(time.time() - parsed.timestamp) > signing.MAX_CLOCK_SKEW_S:
         raise InvalidSignature(f"timestamp more than {signing.MAX_CLOCK_SKEW_S} s from our clock")
-    caller = _lookup(session, me, parsed.key_id)
+    principal, key_id = signing.split_key_id(parsed.key_id)
+    caller, legacy = _lookup(session, me, principal)
     message = signing.request_message(method, target, parsed.timestamp, content_sha256)
-    if not signing.verify(caller.public_key, message, parsed.signature):
+    candidates = keys.verifying_keys(session, caller.owner, key_id, legacy=legacy)
+    if not candidates:
+        raise UnknownCaller(principal)
+    for public_key in candidates:
+        if signing.verify(public_key, message, parsed.signature):
+            caller = replace(caller, public_key=public_key)
+            break
+    else:
         raise InvalidSignature("signature does not match the caller's key")
     if caller.kind == "connector":
         repo.touch_connector(session, uuid.UUID(caller.key_id), utcnow())
     return caller
 
 
-def _lookup(session: Session, me: str, key_id: str) -> Caller:
-    if key_id.isdigit() and len(key_id) == 12:
-        if not adjacent(key_id, me):
-            raise NotAdjacent(key_id, me)
-        node = repo.get_node(session, key_id)
-        if node is None or not node.public_key:
-            raise UnknownCaller(key_id)
-        return Caller("node", key_id, key_id, None, None, node.public_key)
+def _lookup(session: Session, me: str, principal: str) -> tuple[Caller, str | None]:
+    """The caller named by the keyId, and its single key from before key sets existed."""
+    if principal.isdigit() and len(principal) == 12:
+        if not adjacent(principal, me):
+            raise NotAdjacent(principal, me)
+        node = repo.get_node(session, principal)
+        if node is None:
+            raise UnknownCaller(principal)
+        return Caller("node", principal, principal, None, None, ""), node.public_key
     try:
-        connector_id = uuid.UUID(key_id)
+        connector_id = uuid.UUID(principal)
     except ValueError:
-        raise UnknownCaller(key_id) from None
+        raise UnknownCaller(principal) from None
     found = repo.get_connector_with_department(session, connector_id)
     if found is None:
-        raise UnknownCaller(key_id)
+        raise UnknownCaller(principal)
     if found.state != "active":
-        raise ConnectorNotActive(key_id, found.state)
+        raise ConnectorNotActive(principal, found.state)
     dept = found.department
-    return Caller("connector", key_id, dept.node_code, dept.id, dept.code, found.public_key)
+    caller = Caller("connector", str(connector_id), dept.node_code, dept.id, dept.code, "")
+    return caller, found.public_key

@@ -70,6 +70,9 @@ class Receipt(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sha256: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(100))
+    # The node key that signed (its fingerprint); empty on receipts from before key rotation,
+    # which were all signed with the node's first key.
+    key_id: Mapped[str | None] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from exchange.core import signing
 from exchange.core.db import utcnow
 from exchange.core.runtime import Runtime
+from exchange.directory import keys
 from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.models import Batch, Receipt
 
@@ -18,7 +19,8 @@ def record(
 ) -> Receipt:
     at = utcnow()
     node = rt.settings.node_code
-    signature = rt.node_keys.sign(
+    pair = rt.node_keys
+    signature = pair.sign(
         signing.receipt_message(str(batch.id), node, action, at.isoformat(), batch.sha256)
     )
     receipt = Receipt(
@@ -28,10 +30,25 @@ def record(
         at=at,
         sha256=batch.sha256,
         signature=signature,
+        key_id=pair.key_id,
         detail=detail,
     )
     repo.add(session, receipt)
     return receipt
+
+
+def lineage(session: Session, rt: Runtime, batch: Batch) -> list[dict[str, Any]]:
+    """The batch's journey: the hops before this node, then this node's receipts, each with
+    the public key that verifies it (an old key after a rotation: history stays verifiable)."""
+    steps = [*batch.upstream]
+    pair = rt.node_keys
+    me = rt.settings.node_code
+    found: dict[str | None, str | None] = {}
+    for r in repo.receipts_of(session, batch.id):
+        if r.key_id not in found:
+            found[r.key_id] = keys.own_public_key(session, me, r.key_id, pair)
+        steps.append(as_dict(r, found[r.key_id]))
+    return steps
 
 
 def as_dict(r: Receipt, public_key: str | None = None) -> dict[str, Any]:
@@ -45,6 +62,8 @@ def as_dict(r: Receipt, public_key: str | None = None) -> dict[str, Any]:
     }
     if public_key:
         out["public_key"] = public_key
+    if r.key_id:
+        out["key_id"] = r.key_id
     return out
 
 

@@ -54,14 +54,12 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
     d.attempts += 1
     if node is None or not node.url:
         return _failed(rt, d, f"node {d.node_code} has no URL configured", permanent=False)
-    lineage = [*batch.upstream]
-    lineage += [
-        receipts.as_dict(r, rt.node_keys.public_b64) for r in repo.receipts_of(session, batch.id)
-    ]
+    lineage = receipts.lineage(session, rt, batch)
     path = f"/exchange/v1/batches/{batch.id}"
+    pair = rt.node_keys
     headers = {
         "Authorization": signing.authorization_header(
-            rt.settings.node_code, rt.node_keys, "PUT", path, batch.sha256
+            signing.qualified_key_id(rt.settings.node_code, pair), pair, "PUT", path, batch.sha256
         ),
         "Content-Type": "application/vnd.apache.arrow.stream",
         "Content-Length": str(batch.size_bytes),

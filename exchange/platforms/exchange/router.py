@@ -4,17 +4,16 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from exchange.core import ratelimit
 from exchange.core.deps import DbSession, RuntimeDep
 from exchange.core.errors import error_body
-from exchange.core.signing import EMPTY_SHA256
 from exchange.platforms.exchange import intake, routing, service
-from exchange.platforms.exchange.auth import Caller, authenticate
-from exchange.platforms.exchange.errors import BatchTooLarge, ConnectorNotActive
+from exchange.platforms.exchange.api_keys import router as keys_router
+from exchange.platforms.exchange.deps import CallerDep, ConnectorDep
+from exchange.platforms.exchange.errors import BatchTooLarge
 from exchange.platforms.exchange.ingest import stream_to_store
 from exchange.platforms.exchange.schemas import (
     BatchRead,
@@ -26,41 +25,6 @@ from exchange.platforms.exchange.schemas import (
 )
 
 router = APIRouter(tags=["exchange"])
-
-
-def require_caller(request: Request, session: DbSession, rt: RuntimeDep) -> Caller:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    content = request.headers.get("x-batch-sha256") or request.headers.get(
-        "x-content-sha256", EMPTY_SHA256
-    )
-    caller = authenticate(
-        session,
-        me=rt.settings.node_code,
-        authorization=request.headers.get("authorization"),
-        method=request.method,
-        target=target,
-        content_sha256=content.lower(),
-    )
-    ratelimit.hit_request(
-        request,
-        session,
-        f"exchange:{caller.key_id}",
-        limit=rt.settings.caller_rate_per_minute,
-        window_s=60,
-    )
-    return caller
-
-
-CallerDep = Annotated[Caller, Depends(require_caller)]
-
-
-def require_connector(caller: CallerDep) -> Caller:
-    if caller.kind != "connector":
-        raise ConnectorNotActive(caller.key_id, "a node, not a connector")
-    return caller
-
-
-ConnectorDep = Annotated[Caller, Depends(require_connector)]
 
 
 @router.get("/node", response_model=TopologyRead, summary="This node, its parent and children")
@@ -186,3 +150,6 @@ def ack_delivery(
 ) -> dict[str, object]:
     d = routing.acknowledge(session, rt, caller, delivery_id)
     return {"delivery_id": d.id, "state": d.state}
+
+
+router.include_router(keys_router)

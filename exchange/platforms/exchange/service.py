@@ -10,10 +10,13 @@ from exchange.core import signing
 from exchange.core.db import utcnow
 from exchange.core.errors import Unprocessable
 from exchange.core.runtime import Runtime
+from exchange.directory import keys
 from exchange.directory import repository as directory
-from exchange.directory.models import Node
+from exchange.directory.errors import NotKeyOwner
+from exchange.directory.models import Node, PrincipalKey
 from exchange.platforms.exchange import receipts
 from exchange.platforms.exchange import repository as repo
+from exchange.platforms.exchange.auth import Caller
 from exchange.platforms.exchange.errors import (
     BatchNotFound,
     ConnectorNotFound,
@@ -27,6 +30,7 @@ from exchange.platforms.exchange.schemas import (
     ConnectorCreate,
     ConnectorRead,
     DeliveryRead,
+    KeyRead,
     ReceiptRead,
 )
 
@@ -57,6 +61,7 @@ def register_connector(session: Session, rt: Runtime, req: ConnectorCreate) -> C
         raise Unprocessable("public_key: not a base64 Ed25519 public key (32 raw bytes)")
     connector = Connector(department_id=dept.id, name=req.name, public_key=req.public_key)
     repo.add(session, connector)
+    keys.add(session, keys.KeyOwner(keys.CONNECTOR, str(connector.id)), req.public_key)
     return connector_view(connector, dept.code)
 
 
@@ -84,16 +89,63 @@ def connector_view(c: Connector, department_code: str) -> ConnectorRead:
     )
 
 
+# -- key sets ------------------------------------------------------------------------------
+def key_owner(kind: str, principal: str) -> keys.KeyOwner:
+    if kind == keys.CONNECTOR:
+        try:
+            principal = str(uuid.UUID(principal))
+        except ValueError:
+            raise ConnectorNotFound(principal) from None
+    return keys.KeyOwner(kind, principal)
+
+
+def _require_owner(caller: Caller, owner: keys.KeyOwner) -> None:
+    if caller.owner != owner:
+        raise NotKeyOwner(caller.path, owner.id)
+
+
+def add_key(session: Session, caller: Caller, owner: keys.KeyOwner, public_key: str) -> KeyRead:
+    """The owner registers its successor key, in a request signed with a current key."""
+    _require_owner(caller, owner)
+    return key_view(keys.add(session, owner, public_key))
+
+
+def retire_key(
+    session: Session, caller: Caller, owner: keys.KeyOwner, key_id: str, after_s: float
+) -> KeyRead:
+    _require_owner(caller, owner)
+    return key_view(keys.retire(session, owner, key_id, after_s=after_s))
+
+
+def list_keys(
+    session: Session, owner: keys.KeyOwner, caller: Caller | None = None
+) -> list[KeyRead]:
+    if caller is not None:
+        _require_owner(caller, owner)
+    return [key_view(k) for k in keys.history(session, owner)]
+
+
+def key_view(k: PrincipalKey) -> KeyRead:
+    state = "current"
+    if k.retired_at is not None:
+        state = "retired" if k.retired_at <= utcnow() else "retiring"
+    return KeyRead(
+        owner=k.principal,
+        key_id=k.key_id,
+        public_key=k.public_key,
+        state=state,
+        created_at=k.created_at,
+        activated_at=k.activated_at,
+        retired_at=k.retired_at,
+    )
+
+
 # -- batches -----------------------------------------------------------------------------
 def batch_view(session: Session, rt: Runtime, batch_id: uuid.UUID) -> BatchRead:
     b = repo.get_batch(session, batch_id)
     if b is None:
         raise BatchNotFound(batch_id)
-    public_key = rt.node_keys.public_b64
-    lineage = [ReceiptRead(**r) for r in b.upstream]
-    lineage += [
-        ReceiptRead(**receipts.as_dict(r, public_key)) for r in repo.receipts_of(session, b.id)
-    ]
+    lineage = [ReceiptRead(**r) for r in receipts.lineage(session, rt, b)]
     return BatchRead(
         batch_id=b.id,
         resource=b.resource_code,

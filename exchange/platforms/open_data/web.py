@@ -178,6 +178,16 @@ def presented_key(request: Request) -> str | None:
     return auth if auth and " " not in auth else None
 
 
+def limit_now(request: Request, bucket: str) -> RateState:
+    """`limit` in its own transaction on the primary, committed at once (also past the limit):
+    for read-only routes whose reads go to the replica."""
+    with request.app.state.runtime.sessions() as session:
+        try:
+            return limit(request, session, bucket, durable=False)
+        finally:
+            session.commit()
+
+
 def limit(request: Request, session: Session, bucket: str, *, durable: bool = True) -> RateState:
     """Count this request against its caller's limit; raises RateLimited (429) past it.
 

@@ -67,19 +67,24 @@ def token(
         request, session, f"sharing-token:{client_id}", limit=TOKEN_TRIES_PER_MINUTE, window_s=60
     )
     issued = credentials.issue_token(
-        session, env.keys, env.node_code, env.settings.token_ttl_s, client_id, client_secret
+        session,
+        env.keys.current(),
+        env.node_code,
+        env.settings.token_ttl_s,
+        client_id,
+        client_secret,
     )
     body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
     # RFC 6749 §5.1: token responses must not be cached.
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
 
 
-@router.get("/.well-known/jwks.json", summary="The node's public key for verifying its tokens")
+@router.get(
+    "/.well-known/jwks.json",
+    summary="The node's public keys for verifying its tokens (several while it rotates keys)",
+)
 def jwks(env: EnvDep) -> dict[str, list[dict[str, str]]]:
-    raw = base64.b64decode(env.keys.public_b64)
-    x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-    key = {"kty": "OKP", "crv": "Ed25519", "x": x, "alg": "EdDSA", "use": "sig"}
-    return {"keys": [key | {"kid": tokens.key_id(env.keys)}]}
+    return {"keys": tokens.jwks(env.verifier)}
 
 
 @router.get("/allowed", response_model=Allowed, summary="What may I call? (exactly, right now)")

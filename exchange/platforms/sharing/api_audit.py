@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from exchange.core.deps import DbSession
+from exchange.directory.keys import own_history
 from exchange.platforms.sharing import audit_chain
 from exchange.platforms.sharing.access_schemas import AuditEntryRead, AuditPage
 from exchange.platforms.sharing.deps import Auditor, EnvDep
@@ -42,4 +43,5 @@ def list_audit(
     summary="Check every seal and entry: edits, deletions, insertions, reordering",
 )
 def verify_audit(who: Auditor, session: DbSession, env: EnvDep) -> audit_chain.AuditReport:
-    return audit_chain.verify(session, env.keys.public_b64, env.audit)
+    node_keys = own_history(session, env.node_code, env.keys.current())
+    return audit_chain.verify(session, node_keys, env.audit)

@@ -1,4 +1,7 @@
-"""Routes: the resource catalogue (public to every caller of the sharing platform)."""
+"""Routes: the resource catalogue (public to every caller of the sharing platform).
+
+Read-only, so served from the read replica when one is configured and fresh.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from exchange.core.deps import DbSession
+from exchange.core.deps import ReadSession
 from exchange.core.resource_schema import ShareClass
 from exchange.platforms.sharing import service
 from exchange.platforms.sharing.schemas import CatalogEntry, CatalogPage
@@ -16,7 +19,7 @@ router = APIRouter(tags=["sharing"])
 
 @router.get("/catalog", response_model=CatalogPage, summary="Search the resource catalogue")
 def search_catalog(
-    session: DbSession,
+    session: ReadSession,
     q: Annotated[str | None, Query(max_length=100, description="keyword, Chinese or code")] = None,
     provider: Annotated[str | None, Query(max_length=32)] = None,
     share_class: ShareClass | None = None,
@@ -29,5 +32,5 @@ def search_catalog(
 
 
 @router.get("/catalog/{code}", response_model=CatalogEntry, summary="One catalogue entry")
-def get_catalog_entry(code: str, session: DbSession) -> CatalogEntry:
+def get_catalog_entry(code: str, session: ReadSession) -> CatalogEntry:
     return service.entry(session, code)

@@ -136,13 +136,19 @@ class _Walk:
 
 def verify(
     session: Session,
-    public_key_b64: str,
+    public_keys: str | Sequence[str],
     audit: AuditLog,
     *,
     window_s: int = PENDING_WINDOW_S,
     now: dt.datetime | None = None,
 ) -> AuditReport:
-    """Walk every seal and every entry; any edit, deletion, insertion or reordering is a problem."""
+    """Walk every seal and every entry; any edit, deletion, insertion or reordering is a problem.
+
+    `public_keys`: every key this node has signed with (`directory.keys.own_history`): a seal
+    made before a key rotation carries the old key's signature.
+    """
+    if isinstance(public_keys, str):
+        public_keys = [public_keys]
     now = now or utcnow()
     w = _Walk()
     prev_hash, expected_no, high, pending = GENESIS, 1, 0, set[int]()
@@ -155,7 +161,7 @@ def verify(
             w.problems.append(f"seal {s.seal_no} does not link to the seal before it")
         if seal_hash(s) != s.hash:
             w.problems.append(f"seal {s.seal_no} was altered after it was signed")
-        elif not signing.verify(public_key_b64, s.hash.encode(), s.signature):
+        elif not any(signing.verify(k, s.hash.encode(), s.signature) for k in public_keys):
             w.problems.append(f"seal {s.seal_no} does not carry this node's signature")
         _check_sealed_entries(session, audit, s, w)
         prev_hash, high = s.hash, s.high_id

@@ -114,6 +114,7 @@ def audit_verify() -> None:
     from exchange.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
+    from exchange.directory.keys import own_history
     from exchange.platforms.sharing.audit import AuditLog
     from exchange.platforms.sharing.audit_chain import verify
 
@@ -122,7 +123,7 @@ def audit_verify() -> None:
         with session_scope(rt.sessions) as session:
             report = verify(
                 session,
-                rt.node_keys.public_b64,
+                own_history(session, rt.settings.node_code, rt.node_keys),
                 AuditLog(rt.settings.secret_key.get_secret_value()),
             )
     finally:

@@ -13,13 +13,14 @@ from exchange.core.ratelimit import count_many
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.runtime import Runtime
 from exchange.core.settings import SharingSettings
-from exchange.core.signing import KeyPair
+from exchange.core.signing import KeySource
 from exchange.core.store import PayloadStore
+from exchange.directory import keys as directory_keys
 from exchange.platforms.sharing.audit import AuditLog
 from exchange.platforms.sharing.crypto import derive_key
 from exchange.platforms.sharing.grants import GrantCache
 from exchange.platforms.sharing.quotas import Merge, QuotaCounter
-from exchange.platforms.sharing.tokens import TokenVerifier
+from exchange.platforms.sharing.tokens import LoadKeys, NodeKey, TokenVerifier
 
 if TYPE_CHECKING:
     from exchange.platforms.sharing.fast_reads import AsyncReader
@@ -33,7 +34,7 @@ class SharingEnv:
     settings: SharingSettings
     schemas: dict[str, ResourceSchema]
     store: PayloadStore
-    keys: KeyPair
+    keys: KeySource  # this node's signing key; `.current()` follows a key rotation
     audit: AuditLog
     cursor_key: bytes
     cookie_key: bytes
@@ -61,7 +62,7 @@ def read_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
 
 def build_env(rt: Runtime) -> SharingEnv:
     secret = rt.settings.secret_key.get_secret_value()
-    keys = rt.node_keys
+    keys = rt.node_key_file
     return SharingEnv(
         node_code=rt.settings.node_code,
         node_name=rt.settings.resolved_node_name,
@@ -73,11 +74,25 @@ def build_env(rt: Runtime) -> SharingEnv:
         audit=AuditLog(secret),
         cursor_key=derive_key(secret, "cursor"),
         cookie_key=derive_key(secret, "console-session"),
-        verifier=TokenVerifier(keys.private.public_key(), rt.settings.node_code),
+        verifier=TokenVerifier(rt.settings.node_code, keys, _node_keys(rt)),
         read_sessions=read_sessions(rt.sessions),
         quotas=QuotaCounter(_merger(rt.sessions)),
         fast=_fast_reader(rt.sessions),
     )
+
+
+def _node_keys(rt: Runtime) -> LoadKeys:
+    """This node's keys from the directory (those a rotation added or retired)."""
+    owner = directory_keys.KeyOwner(directory_keys.NODE, rt.settings.node_code)
+
+    def load() -> dict[str, NodeKey]:
+        with rt.sessions() as session:
+            return {
+                k.key_id: NodeKey(k.public_key, k.retired_at.timestamp() if k.retired_at else None)
+                for k in directory_keys.history(session, owner)
+            }
+
+    return load
 
 
 def _fast_reader(sessions: sessionmaker[Session]) -> AsyncReader | None:

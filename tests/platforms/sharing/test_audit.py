@@ -15,10 +15,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from exchange.core.runtime import Runtime
+from exchange.directory import keys
 from exchange.platforms.sharing import audit_chain
 from exchange.platforms.sharing.audit import AuditLog, ReadContext
 from exchange.platforms.sharing.models import AuditEntry
 from exchange.platforms.sharing.principal import Principal, Role
+from tests.builders import rotate_node_key
 from tests.platforms.sharing.builders import PURPOSE, Caller, grant, load_people
 
 pytestmark = pytest.mark.both_backends
@@ -50,7 +52,7 @@ def _bypass_append_only(db: Session) -> None:
 
 
 def _verify(db: Session, runtime: Runtime, log: AuditLog) -> audit_chain.AuditReport:
-    return audit_chain.verify(db, runtime.node_keys.public_b64, log)
+    return audit_chain.verify(db, [runtime.node_keys.public_b64], log)
 
 
 @pytest.fixture
@@ -129,6 +131,22 @@ def test_a_clean_log_verifies(db: Session, runtime: Runtime, log: AuditLog) -> N
     assert audit_chain.seal(db, runtime.node_keys) is None, "nothing new: no empty seal"
     report = _verify(db, runtime, log)
     assert report.ok and report.entries_sealed >= 8 and report.problems == []
+
+
+def test_seals_made_before_a_node_key_rotation_still_verify(
+    db: Session, runtime: Runtime, log: AuditLog
+) -> None:
+    _write(db, log, 2)
+    assert audit_chain.seal(db, runtime.node_keys)
+    old, new = rotate_node_key(db, runtime)
+    keys.retire(db, keys.KeyOwner(keys.NODE, runtime.settings.node_code), old.key_id)
+    _write(db, log, 2)
+    assert audit_chain.seal(db, runtime.node_keys)
+    history = keys.own_history(db, runtime.settings.node_code, runtime.node_keys)
+    assert history == [old.public_b64, new.public_b64]
+    assert audit_chain.verify(db, history, log).ok
+    only_new = audit_chain.verify(db, [new.public_b64], log)
+    assert only_new.problems == ["seal 1 does not carry this node's signature"]
 
 
 def test_an_edited_sealed_entry_is_detected(db: Session, runtime: Runtime, log: AuditLog) -> None:

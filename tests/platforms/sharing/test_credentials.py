@@ -15,11 +15,13 @@ from exchange.core.errors import HubError
 from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.core.signing import KeyPair
+from exchange.directory import keys
 from exchange.platforms.sharing import api_access, credentials, tokens
 from exchange.platforms.sharing.credentials import client_principal
 from exchange.platforms.sharing.credentials_repository import get_client
 from exchange.platforms.sharing.models import ApiClient
 from exchange.platforms.sharing.principal import Role
+from tests.builders import rotate_node_key
 from tests.platforms.sharing.builders import PURPOSE, Caller, grant, load_people
 
 
@@ -195,3 +197,32 @@ def test_console_users_are_checked_before_they_are_made(
             department=department,
         )  # fmt: skip
     assert error in f"{caught.value.code}: {caught.value.detail}"
+
+
+@pytest.mark.both_backends
+def test_tokens_outlive_a_node_key_rotation_until_the_old_key_is_retired(
+    city: TestClient,
+    consumer: Caller,
+    db: Session,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tokens, "REFRESH_S", 0.0)  # notice the retirement at once
+    allowed = "/sharing/v1/allowed"
+    before = consumer.token
+    old, new = rotate_node_key(db, runtime)
+    after = _token_request(city, str(consumer.client_id), consumer.secret).json()["access_token"]
+    assert jwt.get_unverified_header(after)["kid"] == new.key_id
+    for token in (before, after):
+        r = city.get(allowed, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+    kids = {k["kid"] for k in city.get("/sharing/v1/.well-known/jwks.json").json()["keys"]}
+    assert kids == {old.key_id, new.key_id}
+
+    keys.retire(db, keys.KeyOwner(keys.NODE, runtime.settings.node_code), old.key_id)
+    db.commit()
+    r = city.get(allowed, headers={"Authorization": f"Bearer {before}"})
+    assert r.status_code == 401 and "retired" in r.json()["detail"]
+    assert city.get(allowed, headers={"Authorization": f"Bearer {after}"}).status_code == 200
+    kids = {k["kid"] for k in city.get("/sharing/v1/.well-known/jwks.json").json()["keys"]}
+    assert kids == {new.key_id}

@@ -55,11 +55,12 @@ def _envelope(
 
 
 def _run(request: Request, action: str, params: dict[str, Any]) -> Any:
+    """Every action only reads: the count is committed on the primary (it stands even if the
+    action then fails), the action runs on the replica while it is fresh."""
     rt = request.app.state.runtime
-    with rt.sessions() as session:
+    web.limit_now(request, "api")
+    with rt.reads.read_sessions()() as session:
         try:
-            web.limit(request, session, "api", durable=False)
-            session.commit()  # the count stands even if the action then fails
             ctx = Context(session, rt.schemas, base_url(request), request.state.api_key_id)
             return ckan.call(ctx, action, params)
         finally:

@@ -1,4 +1,8 @@
-"""Downloads and machine-readable metadata: data files, DCAT-AP, catalogue CSV, sitemap."""
+"""Downloads and machine-readable metadata: data files, DCAT-AP, catalogue CSV, sitemap.
+
+Reads go to the replica while it is fresh (`ReadSession`, `rt.reads`); the rate-limit count is
+a write and is committed on the primary first (`web.limit_now`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from exchange.core.deps import DbSession, RuntimeDep
+from exchange.core.deps import ReadSession, RuntimeDep
 from exchange.platforms.open_data import catalog_export, exports, metadata, service, visuals, web
 from exchange.platforms.open_data.routes.portal import base_url
 
@@ -30,12 +34,12 @@ def download(
     request: Request,
     code: str,
     fmt: Annotated[str, Path(max_length=10)],
-    session: DbSession,
+    session: ReadSession,
     rt: RuntimeDep,
 ) -> StreamingResponse:
-    state = web.limit(request, session, "download")
+    state = web.limit_now(request, "download")
     _, schema = service.readable_schema(session, rt.schemas, code, request.state.api_key_id)
-    out = exports.export(rt.sessions, schema, fmt)
+    out = exports.export(rt.reads.read_sessions(), schema, fmt)
     headers = {
         **state.headers(),
         "Content-Disposition": f'attachment; filename="{out.filename}"',
@@ -45,8 +49,8 @@ def download(
 
 
 @router.get("/datasets/{code}.jsonld", summary="One dataset as DCAT-AP JSON-LD")
-def dataset_jsonld(request: Request, code: str, session: DbSession, rt: RuntimeDep) -> Response:
-    state = web.limit(request, session, "api")
+def dataset_jsonld(request: Request, code: str, session: ReadSession, rt: RuntimeDep) -> Response:
+    state = web.limit_now(request, "api")
     card = service.card_of(session, rt.schemas, code)
     schema = rt.schemas.get(code)
     span = visuals.temporal(session, schema, card.resource) if card.open and schema else None
@@ -55,8 +59,8 @@ def dataset_jsonld(request: Request, code: str, session: DbSession, rt: RuntimeD
 
 
 @router.get("/catalog.jsonld", summary="The whole catalogue as DCAT-AP JSON-LD")
-def catalog_jsonld(request: Request, session: DbSession, rt: RuntimeDep) -> Response:
-    state = web.limit(request, session, "api")
+def catalog_jsonld(request: Request, session: ReadSession, rt: RuntimeDep) -> Response:
+    state = web.limit_now(request, "api")
     cards = catalog_export.all_cards(session, rt.schemas)
     settings = rt.settings
     doc = metadata.dcat_catalog(
@@ -70,15 +74,15 @@ def catalog_jsonld(request: Request, session: DbSession, rt: RuntimeDep) -> Resp
     summary="The whole catalogue's metadata as one CSV file",
     response_class=StreamingResponse,
 )
-def catalog_csv(request: Request, session: DbSession, rt: RuntimeDep) -> StreamingResponse:
-    state = web.limit(request, session, "api")
-    body = catalog_export.catalogue_csv(rt.sessions, rt.schemas, base_url(request))
+def catalog_csv(request: Request, rt: RuntimeDep) -> StreamingResponse:
+    state = web.limit_now(request, "api")
+    body = catalog_export.catalogue_csv(rt.reads.read_sessions(), rt.schemas, base_url(request))
     headers = {**state.headers(), "Content-Disposition": 'attachment; filename="catalog.csv"'}
     return StreamingResponse(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/sitemap.xml", include_in_schema=False)
-def sitemap(request: Request, session: DbSession) -> Response:
+def sitemap(request: Request, session: ReadSession) -> Response:
     entries = catalog_export.sitemap_entries(session)
     return Response(metadata.sitemap(base_url(request), entries), media_type="application/xml")
 

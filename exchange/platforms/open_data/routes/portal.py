@@ -1,4 +1,8 @@
-"""The public site: home, search, dataset pages, API pages, feedback, developer keys."""
+"""The public site: home, search, dataset pages, API pages, feedback, developer keys.
+
+The pages only read: they use `ReadSession` (the replica while it is fresh). Feedback and key
+requests write, and count against rate limits, on the primary (`DbSession`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from exchange.core.deps import DbSession, RuntimeDep
+from exchange.core.deps import DbSession, ReadSession, RuntimeDep
 from exchange.platforms.open_data import feedback, metadata, service, visuals, web
 from exchange.platforms.open_data.errors import BadParameter
 
@@ -42,14 +46,14 @@ def decode_cursor(name: str, raw: str | None) -> list[Any] | None:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: DbSession, rt: RuntimeDep) -> HTMLResponse:
+def home(request: Request, session: ReadSession, rt: RuntimeDep) -> HTMLResponse:
     return web.render(request, "home.html", {"home": service.home(session, rt.schemas)})
 
 
 @router.get("/datasets", response_class=HTMLResponse)
 def search(
     request: Request,
-    session: DbSession,
+    session: ReadSession,
     rt: RuntimeDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     provider: Values = [],  # noqa: B006 - FastAPI copies defaults
@@ -101,7 +105,7 @@ def organization(code: str) -> RedirectResponse:
 def dataset(
     request: Request,
     code: str,
-    session: DbSession,
+    session: ReadSession,
     rt: RuntimeDep,
     after: str | None = None,
     before: str | None = None,
@@ -139,7 +143,7 @@ def dataset(
 
 
 @router.get("/datasets/{code}/api", response_class=HTMLResponse)
-def dataset_api(request: Request, code: str, session: DbSession, rt: RuntimeDep) -> HTMLResponse:
+def dataset_api(request: Request, code: str, session: ReadSession, rt: RuntimeDep) -> HTMLResponse:
     d = service.dataset(session, rt.schemas, code)
     return web.render(request, "api.html", {"d": d, "base": base_url(request)})
 

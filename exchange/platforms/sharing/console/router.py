@@ -17,6 +17,7 @@ from exchange.core.deps import DbSession
 from exchange.core.errors import HubError
 from exchange.core.masking import mask
 from exchange.core.resource_schema import Sensitivity
+from exchange.directory.keys import own_history
 from exchange.platforms.sharing import applications, audit_chain, credentials
 from exchange.platforms.sharing.audit import ReadContext
 from exchange.platforms.sharing.console import lookup as page_query
@@ -208,7 +209,8 @@ def _undo(session: Session, env: SharingEnv, who: Principal, exc: HubError) -> N
 
 @router.get("/audit")
 def audit_page(page: AuditorUser, session: DbSession, env: EnvDep) -> Response:
-    report = audit_chain.verify(session, env.keys.public_b64, env.audit)
+    node_keys = own_history(session, env.node_code, env.keys.current())
+    report = audit_chain.verify(session, node_keys, env.audit)
     last = audit_chain.latest(session, 200)
     return page.render("audit.html", report=report, entries=last)
 
