@@ -151,6 +151,7 @@ def address_chunk(start: int, n: int, rng: np.random.Generator) -> pa.Table:
             "_deleted": pa.array(np.zeros(n, dtype=bool)),
             "_batch_id": pa.array([str(uuid.UUID(int=0))] * n),
             "_recorded_at": pa.array(["2026-01-01 00:00:00+00"] * n),
+            "_valid_from": pa.array(["2026-01-01 00:00:00+00"] * n),
         }
     )
 
