@@ -111,7 +111,7 @@ class BaseRegistry:
                 select(t.current).where(self._key_clause(t.current, schema, key))
             ).first()
             return None if row is None or row._deleted else self._record(schema, row)
-        h = t.versions()
+        h = t.versions
         stmt = select(h).where(self._key_clause(h, schema, key))
         if as_of is not None:
             stmt = stmt.where(h.c._recorded_at <= as_of)
@@ -129,7 +129,7 @@ class BaseRegistry:
         self, session: Session, key: str | tuple[Any, ...], *, resource: str | None = None
     ) -> list[Record]:
         schema = self.schema_of(resource)
-        h = tables_for(schema).versions()
+        h = tables_for(schema).versions
         rows = session.execute(
             select(h).where(self._key_clause(h, schema, key)).order_by(h.c._seq)
         ).all()

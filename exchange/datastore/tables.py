@@ -2,13 +2,14 @@
 
 Laid out like SQL:2011 system-versioned tables: `ds_<code>` holds the version in force of each
 key (tombstones included), `ds_<code>__hist` the versions it superseded, each written once.
-`versions()` is their union: every version ever recorded, in change order by `_seq`.
+`versions` is their union: every version ever recorded, in change order by `_seq`.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import (
     BigInteger,
@@ -69,6 +70,7 @@ class ResourceTables:
     def key_columns(self) -> list[str]:
         return list(self.schema.primary_key)
 
+    @cached_property  # one object per table pair: SQLAlchemy then reuses its compiled SQL
     def versions(self) -> Subquery:
         """Every version of every key: the ones in force and those they superseded.
 

@@ -21,7 +21,7 @@ def test_a_history_holding_current_versions_too_is_split_on_upgrade(db: Session)
     load_rows(db, "macro_indicator", rows)
     changed = rows.set_column(rows.schema.get_field_index("value"), "value", pa.array([9.0] * 3))
     load_rows(db, "macro_indicator", changed.slice(0, 1))
-    versions = tables_for(schemas["macro_indicator"]).versions()
+    versions = tables_for(schemas["macro_indicator"]).versions
     before = db.execute(versions.select().order_by(versions.c._seq)).all()
 
     # The layout before: the history also held each version in force, open-ended, and the

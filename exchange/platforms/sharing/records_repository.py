@@ -118,7 +118,7 @@ def events(
 ) -> Sequence[Row[Any]]:
     """Recorded changes after `after_seq`, in change order (inserts, updates and deletes)."""
     t = tables_for(schema)
-    h = t.versions()
+    h = t.versions
     cols = [h.c[c] for c in HIST_META] + [h.c[c] for c in _columns(t, fields)]
     stmt = select(*cols).where(h.c._seq > after_seq).order_by(h.c._seq).limit(limit)
     return session.execute(stmt).all()
@@ -138,7 +138,7 @@ def count_current(session: Session, schema: ResourceSchema) -> int:
 
 
 def count_changes(session: Session, schema: ResourceSchema, after: int, upto: int) -> int:
-    h = tables_for(schema).versions()
+    h = tables_for(schema).versions
     stmt = select(func.count()).select_from(h).where(h.c._seq > after, h.c._seq <= upto)
     return int(session.scalar(stmt) or 0)
 
@@ -156,7 +156,7 @@ def snapshot_select(schema: ResourceSchema, fields: Sequence[str]) -> Select[Any
 def delta_select(
     schema: ResourceSchema, fields: Sequence[str], after: int, upto: int
 ) -> Select[Any]:
-    h = tables_for(schema).versions()
+    h = tables_for(schema).versions
     cols = [h.c._seq, h.c._action, h.c._version] + [h.c[c] for c in fields]
     return select(*cols).where(h.c._seq > after, h.c._seq <= upto).order_by(h.c._seq)
 

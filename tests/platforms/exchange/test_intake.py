@@ -60,7 +60,7 @@ def test_an_accepted_batch_is_loaded_with_a_signed_receipt(
         )
         assert signing.verify(node_key, message, step["signature"])
     assert rows_in(db) == 3
-    versions = tables_for(load_all(SCHEMAS_DIR)["macro_indicator"]).versions()
+    versions = tables_for(load_all(SCHEMAS_DIR)["macro_indicator"]).versions
     assert db.execute(select(versions.c._action)).scalars().all() == ["insert"] * 3
 
 
