@@ -9,13 +9,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from exchange.core.context import request_id_var
+from exchange.core.errors import HubError
 from exchange.core.masking import sensitivity_of
 from exchange.core.resource_schema import FieldSpec, ResourceSchema, Sensitivity
 from exchange.platforms.sharing import grants, query
 from exchange.platforms.sharing import records_repository as repo
 from exchange.platforms.sharing.audit import ReadContext
 from exchange.platforms.sharing.env import SharingEnv
-from exchange.platforms.sharing.errors import BadFilter
+from exchange.platforms.sharing.errors import BadFilter, is_refusal
+from exchange.platforms.sharing.principal import Principal
 from exchange.platforms.sharing.records import apply_mask, key_text
 
 MAX_HITS = 20
@@ -102,3 +105,19 @@ def lookup(session: Session, env: SharingEnv, ctx: ReadContext, key: str) -> lis
             )
         )
     return hits
+
+
+def refused(session: Session, env: SharingEnv, who: Principal, exc: HubError) -> None:
+    """A refused lookup returns no data: roll its reads back, audit the refusal."""
+    session.rollback()
+    if is_refusal(exc):
+        env.audit.record(
+            session,
+            ReadContext(who, "page", None, None, request_id_var.get()),
+            action="lookup",
+            resource=None,
+            grant_id=None,
+            keys=None,
+            rows=0,
+            outcome=exc.code,
+        )

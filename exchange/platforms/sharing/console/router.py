@@ -24,7 +24,6 @@ from exchange.platforms.sharing.console import lookup as page_query
 from exchange.platforms.sharing.console import session as cookies
 from exchange.platforms.sharing.deps import EnvDep
 from exchange.platforms.sharing.env import SharingEnv
-from exchange.platforms.sharing.errors import is_refusal
 from exchange.platforms.sharing.principal import Principal, Role
 from exchange.platforms.sharing.query import call_headers
 from exchange.platforms.sharing.views import application_read, client_read
@@ -184,27 +183,11 @@ def lookup(
         )
         hits = page_query.lookup(session, env, ctx, key)
     except HubError as exc:
-        _undo(session, env, page.who, exc)
+        page_query.refused(session, env, page.who, exc)
         return page.render("lookup.html", exc.status_code, searched=False, error=exc.detail, **form)
     # The typed key is not echoed back in clear: it is shown masked, like the field it matched.
     shown = mask(key, Sensitivity.personal_id)
     return page.render("lookup.html", **form, searched=True, hits=hits, shown_key=shown)
-
-
-def _undo(session: Session, env: SharingEnv, who: Principal, exc: HubError) -> None:
-    """A refused lookup returns no data: roll its reads back, audit the refusal."""
-    session.rollback()
-    if is_refusal(exc):
-        env.audit.record(
-            session,
-            ReadContext(who, "page", None, None, request_id_var.get()),
-            action="lookup",
-            resource=None,
-            grant_id=None,
-            keys=None,
-            rows=0,
-            outcome=exc.code,
-        )
 
 
 @router.get("/audit")
