@@ -15,8 +15,10 @@ from exchange.platforms.sharing.router import router as sharing_router
 
 def mount_routers(app: FastAPI) -> None:
     app.include_router(health.router)
-    app.include_router(exchange_router, prefix="/exchange/v1")
+    # Routes are matched in order: the sharing API's keyed lookup is the hot path, so it
+    # goes first (the prefixes do not overlap, so the order changes nothing else).
     app.include_router(sharing_router, prefix="/sharing/v1")
+    app.include_router(exchange_router, prefix="/exchange/v1")
     app.include_router(console_router)
     app.add_exception_handler(ConsoleRefusal, refusal_handler)
     app.include_router(open_data_router)

@@ -379,42 +379,60 @@ def cluster_up(
 
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import gc
+    import os
 
     import uvicorn
 
     from exchange.app import create_app
     from exchange.core.logging import configure_logging
+    from exchange.platforms.sharing import worker as sealer
 
     configure_logging(settings.log_level, json_lines=settings.log_json)
     console.print(f"serving {settings.resolved_node_name} at http://{host}:{port}")
-    if workers > 1:
-        # Each worker builds its own app from the same environment (no shared in-process state);
-        # Prometheus samples go through files so that any worker's /metrics covers all of them.
-        import os
-        import shutil
+    # One audit sealer per node, in its own process; the API workers run none.
+    seal_every = settings.sharing.seal_interval_s
+    sealing = sealer.start_process(seal_every) if seal_every else None
+    os.environ.update(sealer.NO_SEALER_ENV)
+    no_sealer = settings.sharing.model_copy(update={"seal_interval_s": 0})
+    settings = settings.model_copy(update={"sharing": no_sealer})
+    try:
+        if workers > 1:
+            _serve_workers(settings, host, port, workers)
+            return
+        app = create_app(settings)
+        # A server holds many long-lived objects (modules, models, schemas): keep the collector
+        # off them and collect the young generation less often. Halves the sharing API's p99.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
+        uvicorn.run(app, host=host, port=port, log_config=None)
+    finally:
+        if sealing:
+            sealer.stop_process(sealing)
 
-        metrics_dir = Path(
-            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(settings.var_dir / "metrics"))
-        )
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        metrics_dir.mkdir(parents=True)
-        uvicorn.run(
-            "exchange.app:app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_config=None,
-            timeout_graceful_shutdown=30,
-        )
-        return
-    app = create_app(settings)
-    # A server holds many long-lived objects (modules, models, schemas): keep the collector off
-    # them and collect the young generation less often. Halves the p99 of the sharing API.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-    uvicorn.run(app, host=host, port=port, log_config=None)
+
+def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Each worker builds its own app from the same environment (no shared in-process state);
+    Prometheus samples go through files so that any worker's /metrics covers all of them."""
+    import os
+    import shutil
+
+    import uvicorn
+
+    metrics_dir = Path(
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(settings.var_dir / "metrics"))
+    )
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    uvicorn.run(
+        "exchange.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        timeout_graceful_shutdown=30,
+    )
 
 
 def _redact(url: str) -> str:

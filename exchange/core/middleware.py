@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -13,7 +13,7 @@ from exchange.core.context import request_id_var
 from exchange.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger("hub.access")
-_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_VALID_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
 class RequestContextMiddleware:
@@ -24,9 +24,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
         # A caller's id is kept for cross-node tracing, but only if it is harmless in logs.
-        rid = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        rid = incoming.decode("latin-1") if _VALID_ID.fullmatch(incoming) else os.urandom(16).hex()
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status = 500

@@ -85,10 +85,19 @@ class KeyPair:
 
     @classmethod
     def load_or_create(cls, path: Path) -> KeyPair:
+        """The key in `path`, made first if absent. Safe when several processes of one party
+        (API workers, the audit sealer) start together: the file appears whole, exactly once."""
         if path.exists():
             return cls.load(path)
         pair = cls.generate()
-        pair.save(path)
+        staged = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        pair.save(staged)
+        try:
+            os.link(staged, path)  # fails if another process got there first: use theirs
+        except FileExistsError:
+            return cls.load(path)
+        finally:
+            staged.unlink()
         return pair
 
 

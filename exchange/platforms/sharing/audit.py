@@ -48,6 +48,13 @@ def canonical(values: Mapping[str, Any]) -> bytes:
     A JSON array of the content columns in their fixed order (CONTENT), times in UTC with
     microseconds, UUIDs as text.
     """
+    head, tail = _canonical_around_rows(values)
+    return b"%s%d%s" % (head, values["rows"], tail)
+
+
+def _canonical_around_rows(values: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """`canonical(values)` in two parts, before and after the `rows` element: a read whose
+    row count is known only after its statement can MAC both outcomes from one encoding."""
     doc = []
     for name in CONTENT:
         v = values[name]
@@ -56,10 +63,13 @@ def canonical(values: Mapping[str, Any]) -> bytes:
         elif isinstance(v, uuid.UUID):
             v = str(v)
         doc.append(v)
-    return _ENCODE(doc).encode()
+    head = _ENCODE(doc[:_ROWS])[:-1] + ","  # both sides hold columns: neither list is empty
+    tail = "," + _ENCODE(doc[_ROWS + 1 :])[1:]
+    return head.encode(), tail.encode()
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ROWS = CONTENT.index("rows")
 
 
 def entry_values(entry: AuditEntry | Row[Any]) -> dict[str, Any]:
@@ -68,15 +78,35 @@ def entry_values(entry: AuditEntry | Row[Any]) -> dict[str, Any]:
 
 class AuditLog:
     def __init__(self, secret: str) -> None:
-        self._key = derive_key(secret, "audit-mac")
+        self._hmac = hmac.new(derive_key(secret, "audit-mac"), digestmod=hashlib.sha256)
 
     def mac(self, values: Mapping[str, Any]) -> str:
-        return hmac.new(self._key, canonical(values), hashlib.sha256).hexdigest()
+        h = self._hmac.copy()
+        h.update(canonical(values))
+        return h.hexdigest()
+
+    def macs(self, values: Mapping[str, Any], rows: Sequence[int]) -> list[str]:
+        """The MACs of `values` with `rows` set to each of the given counts."""
+        head, tail = _canonical_around_rows(values)
+        before = self._hmac.copy()
+        before.update(head)
+        out = []
+        for n in rows:
+            h = before.copy()
+            h.update(b"%d%s" % (n, tail))
+            out.append(h.hexdigest())
+        return out
 
     def mac_ok(self, entry: AuditEntry | Row[Any]) -> bool:
         return hmac.compare_digest(self.mac(entry_values(entry)), entry.mac)
 
-    def values(
+    def values(self, ctx: ReadContext, **kw: Any) -> dict[str, Any]:
+        """An entry's column values, its MAC included (`content`'s arguments)."""
+        values = self.content(ctx, **kw)
+        values["mac"] = self.mac(values)
+        return values
+
+    def content(
         self,
         ctx: ReadContext,
         *,
@@ -87,8 +117,9 @@ class AuditLog:
         rows: int,
         outcome: str = "ok",
     ) -> dict[str, Any]:
+        """An entry's column values without its MAC."""
         p = ctx.principal
-        values: dict[str, Any] = {
+        return {
             "at": utcnow(),  # microseconds: what both databases keep, so the MAC survives
             "channel": ctx.channel,
             "action": action,
@@ -104,8 +135,6 @@ class AuditLog:
             "outcome": outcome,
             "request_id": ctx.request_id,
         }
-        values["mac"] = self.mac(values)
-        return values
 
     def record(self, session: Session, ctx: ReadContext, **kw: Any) -> int:
         """Append an entry unconditionally (refusals, reads that need no grant)."""

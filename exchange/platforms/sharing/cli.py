@@ -95,15 +95,29 @@ def client_add(
 
 
 @audit_app.command("seal")
-def audit_seal() -> None:
-    """Seal what is unsealed now (the server does this every sharing.seal_interval_s)."""
+def audit_seal(
+    every: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="Keep sealing every S seconds until stopped (`hub serve`)"),
+    ] = None,
+    parent: Annotated[
+        int | None, typer.Option(help="With --every: also stop when this process is gone")
+    ] = None,
+) -> None:
+    """Seal what is unsealed now, or keep sealing (`hub serve` runs it every seal interval)."""
     from exchange.cli import settings_or_exit
+    from exchange.core.logging import configure_logging
     from exchange.core.runtime import build_runtime
-    from exchange.platforms.sharing.worker import seal_once
+    from exchange.platforms.sharing import worker
 
-    rt = build_runtime(settings_or_exit())
+    settings = settings_or_exit()
+    rt = build_runtime(settings)
     try:
-        typer.echo(f"sealed {seal_once(rt)} entries")
+        if every is None:
+            typer.echo(f"sealed {worker.seal_once(rt)} entries")
+        else:
+            configure_logging(settings.log_level, json_lines=settings.log_json)
+            worker.run_foreground(rt, every, parent)
     finally:
         rt.close()
 

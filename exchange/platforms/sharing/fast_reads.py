@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -34,6 +35,13 @@ from exchange.platforms.sharing.records import RecordResult
 _DIALECT = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
 
 
+@dataclass(slots=True)
+class _Compiled:
+    text: bytes
+    defaults: dict[str, Any]
+    names: tuple[str, ...] | None = None  # the result's columns, learnt on first execution
+
+
 class AsyncReader:
     """A small pool of autocommit async connections running pre-compiled statements."""
 
@@ -42,7 +50,7 @@ class AsyncReader:
         self._size = size
         self._idle: asyncio.Queue[psycopg.AsyncConnection[Any]] | None = None
         self._lock: asyncio.Lock | None = None
-        self._compiled: dict[ClauseElement, tuple[str, dict[str, Any]]] = {}
+        self._compiled: dict[ClauseElement, _Compiled] = {}
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
@@ -59,30 +67,33 @@ class AsyncReader:
                 self._idle = idle
         return self._idle
 
-    def _sql(self, stmt: ClauseElement) -> tuple[str, dict[str, Any]]:
+    def _sql(self, stmt: ClauseElement) -> _Compiled:
         found = self._compiled.get(stmt)
         if found is None:
             compiled = stmt.compile(dialect=_DIALECT)
-            found = self._compiled.setdefault(stmt, (str(compiled), dict(compiled.params)))
+            found = self._compiled.setdefault(
+                stmt, _Compiled(str(compiled).encode(), dict(compiled.params))
+            )
         return found
 
     async def fetch_one(
         self, stmt: ClauseElement, params: Mapping[str, Any]
     ) -> dict[str, Any] | None:
-        sql, defaults = self._sql(stmt)
+        sql = self._sql(stmt)
         idle = await self._pool()
         conn = await idle.get()
         try:
-            cur = await conn.execute(sql.encode(), defaults | dict(params))
+            cur = await conn.execute(sql.text, sql.defaults | dict(params))
             row = await cur.fetchone()
-            names = [d.name for d in cur.description or ()]
+            if sql.names is None:  # the same statement always has the same columns
+                sql.names = tuple(d.name for d in cur.description or ())
         except psycopg.OperationalError as exc:
             await conn.close()
             conn = await self._connect()
             raise Unavailable(f"database connection lost ({exc.sqlstate}); retry") from None
         finally:
             idle.put_nowait(conn)
-        return dict(zip(names, row, strict=True)) if row is not None else None
+        return dict(zip(sql.names, row, strict=True)) if row is not None else None
 
     async def close(self) -> None:
         while self._idle is not None and not self._idle.empty():
@@ -114,15 +125,14 @@ async def by_key(
         grant = await anyio.to_thread.run_sync(_resolve, env, ctx, code)
     lookup = records.plan_by_key(schema, grant, ctx, key, fields)
     quota = env.quotas.admit(grant, 1)  # before the read: its audit entry commits with it
-    found = env.audit.values(
+    found = env.audit.content(
         ctx, action="record", resource=code, grant_id=grant.id, keys=[key], rows=1
     )
-    missing = found | {"rows": 0}
-    missing["mac"] = env.audit.mac(missing)
+    found["mac"], mac_missing = env.audit.macs(found, rows=(1, 0))  # a hit, or a miss
     params = _audit_params(found) | {
         "key": lookup.value,
         "mac_found": found["mac"],
-        "mac_missing": missing["mac"],
+        "mac_missing": mac_missing,
         "g_id_": grant.id,
         "now": found["at"],
         "client_id": ctx.principal.id if ctx.principal.kind == "client" else None,

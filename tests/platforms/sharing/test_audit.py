@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from exchange.core.runtime import Runtime
 from exchange.directory import keys
 from exchange.platforms.sharing import audit_chain
-from exchange.platforms.sharing.audit import AuditLog, ReadContext
+from exchange.platforms.sharing.audit import AuditLog, ReadContext, canonical
 from exchange.platforms.sharing.models import AuditEntry
 from exchange.platforms.sharing.principal import Principal, Role
 from tests.builders import rotate_node_key
@@ -119,6 +120,23 @@ def test_the_code_has_no_path_that_updates_or_deletes_audit_rows() -> None:
         if "migrations" not in p.parts and pattern.search(p.read_text())
     ]
     assert offenders == []
+
+
+def test_an_entry_mac_covers_the_plain_json_of_its_columns(log: AuditLog) -> None:
+    """The MAC's input stays the plain JSON array it always was (entries written by earlier
+    releases must still verify), and `macs` agrees with `mac` for every row count."""
+    ctx = ReadContext(WHO, "api", "核验身份", "C-1", "req-1")
+    values = log.content(
+        ctx, action="record", resource="population", grant_id=uuid.uuid4(), keys=["k"], rows=7
+    )
+    plain = [
+        values["at"].astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        *(str(v) if isinstance(v, uuid.UUID) else v for k, v in values.items() if k != "at"),
+    ]
+    expected = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+    assert canonical(values) == expected.encode()
+    hit, miss = log.macs(values, rows=(7, 0))
+    assert hit == log.mac(values) and miss == log.mac(values | {"rows": 0}) and hit != miss
 
 
 def test_a_clean_log_verifies(db: Session, runtime: Runtime, log: AuditLog) -> None:
