@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
 import time
+from functools import lru_cache
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,6 +17,18 @@ from exchange.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger("hub.access")
 _VALID_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+# Request ids: random per process, then a counter (unique across workers and nodes without a
+# system call per request).
+_ID_PREFIX = os.urandom(8).hex()
+_ids = itertools.count(1)
+
+
+def _new_id_prefix() -> None:  # a forked worker (gunicorn --preload) must not repeat ids
+    global _ID_PREFIX
+    _ID_PREFIX = os.urandom(8).hex()
+
+
+os.register_at_fork(after_in_child=_new_id_prefix)
 
 
 class RequestContextMiddleware:
@@ -26,7 +41,10 @@ class RequestContextMiddleware:
             return
         incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
         # A caller's id is kept for cross-node tracing, but only if it is harmless in logs.
-        rid = incoming.decode("latin-1") if _VALID_ID.fullmatch(incoming) else os.urandom(16).hex()
+        if _VALID_ID.fullmatch(incoming):
+            rid = incoming.decode("latin-1")
+        else:
+            rid = f"{_ID_PREFIX}{next(_ids):016x}"
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status = 500
@@ -37,24 +55,30 @@ class RequestContextMiddleware:
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"].append((b"x-request-id", rid.encode()))
-                route = _route_of(scope)
-                HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - start)
-                HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+                latency, count = _metrics(scope["method"], _route_of(scope), status)
+                latency.observe(time.perf_counter() - start)
+                count.inc()
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - start) * 1000, 2),
-                },
-            )
+            if log.isEnabledFor(logging.INFO):  # (the arguments cost more than a skipped line)
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+                    },
+                )
             request_id_var.reset(token)
+
+
+@lru_cache(maxsize=4096)  # label sets are few: methods x route templates x statuses
+def _metrics(method: str, route: str, status: int) -> tuple[Any, Any]:
+    return HTTP_LATENCY.labels(method, route), HTTP_REQUESTS.labels(method, route, str(status))
 
 
 def _route_of(scope: Scope) -> str:

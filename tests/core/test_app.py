@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
@@ -23,7 +25,7 @@ def test_health_ready_and_openapi(client: TestClient) -> None:
 
 def test_every_response_carries_a_request_id_and_keeps_a_callers_id(client: TestClient) -> None:
     generated = client.get("/healthz").headers["x-request-id"]
-    assert len(generated) == 32
+    assert len(generated) == 32 and client.get("/healthz").headers["x-request-id"] != generated
     kept = client.get("/healthz", headers={"X-Request-ID": "trace-42"})
     assert kept.headers["x-request-id"] == "trace-42"
     unsafe = client.get("/healthz", headers={"X-Request-ID": "bad id\n"})
@@ -92,3 +94,18 @@ def test_readyz_serves_on_a_newer_schema_and_not_on_an_older_one(
         assert r.status_code == status, r.text
     assert "schema at 0006" in r.json()["checks"]["database"]
     engine.dispose()
+
+
+def test_a_forked_worker_does_not_repeat_the_request_ids_of_its_parent() -> None:
+    from exchange.core import middleware
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its prefix and leave at once
+        os.write(write, middleware._ID_PREFIX.encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child_prefix = os.read(read, 64).decode()
+    os.close(read)
+    assert len(child_prefix) == 16 and child_prefix != middleware._ID_PREFIX

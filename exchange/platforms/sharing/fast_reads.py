@@ -43,25 +43,30 @@ class _Compiled:
 
 
 class AsyncReader:
-    """A small pool of autocommit async connections running pre-compiled statements."""
+    """A small pool of autocommit async connections running pre-compiled statements.
+
+    The pool holds one cursor per connection, kept for good: a cursor remembers how it
+    adapted each parameter type, which a fresh cursor per call would work out again.
+    """
 
     def __init__(self, conninfo: str, *, size: int = 16) -> None:
         self._conninfo = conninfo
         self._size = size
-        self._idle: asyncio.Queue[psycopg.AsyncConnection[Any]] | None = None
+        self._idle: asyncio.Queue[psycopg.AsyncCursor[Any]] | None = None
         self._lock: asyncio.Lock | None = None
         self._compiled: dict[ClauseElement, _Compiled] = {}
 
-    async def _connect(self) -> psycopg.AsyncConnection[Any]:
-        return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+    async def _connect(self) -> psycopg.AsyncCursor[Any]:
+        conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+        return conn.cursor()
 
-    async def _pool(self) -> asyncio.Queue[psycopg.AsyncConnection[Any]]:
+    async def _pool(self) -> asyncio.Queue[psycopg.AsyncCursor[Any]]:
         if self._idle is not None:
             return self._idle
         self._lock = self._lock or asyncio.Lock()
         async with self._lock:
             if self._idle is None:
-                idle: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
+                idle: asyncio.Queue[psycopg.AsyncCursor[Any]] = asyncio.Queue()
                 for _ in range(self._size):
                     idle.put_nowait(await self._connect())
                 self._idle = idle
@@ -81,23 +86,23 @@ class AsyncReader:
     ) -> dict[str, Any] | None:
         sql = self._sql(stmt)
         idle = await self._pool()
-        conn = await idle.get()
+        cur = await idle.get()
         try:
-            cur = await conn.execute(sql.text, sql.defaults | dict(params))
+            await cur.execute(sql.text, sql.defaults | dict(params))
             row = await cur.fetchone()
             if sql.names is None:  # the same statement always has the same columns
                 sql.names = tuple(d.name for d in cur.description or ())
         except psycopg.OperationalError as exc:
-            await conn.close()
-            conn = await self._connect()
+            await cur.connection.close()
+            cur = await self._connect()
             raise Unavailable(f"database connection lost ({exc.sqlstate}); retry") from None
         finally:
-            idle.put_nowait(conn)
+            idle.put_nowait(cur)
         return dict(zip(sql.names, row, strict=True)) if row is not None else None
 
     async def close(self) -> None:
         while self._idle is not None and not self._idle.empty():
-            await self._idle.get_nowait().close()
+            await self._idle.get_nowait().connection.close()
 
 
 def _resolve(env: SharingEnv, ctx: ReadContext, code: str) -> GrantView:

@@ -49,6 +49,7 @@ class CallHeaders:
     case_number: str | None
 
 
+@lru_cache(maxsize=4096)  # a client sends the same few purposes over and over
 def call_headers(raw_purpose: str | None, raw_case: str | None) -> CallHeaders:
     """X-Purpose and X-Case-Number, percent-encoded UTF-8 (HTTP headers are Latin-1)."""
     purpose = unquote(raw_purpose).strip() if raw_purpose else None
