@@ -28,7 +28,6 @@ from exchange.datastore.tables import ResourceTables, _data_columns
 
 CARDINALITY_VIOLATION = "21000"  # "ON CONFLICT DO UPDATE command cannot affect row a second time"
 SYSTEM = ("_seq", "_version", "_deleted", "_batch_id", "_recorded_at")
-TIMESTAMP = pa.timestamp("us", tz="UTC")
 ACTION = "CASE WHEN _deleted THEN 'delete' WHEN _version = 1 THEN 'insert' ELSE 'update' END"
 
 
@@ -67,6 +66,10 @@ def _csv(table: pa.Table) -> memoryview:
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
     return buf.getbuffer()
+
+
+def _utc_text(t: dt.datetime) -> str:
+    return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).isoformat()
 
 
 def _q(name: str) -> str:
@@ -192,8 +195,10 @@ class BatchLoader:
             "_version": pa.repeat(pa.scalar(1, pa.int32()), n),
             "_deleted": pa.repeat(False, n),
             "_batch_id": pa.repeat(self.batch_id, n),
-            "_recorded_at": pa.repeat(pa.scalar(self.recorded_at, TIMESTAMP), n),
-            "_valid_from": pa.repeat(pa.scalar(self.valid_from, TIMESTAMP), n),
+            # As text: the CSV writer formats a timestamp column ten times slower than the
+            # whole rest of a row (2.6 s per million rows), for one value repeated.
+            "_recorded_at": pa.repeat(_utc_text(self.recorded_at), n),
+            "_valid_from": pa.repeat(_utc_text(self.valid_from), n),
         }
         for name, column in system.items():
             table = table.append_column(name, column)

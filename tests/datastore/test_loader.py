@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 import pyarrow as pa
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from basebases.synthetic import people
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
+from exchange.datastore.loader import BatchLoader
+from exchange.datastore.tables import tables_for
 from tests.builders import load_rows
 
 
@@ -41,6 +47,30 @@ def test_each_version_is_written_once(db: Session) -> None:
     assert count(db, "ds_population__hist", "_valid_to IS NOT NULL AND _version = 1") == 100
     assert count(db, "ds_population", "_version = 2 AND address = '迁入新址'") == 100
     assert count(db, "ds_population") == 300
+
+
+def test_a_first_load_records_the_batch_and_its_times_exactly(db: Session) -> None:
+    """The first load is copied straight into the table with its bookkeeping columns
+    (on PostgreSQL: SQLite inserts through its stage)."""
+    batch_id = uuid.uuid4()
+    recorded = dt.datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=dt.UTC)
+    valid = dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # 北京时间
+    loader = BatchLoader(
+        db.connection(),
+        tables_for(load_all(SCHEMAS_DIR)["population"]),
+        batch_id=batch_id,
+        recorded_at=recorded,
+        valid_from=valid,
+    )
+    for rb in people(50, seed=4).to_batches():
+        loader.stage(rb)
+    assert loader.apply().inserted == 50
+    rows = db.execute(
+        text("SELECT DISTINCT _batch_id, _recorded_at, _valid_from, _version FROM ds_population")
+    ).all()
+    assert len(rows) == 1
+    got_batch, got_recorded, got_valid, version = rows[0]
+    assert (got_batch, got_recorded, got_valid, version) == (str(batch_id), recorded, valid, 1)
 
 
 def count(db: Session, table: str, where: str = "true") -> int:
