@@ -405,7 +405,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         gc.collect()
         gc.freeze()
         gc.set_threshold(50_000, 20, 100)
-        uvicorn.run(app, host=host, port=port, log_config=None)
+        uvicorn.run(app, host=host, port=port, log_config=None, server_header=False)
     finally:
         if sealing:
             sealer.stop_process(sealing)
@@ -431,6 +431,7 @@ def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> No
         port=port,
         workers=workers,
         log_config=None,
+        server_header=False,  # no "server: uvicorn": what runs here is nobody else's business
         timeout_graceful_shutdown=30,
     )
 

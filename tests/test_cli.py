@@ -82,7 +82,8 @@ def test_demo_serves_the_embedded_default_like_make_run(tmp_path: Path) -> None:
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
             assert time.monotonic() < deadline, "hub demo did not come up within 60 s"
             time.sleep(0.3)
-        assert httpx.get(f"{base}/readyz").status_code == 200
+        ready = httpx.get(f"{base}/readyz")
+        assert ready.status_code == 200 and "server" not in ready.headers  # no software banner
         validate(httpx.get(f"{base}/openapi.json").json())
         assert "西湖区" in httpx.get(f"{base}/exchange/v1/node").text
         assert (tmp_path / "var" / "hub.db").exists() and (tmp_path / "var" / "payloads").is_dir()

@@ -27,8 +27,9 @@ from exchange.platforms.sharing.errors import RecordNotFound
 from exchange.platforms.sharing.schemas import EventPage, RecordPage, RecordRead
 
 router = APIRouter(tags=["sharing: records"])
+# An empty default rather than None: FastAPI checks an optional parameter's type on every call.
 Fields = Annotated[
-    str | None, Query(max_length=2000, description="comma-separated granted fields; default all")
+    str, Query(max_length=2000, description="comma-separated granted fields; default all")
 ]
 HEADER_DOC = (
     "Conditional (有条件) resources need `X-Purpose` and `X-Case-Number` "
@@ -47,7 +48,7 @@ def _json(body: dict[str, Any], headers: dict[str, str], status: int = 200) -> J
     description=HEADER_DOC,
 )
 async def record_by_key(
-    code: str, key: str, request: Request, who: Department, fields: Fields = None
+    code: str, key: str, request: Request, who: Department, fields: Fields = ""
 ) -> JSONResponse:
     ctx = read_context(request, who)
     r = await read_by_key(request, ctx, code, key, fields)
@@ -74,7 +75,7 @@ async def list_records(
     code: str,
     request: Request,
     who: Department,
-    fields: Fields = None,
+    fields: Fields = "",
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
     limit: Annotated[int, Query(ge=1)] = 100,
 ) -> JSONResponse:
