@@ -20,7 +20,7 @@ import httpx
 import psycopg
 import pyarrow.csv as pacsv
 
-from bench.baseline import create_raw_table
+from bench.baseline import checkpoint, create_raw_table
 from bench.report import Row, print_table
 from exchange import cluster
 from exchange.testing.postgres import LocalPostgres, free_port
@@ -141,6 +141,7 @@ def raw_copy_seconds(pg: LocalPostgres, dbname: str, csv: Path) -> float:
     """COPY the same CSV into a table shaped and indexed like ds_population."""
     with psycopg.connect(pg.dsn(dbname)) as conn:
         create_raw_table(conn, "ds_population", "raw_population")
+        checkpoint(pg.dsn(dbname))
         header = csv.open(encoding="utf-8").readline().strip()
         start = time.perf_counter()
         with (
@@ -215,6 +216,7 @@ def throughput_and_memory(pg: LocalPostgres, root: Path, n: int, big_mb: int) ->
         csv = root / "people.csv"
         size = people_csv(csv, n, seed=1)
         raw = raw_copy_seconds(pg, f"bench_{CITY}", csv)
+        checkpoint(pg.dsn(f"bench_{CITY}"))
         node.reset_peak()
         took, connector_rss, _ = push(env, folder, csv)
         out.append(
