@@ -54,26 +54,29 @@ def gate_and_load(
     recorded_at: dt.datetime,
     valid_from: dt.datetime | None = None,
 ) -> Ingested:
-    report = Accumulator(schema, DatabaseReferences(session.connection()))
     savepoint = session.begin_nested()
-    loader = BatchLoader(
+    with BatchLoader(
         session.connection(),
         tables_for(schema),
         batch_id=batch_id,
         recorded_at=recorded_at,
         valid_from=valid_from,
-    )
-    for rb in batches:
-        report.check(rb, ops_allowed=OPS)
-        if report.blocking:
-            break  # fail fast: the batch is quarantined whatever the rest holds
-        loader.stage(rb)
-    result = None
-    if not report.blocking:
-        try:
-            result = loader.apply()
-        except DuplicateKeys as dup:
-            report.duplicate_keys(dup.keys, dup.total)
+    ) as loader:
+        # The loader copies one record batch while the next is read and checked here; a
+        # reference check that needs the database first waits for the copy (`settle`).
+        refs = DatabaseReferences(session.connection(), settle=loader.settle)
+        report = Accumulator(schema, refs)
+        for rb in batches:
+            report.check(rb, ops_allowed=OPS)
+            if report.blocking:
+                break  # fail fast: the batch is quarantined whatever the rest holds
+            loader.stage(rb)
+        result = None
+        if not report.blocking:
+            try:
+                result = loader.apply()
+            except DuplicateKeys as dup:
+                report.duplicate_keys(dup.keys, dup.total)
     if result is None:
         savepoint.rollback()
     else:

@@ -4,7 +4,8 @@ Everything happens in the caller's transaction, so a batch is applied whole or n
 Each version is written once: the new one to the current table, the one it supersedes moved
 to the history (a first load of a million rows writes a million rows, not two million).
 Rows are never inserted one by one: PostgreSQL gets a COPY into a temporary stage table and
-set-based SQL from there; SQLite (the embedded default) gets executemany into the stage.
+set-based SQL from there (a resource's first load: a COPY into an unindexed twin of its table,
+see `first_load`); SQLite (the embedded default) gets executemany into the stage.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -24,9 +24,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
 
 from exchange.core.row_ops import OP_COLUMN
+from exchange.datastore.first_load import FirstLoad
 from exchange.datastore.tables import ResourceTables, _data_columns
 
 CARDINALITY_VIOLATION = "21000"  # "ON CONFLICT DO UPDATE command cannot affect row a second time"
+UNIQUE_VIOLATION = "23505"
 SYSTEM = ("_seq", "_version", "_deleted", "_batch_id", "_recorded_at")
 ACTION = "CASE WHEN _deleted THEN 'delete' WHEN _version = 1 THEN 'insert' ELSE 'update' END"
 
@@ -49,16 +51,6 @@ class DuplicateKeys(Exception):
         self.total = total
 
 
-@dataclass(frozen=True)
-class _Pending:
-    """A staged batch on its way to the database: its rows, as copied, and their CSV."""
-
-    table: pa.Table
-    columns: list[str]  # of the rows as formatted (not kept: the CSV is all that is needed)
-    csv: Future[memoryview]
-    direct: bool
-
-
 _FORMATTER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="load-csv")
 
 
@@ -77,7 +69,13 @@ def _q(name: str) -> str:
 
 
 class BatchLoader:
-    """Use as: `loader.stage(rb)` for each record batch, then `loader.apply()`; one per batch."""
+    """Use as: `loader.stage(rb)` for each record batch, then `loader.apply()`; one per batch.
+
+    On PostgreSQL the COPYs run on a thread of the loader's own while the caller reads and
+    checks the next record batch. The connection is the loader's until `settle()` returns:
+    anything else that queries on it calls that first. `close()` (or leaving a `with`
+    block) waits for the copies when a load is abandoned before `apply()`.
+    """
 
     def __init__(
         self,
@@ -99,12 +97,27 @@ class BatchLoader:
         self.stage_name = f"_stage_{uuid.uuid4().hex[:12]}"
         self._lock()
         # A resource's first load (its table empty) is all inserts: on PostgreSQL its rows are
-        # copied straight into the table, with no stage and no join. A repeated key stops
-        # that at the primary key, and the load falls back to the stage (see `_leave_direct`).
-        self.direct = self.pg and self._is_empty()
-        self._pending: _Pending | None = None
-        if not self.direct:
+        # copied into a twin of the table with no stage, no join and no index to maintain.
+        self.first = FirstLoad.plan(conn, self.t.current.name) if self._first_load() else None
+        self.copied_direct = 0  # rows copied into the twin
+        self._in_flight: list[Future[None]] = []
+        self._copier: ThreadPoolExecutor | None = None
+        if self.first is not None:
+            self.first.create()
+        else:
             self._create_stage()
+
+    def __enter__(self) -> BatchLoader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Wait for every copy still running; the connection is the caller's again."""
+        if self._copier is not None:
+            self._copier.shutdown(wait=True)
+            self._copier = None
 
     # -- staging ------------------------------------------------------------------------
     def _lock(self) -> None:
@@ -145,25 +158,31 @@ class BatchLoader:
         if not self.pg:
             self._insert_many(table)
             return
-        # Pipelined: this batch is turned into CSV on another thread while the previous one
-        # is copied (both release the GIL), so the database never waits for the formatting.
-        direct = self.direct
-        shaped = self._direct_rows(table) if direct else table
+        # Two record batches at most are on their way: memory stays flat on any batch size.
+        self._settle(keep=1)
+        if self.first is not None:
+            shaped, into = self._direct_rows(table), self.first.twin
+            self.copied_direct += shaped.num_rows
+        else:
+            shaped, into = table, self.stage_name
         formatting = _FORMATTER.submit(_csv, shaped)
-        self._flush()
-        self._pending = _Pending(table, shaped.column_names, formatting, direct)
+        if self._copier is None:
+            self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-copy")
+        self._in_flight.append(
+            self._copier.submit(self._copy_job, formatting, shaped.column_names, into)
+        )
 
-    def _flush(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is None:
-            return
-        if pending.direct and not self.direct:  # the load left the direct path meanwhile
-            self._copy(_csv(pending.table), pending.table.column_names, self.stage_name)
-        elif not pending.direct:
-            self._copy(pending.csv.result(), pending.table.column_names, self.stage_name)
-        elif not self._copy_direct(pending.csv.result(), pending.columns):
-            self._leave_direct()
-            self._copy(_csv(pending.table), pending.table.column_names, self.stage_name)
+    def settle(self) -> None:
+        """Return once every staged record batch is in the database."""
+        self._settle(keep=0)
+
+    def _settle(self, keep: int) -> None:
+        while len(self._in_flight) > keep:
+            self._in_flight.pop(0).result()  # a failed copy raises here, in the caller
+
+    def _copy_job(self, csv: Future[memoryview], names: list[str], into: str) -> None:
+        """On the copier thread, in staging order, while the caller keeps off the connection."""
+        self._copy(csv.result(), names, into)
 
     def _copy(self, csv: memoryview, names: list[str], into: str) -> None:
         raw = self.conn.connection.dbapi_connection
@@ -175,8 +194,10 @@ class BatchLoader:
         ):
             copy.write(csv)
 
-    # -- first load: straight into the table ---------------------------------------------
-    def _is_empty(self) -> bool:
+    # -- first load: into a twin of the table --------------------------------------------
+    def _first_load(self) -> bool:
+        if not self.pg:
+            return False
         cur, hist = _q(self.t.current.name), _q(self.t.history.name)
         return self.conn.execute(
             text(f"SELECT NOT EXISTS (SELECT 1 FROM {cur}) AND NOT EXISTS (SELECT 1 FROM {hist})")
@@ -204,32 +225,6 @@ class BatchLoader:
             table = table.append_column(name, column)
         return table
 
-    def _copy_direct(self, csv: memoryview, names: list[str]) -> bool:
-        """Copy rows into the table itself; False (and nothing copied) on a repeated key."""
-        attempt = self.conn.begin_nested()
-        try:
-            self._copy(csv, names, self.t.current.name)
-        except psycopg.errors.UniqueViolation:
-            attempt.rollback()
-            return False
-        attempt.commit()
-        return True
-
-    def _leave_direct(self) -> None:
-        """A key repeats: move what was copied so far to a stage and load the usual way, which
-        finds and reports every repeated key."""
-        cur, stage = _q(self.t.current.name), _q(self.stage_name)
-        self._create_stage()
-        self.conn.execute(
-            text(
-                f"INSERT INTO {stage} ({self._cols()}, {OP_COLUMN}, _row) "
-                f"SELECT {self._cols()}, 'upsert', _seq - 1 FROM {cur} WHERE _batch_id = :b"
-            ),
-            {"b": self.batch_id},
-        )
-        self.conn.execute(text(f"DELETE FROM {cur} WHERE _batch_id = :b"), {"b": self.batch_id})
-        self.direct = False
-
     def _insert_many(self, table: pa.Table) -> None:
         names = table.column_names
         columns = []
@@ -250,7 +245,8 @@ class BatchLoader:
     # -- checks ------------------------------------------------------------------------
     def duplicate_keys(self, limit: int = 20) -> tuple[list[tuple[object, ...]], int]:
         keys = ", ".join(_q(k) for k in self.t.key_columns)
-        dup = f"SELECT {keys} FROM {_q(self.stage_name)} GROUP BY {keys} HAVING count(*) > 1"
+        rows = self.first.twin if self.first is not None else self.stage_name
+        dup = f"SELECT {keys} FROM {_q(rows)} GROUP BY {keys} HAVING count(*) > 1"
         total = self.conn.execute(text(f"SELECT count(*) FROM ({dup}) d")).scalar_one()
         if not total:
             return [], 0
@@ -259,20 +255,24 @@ class BatchLoader:
 
     # -- apply -------------------------------------------------------------------------
     def apply(self) -> LoadResult:
-        self._flush()
+        self.settle()
+        self.close()
         cur = _q(self.t.current.name)
         # Change numbers continue this table's own sequence; the per-resource lock taken in
         # __init__ makes them follow commit order, which is what change-feed cursors rely on.
-        base = 0 if self.direct else self._max_seq()
+        base = 0 if self.first is not None else self._max_seq()
         stale = self.pg and self._stale_statistics()
-        if not self.direct:  # else every row is in the table already
+        if self.first is not None:  # every row is in the twin, and all are inserts
+            self._index_and_swap(self.first)
+            counts = {"insert": self.copied_direct} if self.copied_direct else {}
+        else:
             self._apply_staged(base)
-        counts = dict(
-            self.conn.execute(
-                text(f"SELECT {ACTION}, count(*) FROM {cur} WHERE _seq > :s GROUP BY 1"),
-                {"s": base},
-            ).all()
-        )
+            counts = dict(
+                self.conn.execute(
+                    text(f"SELECT {ACTION}, count(*) FROM {cur} WHERE _seq > :s GROUP BY 1"),
+                    {"s": base},
+                ).all()
+            )
         last = self._max_seq()
         if not self.pg:
             self.conn.exec_driver_sql(f"DROP TABLE {_q(self.stage_name)}")
@@ -291,6 +291,19 @@ class BatchLoader:
             first_seq=base + 1 if changed_rows else None,
             last_seq=last if changed_rows else None,
         )
+
+    def _index_and_swap(self, first: FirstLoad) -> None:
+        attempt = self.conn.begin_nested()
+        try:
+            first.build_indexes()
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+                raise
+            attempt.rollback()
+            dups, total = self.duplicate_keys()
+            raise DuplicateKeys(dups, total) from None
+        attempt.commit()
+        first.swap()
 
     def _apply_staged(self, base: int) -> None:
         if self.pg:

@@ -228,6 +228,33 @@ def test_repeated_keys_in_a_first_load_are_all_found(db: Session, settings: Sett
     assert REGISTRIES["population"].rows(db) == []
 
 
+def test_an_unknown_division_late_in_a_first_load_is_found_and_nothing_kept(
+    db: Session, settings: Settings
+) -> None:
+    # Earlier record batches are being copied while later ones are checked, and divisions
+    # already found are not asked for again: the one unknown code in the last batch must
+    # still be caught, at its row, and the copied rows must go.
+    seed_city(db, settings)
+    people = CITY["population"]
+    last = people.num_rows - 1
+    codes = people["household_division"].to_pylist()
+    codes[last] = "320102000000"  # 南京市玄武区: a real division, not in this layer
+    stray = people.set_column(
+        people.schema.get_field_index("household_division"), "household_division", [codes]
+    )
+    batches = stray.combine_chunks().to_batches(max_chunksize=max(1, people.num_rows // 4))
+    assert len(batches) >= 4
+    outcome = REGISTRIES["population"].load(
+        db, pa.RecordBatchReader.from_batches(people.schema, batches)
+    )
+    assert not outcome.accepted
+    assert outcome.failed_rules == {"reference": 1}
+    assert [(f["field"], f["row"]) for f in outcome.gate["findings"]] == [
+        ("household_division", last)
+    ]
+    assert REGISTRIES["population"].rows(db) == []
+
+
 def test_a_seventh_registry_is_one_module_one_schema_one_line(
     db: Session, settings: Settings, tmp_path: Path
 ) -> None:
