@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
     ap.add_argument("--relay-mb", type=int, default=100)
     args = ap.parse_args(argv)
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory(prefix="bench-exchange-") as tmp:
+    # A node's files may still be closing as the folder goes: never lose the figures to that.
+    with tempfile.TemporaryDirectory(prefix="bench-exchange-", ignore_cleanup_errors=True) as tmp:
         root = Path(tmp)
         pg = LocalPostgres()
         pg.start()

@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from exchange.core.memory import release_freed_memory
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OPS
 from exchange.datastore.loader import BatchLoader, DuplicateKeys, LoadResult
@@ -81,4 +82,5 @@ def gate_and_load(
         savepoint.rollback()
     else:
         savepoint.commit()
+    release_freed_memory()
     return Ingested(report.to_dict(), report.rule_counts(), result)
