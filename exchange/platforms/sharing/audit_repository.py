@@ -11,9 +11,12 @@ from typing import Any, cast
 from sqlalchemy import (
     Insert,
     Row,
+    String,
     Table,
+    Text,
     Uuid,
     bindparam,
+    column,
     exists,
     func,
     insert,
@@ -21,6 +24,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from exchange.platforms.sharing.models import ApiClient, AuditEntry, AuditSeal, Grant
@@ -65,6 +69,26 @@ def append_if_grant_holds(
     params = {**values, "g_id_": grant_id, "now": now, "client_id": client_id}
     found = session.connection().execute(_append_if_holds(), params).scalar()
     return int(found) if found is not None else None
+
+
+@cache
+def append_many_statement() -> Insert:
+    """Many entries in one INSERT (PostgreSQL): `entries` is a JSON array of objects, one per
+    entry, read back as typed rows. One statement shape whatever the number of entries, and
+    one parameter to send (Python encodes JSON far faster than it adapts arrays)."""
+    rows = (
+        func.jsonb_to_recordset(bindparam("entries", type_=postgresql.JSONB))
+        .table_valued(*(column(c, _unbounded(c)) for c in COLUMNS))
+        .render_derived(name="e", with_types=True)
+    )
+    return insert(_T).from_select(list(COLUMNS), select(*(rows.c[c] for c in COLUMNS)))
+
+
+def _unbounded(name: str) -> Any:
+    """The column's type without a length: a cast to varchar(n)[] would cut a longer value
+    short in silence (and its MAC would no longer match); the column itself refuses it."""
+    type_ = _T.c[name].type
+    return Text() if isinstance(type_, String) else type_
 
 
 # Built once: the read path reuses the same statement objects (SQLAlchemy's compiled cache

@@ -144,5 +144,5 @@ async def read_by_key(
     except Exception as exc:
         if is_refusal(exc):
             refusal = getattr(exc, "code", type(exc).__name__)
-            await fast_reads.audit_refusal(reader, env, ctx, "record", code, refusal)
+            await fast_reads.audit_refusal(env, ctx, "record", code, refusal)
         raise

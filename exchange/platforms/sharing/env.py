@@ -23,7 +23,7 @@ from exchange.platforms.sharing.quotas import Merge, QuotaCounter
 from exchange.platforms.sharing.tokens import LoadKeys, NodeKey, TokenVerifier
 
 if TYPE_CHECKING:
-    from exchange.platforms.sharing.fast_reads import AsyncReader
+    from exchange.platforms.sharing.fast_reads import AsyncReader, AuditGroup
 
 
 @dataclass
@@ -42,6 +42,7 @@ class SharingEnv:
     read_sessions: sessionmaker[Session]
     quotas: QuotaCounter
     fast: AsyncReader | None  # the event-loop keyed lookup (PostgreSQL engines only)
+    audit_group: AuditGroup | None  # its audit entries, group committed
     grants: GrantCache = field(default_factory=GrantCache)
     read_limiter: Any = None  # anyio.CapacityLimiter, made in the app's event loop
 
@@ -62,6 +63,7 @@ def read_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
 
 def build_env(rt: Runtime) -> SharingEnv:
     secret = rt.settings.secret_key.get_secret_value()
+    fast = _fast_reader(rt.sessions)
     keys = rt.node_key_file
     return SharingEnv(
         node_code=rt.settings.node_code,
@@ -77,7 +79,8 @@ def build_env(rt: Runtime) -> SharingEnv:
         verifier=TokenVerifier(rt.settings.node_code, keys, _node_keys(rt)),
         read_sessions=read_sessions(rt.sessions),
         quotas=QuotaCounter(_merger(rt.sessions)),
-        fast=_fast_reader(rt.sessions),
+        fast=fast,
+        audit_group=_audit_group(fast),
     )
 
 
@@ -105,6 +108,14 @@ def _fast_reader(sessions: sessionmaker[Session]) -> AsyncReader | None:
         {"application_name": "hub-sharing-reads"}
     )
     return AsyncReader(url.render_as_string(hide_password=False))
+
+
+def _audit_group(reader: AsyncReader | None) -> AuditGroup | None:
+    if reader is None:
+        return None
+    from exchange.platforms.sharing.fast_reads import AuditGroup
+
+    return AuditGroup(reader)
 
 
 async def aclose(state: object) -> None:

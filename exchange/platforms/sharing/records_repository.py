@@ -6,34 +6,26 @@ Column names come from the resource's schema; request values are always bound pa
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Engine,
     Row,
     Select,
-    Table,
     bindparam,
-    case,
-    exists,
     func,
-    insert,
-    literal,
     select,
-    true,
     tuple_,
 )
 from sqlalchemy.orm import Session
 
 from exchange.core.resource_schema import ResourceSchema
 from exchange.datastore.tables import ResourceTables, tables_for
-from exchange.platforms.sharing.audit_repository import COLUMNS, holds_clause
-from exchange.platforms.sharing.models import AuditEntry
+from exchange.platforms.sharing.audit_repository import holds_clause
 
 # The keyed lookup per (resource, fields), built once: the hot path reuses the statement.
 _BY_KEY: dict[tuple[str, tuple[str, ...]], Select[Any]] = {}
-_AUDITED: dict[tuple[str, tuple[str, ...]], Select[Any]] = {}
+_CHECKED: dict[tuple[str, tuple[str, ...]], Select[Any]] = {}
 HIST_META = ("_seq", "_action", "_version", "_recorded_at", "_valid_from")
 
 
@@ -62,33 +54,20 @@ def by_key_select(schema: ResourceSchema, fields: Sequence[str]) -> Select[Any]:
     return stmt
 
 
-def by_key_audited(schema: ResourceSchema, fields: Sequence[str]) -> Select[Any]:
-    """The keyed lookup and its audit entry in one statement (PostgreSQL: a writing CTE).
+def by_key_if_holds(schema: ResourceSchema, fields: Sequence[str]) -> Select[Any]:
+    """The keyed lookup and the re-check of the rights it relies on, in one statement.
 
-    Parameters: `key`; every audit column but `rows` and `mac`; `mac_found` and `mac_missing`
-    (the entry's MAC for one row and for none: the writer cannot know which before the
-    lookup); `g_id_`, `now`, `client_id` for the grant check. One row comes back (the entry's
-    id, then the record's columns, null on a miss) if the grant holds, none if it does not.
+    Parameters: `key`; `g_id_`, `now`, `client_id` for the grant check. One row comes back:
+    `_holds` (the grant and the client still hold at `now`), then the record's columns, null
+    on a miss or when the grant no longer holds (nothing is read then).
     """
     cache_key = (schema.code, tuple(fields))
-    stmt = _AUDITED.get(cache_key)
+    stmt = _CHECKED.get(cache_key)
     if stmt is None:
-        hit = by_key_select(schema, fields).cte("hit")
-        found = exists(select(literal(1)).select_from(hit))
-        audit = cast(Table, AuditEntry.__table__)
-        given: dict[str, ColumnElement[Any]] = {
-            c: bindparam(c, type_=audit.c[c].type) for c in COLUMNS
-        }
-        given["rows"] = case((found, 1), else_=0)
-        given["mac"] = case((found, bindparam("mac_found")), else_=bindparam("mac_missing"))
-        entry = (
-            insert(audit)
-            .from_select(list(COLUMNS), select(*given.values()).where(holds_clause()))
-            .returning(audit.c.id.label("_audit_id"))
-            .cte("entry")
-        )
-        stmt = select(entry.c._audit_id, *hit.c).select_from(entry.outerjoin(hit, true()))
-        stmt = _AUDITED.setdefault(cache_key, stmt)
+        hit = by_key_select(schema, fields).subquery("hit")
+        holds = select(holds_clause().label("_holds")).subquery("holds")
+        stmt = select(holds.c._holds, *hit.c).select_from(holds.outerjoin(hit, holds.c._holds))
+        stmt = _CHECKED.setdefault(cache_key, stmt)
     return stmt
 
 

@@ -19,12 +19,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from exchange.app import create_app
-from exchange.core.db import session_scope
+from exchange.core.db import session_scope, utcnow
+from exchange.core.errors import Unavailable
 from exchange.core.runtime import Runtime, build_runtime
 from exchange.core.settings import Settings
 from exchange.lifecycle import prepare_database
 from exchange.platforms.sharing import audit_chain
 from exchange.platforms.sharing.audit import AuditLog
+from exchange.platforms.sharing.fast_reads import AsyncReader, AuditGroup
 from exchange.platforms.sharing.models import ApiClient, AuditEntry
 from exchange.platforms.sharing.principal import Role
 from exchange.testing.postgres import LocalPostgres
@@ -148,3 +150,75 @@ def test_concurrent_reads_each_get_their_own_entry(scene: Scene) -> None:
     new = _entries(scene.rt)[before:]
     assert len(new) == len(keys) and len({e.id for e in new}) == len(keys)
     assert sorted(e.keys[0] for e in new) == sorted(keys)
+
+
+def _reader_and_group(rt: Runtime) -> tuple[AsyncReader, AuditGroup]:
+    url = rt.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    reader = AsyncReader(url, size=2)
+    return reader, AuditGroup(reader)
+
+
+def _entry(log: AuditLog, n: int, **changes: object) -> dict[str, object]:
+    values = {
+        "at": utcnow(),
+        "channel": "api",
+        "action": "record",
+        "actor": "client:test",
+        "role": "department",
+        "department": "330100000000/MZ",
+        "grant_id": None,
+        "resource": "population",
+        "keys": [f"key-{n}"],
+        "rows": 1,
+        "purpose": "核验",
+        "case_number": f"CASE-{n}",
+        "outcome": "ok",
+        "request_id": f"req-{n}",
+        **changes,
+    }
+    values["mac"] = log.mac(values)
+    return values
+
+
+def test_concurrent_entries_are_committed_together_and_each_waits_for_its_own(
+    committed: tuple[TestClient, Runtime],
+) -> None:
+    _, rt = committed
+    log = AuditLog(rt.settings.secret_key.get_secret_value())
+
+    async def burst() -> None:
+        reader, group = _reader_and_group(rt)
+        await asyncio.gather(*(group.append(_entry(log, n)) for n in range(40)))
+        await reader.close()
+
+    asyncio.run(burst())
+    with rt.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT count(*), count(DISTINCT xmin::text) FROM audit_entry "
+            "WHERE request_id LIKE 'req-%%'"
+        ).one()
+    entries, transactions = rows
+    assert entries == 40  # every append returned after its entry was committed
+    assert transactions < 40  # and they shared transactions: one INSERT took several
+    assert all(log.mac_ok(e) for e in _entries(rt))
+
+
+def test_an_entry_the_database_refuses_fails_only_its_own_read(
+    committed: tuple[TestClient, Runtime],
+) -> None:
+    _, rt = committed
+    log = AuditLog(rt.settings.secret_key.get_secret_value())
+
+    async def burst() -> list[BaseException | None]:
+        reader, group = _reader_and_group(rt)
+        entries = [_entry(log, n) for n in range(6)]
+        entries[3] = _entry(log, 3, channel="far-too-long-a-channel")  # varchar(8)
+        outcomes = await asyncio.gather(*(group.append(e) for e in entries), return_exceptions=True)
+        await reader.close()
+        return outcomes
+
+    outcomes = asyncio.run(burst())
+    assert [o is None for o in outcomes] == [True, True, True, False, True, True]
+    assert isinstance(outcomes[3], Unavailable)
+    kept = {e.request_id for e in _entries(rt)}
+    assert kept >= {f"req-{n}" for n in (0, 1, 2, 4, 5)} and "req-3" not in kept
