@@ -2,9 +2,10 @@
 
 Each entry records who read (actor, role, department), under which grant, which resource and
 keys, why (purpose, case number), when, how many rows and with what outcome. The writer adds an
-HMAC of the content (`mac`) under a key derived from the node secret, in the request's own
-transaction, so appends never wait on each other. Seals (`audit_chain.py`) then link entries
-into a signed hash chain in small batches.
+HMAC of the content (`mac`) under a key derived from the node secret. Threaded reads append in
+the request's own transaction; the event-loop keyed lookup group commits its entries
+(`fast_reads.AuditGroup`). Either way an entry is committed before its response is sent. Seals
+(`audit_chain.py`) then link entries into a signed hash chain in small batches.
 """
 
 from __future__ import annotations
