@@ -65,8 +65,10 @@ def app_from_env() -> FastAPI:
     """Factory for multi-worker servers (`hub serve --workers N`, gunicorn): each worker process
     reads the same HUB_* settings and builds its own engine and pools."""
     from exchange.core.logging import configure_logging
+    from exchange.core.memory import prefer_system_allocator
     from exchange.core.settings import load_settings
 
+    prefer_system_allocator()
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     return create_app(settings)

@@ -443,6 +443,9 @@ def _redact(url: str) -> str:
 
 
 def main() -> None:
+    from exchange.core.memory import prefer_system_allocator
+
+    prefer_system_allocator()
     try:
         app()
     except SettingsError as exc:  # raised lazily by a command that reads settings itself
