@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -293,17 +294,21 @@ class BatchLoader:
         )
 
     def _index_and_swap(self, first: FirstLoad) -> None:
+        self._refused_as_duplicates(UNIQUE_VIOLATION, first.build_indexes)
+        first.swap()
+
+    def _refused_as_duplicates(self, sqlstate: str, work: Callable[[], None]) -> None:
+        """`work` in a savepoint; the database refusing it with `sqlstate` (a key the batch
+        holds twice) becomes DuplicateKeys naming every repeated key."""
         attempt = self.conn.begin_nested()
         try:
-            first.build_indexes()
+            work()
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+            if getattr(exc.orig, "sqlstate", None) != sqlstate:
                 raise
             attempt.rollback()
-            dups, total = self.duplicate_keys()
-            raise DuplicateKeys(dups, total) from None
+            raise DuplicateKeys(*self.duplicate_keys()) from None
         attempt.commit()
-        first.swap()
 
     def _apply_staged(self, base: int) -> None:
         if self.pg:
@@ -314,16 +319,7 @@ class BatchLoader:
         if self.pg and not self.deletes:
             # PostgreSQL refuses an upsert that touches one key twice, so the happy path needs
             # no separate duplicate scan; the refusal is turned into the same finding.
-            inner = self.conn.begin_nested()
-            try:
-                self._upsert(base)
-            except DBAPIError as exc:
-                if getattr(exc.orig, "sqlstate", None) != CARDINALITY_VIOLATION:
-                    raise
-                inner.rollback()
-                dups, total = self.duplicate_keys()
-                raise DuplicateKeys(dups, total) from None
-            inner.commit()
+            self._refused_as_duplicates(CARDINALITY_VIOLATION, lambda: self._upsert(base))
         else:
             dups, total = self.duplicate_keys()
             if total:

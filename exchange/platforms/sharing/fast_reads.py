@@ -86,34 +86,32 @@ class AsyncReader:
     async def fetch_one(
         self, stmt: ClauseElement, params: Mapping[str, Any]
     ) -> dict[str, Any] | None:
-        sql = self._sql(stmt)
-        idle = await self._pool()
-        cur = await idle.get()
-        try:
-            await cur.execute(sql.text, sql.defaults | dict(params))
-            row = await cur.fetchone()
-            if sql.names is None:  # the same statement always has the same columns
-                sql.names = tuple(d.name for d in cur.description or ())
-        except psycopg.OperationalError as exc:
-            await cur.connection.close()
-            cur = await self._connect()
-            raise Unavailable(f"database connection lost ({exc.sqlstate}); retry") from None
-        finally:
-            idle.put_nowait(cur)
-        return dict(zip(sql.names, row, strict=True)) if row is not None else None
+        names, row = await self._run(stmt, params, fetch=True)
+        return dict(zip(names, row, strict=True)) if row is not None else None
 
     async def execute(self, stmt: ClauseElement, params: Mapping[str, Any]) -> None:
+        await self._run(stmt, params, fetch=False)
+
+    async def _run(
+        self, stmt: ClauseElement, params: Mapping[str, Any], *, fetch: bool
+    ) -> tuple[tuple[str, ...], Any]:
         sql = self._sql(stmt)
         idle = await self._pool()
         cur = await idle.get()
+        row = None
         try:
             await cur.execute(sql.text, sql.defaults | dict(params))
+            if fetch:
+                row = await cur.fetchone()
+                if sql.names is None:  # the same statement always has the same columns
+                    sql.names = tuple(d.name for d in cur.description or ())
         except psycopg.OperationalError as exc:
             await cur.connection.close()
             cur = await self._connect()
             raise Unavailable(f"database connection lost ({exc.sqlstate}); retry") from None
         finally:
             idle.put_nowait(cur)
+        return sql.names or (), row
 
     async def close(self) -> None:
         while self._idle is not None and not self._idle.empty():
