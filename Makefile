@@ -47,6 +47,7 @@ bench: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy exchange basebases dags bench
 
 format: venv
 	$(VENV)/bin/ruff format .

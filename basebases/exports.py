@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, text
 
+from exchange.core.db import psycopg_connection
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
 from exchange.datastore.tables import current_name
@@ -75,8 +76,7 @@ def _batches(conn: Connection, sql: str, arrow: pa.Schema, params: dict) -> pa.R
 
 def _copy_out(conn: Connection, sql: str, arrow: pa.Schema, params: dict) -> pa.RecordBatchReader:
     """Stream COPY's CSV through a pipe into Arrow's C++ CSV reader: flat memory, no row loop."""
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
+    raw = psycopg_connection(conn)
     read_fd, write_fd = os.pipe()
     failure: list[BaseException] = []
 

@@ -30,7 +30,11 @@ class Record:
 @runtime_checkable
 class Registry(Protocol):
     kind: str  # "population", "legal_person", ...
-    resources: tuple[str, ...]  # the resources (schema files) this registry keeps
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """The resources (schema files) this registry keeps."""
+        ...
 
     @property
     def schema(self) -> ResourceSchema: ...

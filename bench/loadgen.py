@@ -95,10 +95,9 @@ def load(
     warmup: float = 2.0,
     seconds: float = 10.0,
 ) -> Result:
+    load = _run(port, paths, headers or {}, clients, warmup, seconds)
     try:
         import uvloop
-
-        runner = uvloop.run
     except ImportError:  # pragma: no cover - uvloop ships with uvicorn[standard]
-        runner = asyncio.run
-    return runner(_run(port, paths, headers or {}, clients, warmup, seconds))
+        return asyncio.run(load)
+    return uvloop.run(load)

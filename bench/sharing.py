@@ -101,7 +101,12 @@ def start_server(
     proc = subprocess.Popen(
         [sys.executable, "-m", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    stack.callback(lambda: (proc.terminate(), proc.wait(timeout=30)))
+
+    def stop() -> None:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    stack.callback(stop)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:

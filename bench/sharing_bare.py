@@ -31,7 +31,7 @@ def make_app(dsn: str) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        for _ in range(POOL_SIZE):
+        for _i in range(POOL_SIZE):
             pool.put_nowait(await psycopg.AsyncConnection.connect(dsn, autocommit=True))
         yield
         while not pool.empty():

@@ -114,9 +114,12 @@ _JSON_EXPECTED = {
 }
 
 
+_JSON_KINDS: dict[type, str] = {str: "string", list: "array", dict: "object"}
+
+
 def _json_kind(value: object) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "value")
+    return _JSON_KINDS.get(type(value), "value")

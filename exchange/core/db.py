@@ -11,13 +11,26 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    import psycopg
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -68,6 +81,14 @@ def utcnow() -> dt.datetime:
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def psycopg_connection(conn: Connection | Session) -> psycopg.Connection[Any]:
+    """The psycopg connection under `conn`'s transaction, for COPY (PostgreSQL only)."""
+    sa_conn = conn.connection() if isinstance(conn, Session) else conn
+    raw = sa_conn.connection.dbapi_connection
+    assert raw is not None, "the connection was invalidated"
+    return cast("psycopg.Connection[Any]", raw)
 
 
 def make_engine(url: str, *, pool_size: int = 10, connect_timeout_s: int = 5) -> Engine:

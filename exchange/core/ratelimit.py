@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, String, Table, literal
+from sqlalchemy import BigInteger, CursorResult, String, Table, delete, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -74,8 +74,8 @@ def hit_request(
 
 def _count(session: Session, key: str, start: int, cost: int) -> int:
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(RateCounter).values(key=key, window_start=start, count=cost)
-    stmt = stmt.on_conflict_do_update(
+    rows = insert(RateCounter).values(key=key, window_start=start, count=cost)
+    stmt = rows.on_conflict_do_update(
         index_elements=["key", "window_start"],
         set_={"count": RateCounter.count + literal(cost)},
     ).returning(RateCounter.count)
@@ -99,7 +99,8 @@ def count_many(session: Session, hits: list[tuple[str, int, int]]) -> dict[tuple
 def purge(session: Session, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
     """Drop finished windows (run by the operations pipeline)."""
     cutoff = int(time.time() - older_than.total_seconds())
-    result = session.execute(
-        RateCounter.__table__.delete().where(RateCounter.window_start < cutoff)
+    result = cast(
+        CursorResult[Any],
+        session.execute(delete(RateCounter).where(RateCounter.window_start < cutoff)),
     )
     return int(result.rowcount or 0)

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+from fsspec.spec import AbstractBufferedFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ class PartialWrite:
             self.fs.mv(self.path, self.final)
 
     def abort(self) -> None:
-        if self.path == self.final and hasattr(self.fh, "discard"):
+        if self.path == self.final and isinstance(self.fh, AbstractBufferedFile):
             self.fh.discard()  # S3: abandon the multipart upload
             self.fh.closed = True  # nothing left to flush when the file object is collected
             return

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,6 +25,7 @@ from sqlalchemy import BigInteger, Column, Connection, MetaData, Table, Text, te
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
 
+from exchange.core.db import psycopg_connection
 from exchange.core.row_ops import OP_COLUMN
 from exchange.datastore.first_load import FirstLoad
 from exchange.datastore.tables import ResourceTables, _data_columns
@@ -135,7 +137,7 @@ class BatchLoader:
         cols = [*_data_columns(self.t.schema), Column(OP_COLUMN, Text), Column("_row", BigInteger)]
         for c in cols:
             c.nullable = True
-        kw = {"postgresql_on_commit": "DROP"} if self.pg else {}
+        kw: dict[str, Any] = {"postgresql_on_commit": "DROP"} if self.pg else {}
         stage = Table(self.stage_name, md, *cols, prefixes=["TEMPORARY"], **kw)
         self.conn.exec_driver_sql(str(CreateTable(stage).compile(dialect=self.conn.dialect)))
 
@@ -186,8 +188,7 @@ class BatchLoader:
         self._copy(csv.result(), names, into)
 
     def _copy(self, csv: memoryview, names: list[str], into: str) -> None:
-        raw = self.conn.connection.dbapi_connection
-        assert raw is not None
+        raw = psycopg_connection(self.conn)
         columns = ", ".join(_q(c) for c in names)
         with (
             raw.cursor() as cur,
@@ -240,14 +241,14 @@ class BatchLoader:
         raw = self.conn.connection.dbapi_connection
         assert raw is not None
         cur = raw.cursor()
-        cur.executemany(sql, zip(*columns, strict=True))
+        cur.executemany(sql, list(zip(*columns, strict=True)))
         cur.close()
 
     # -- checks ------------------------------------------------------------------------
     def duplicate_keys(self, limit: int = 20) -> tuple[list[tuple[object, ...]], int]:
         keys = ", ".join(_q(k) for k in self.t.key_columns)
-        rows = self.first.twin if self.first is not None else self.stage_name
-        dup = f"SELECT {keys} FROM {_q(rows)} GROUP BY {keys} HAVING count(*) > 1"
+        held_in = self.first.twin if self.first is not None else self.stage_name
+        dup = f"SELECT {keys} FROM {_q(held_in)} GROUP BY {keys} HAVING count(*) > 1"
         total = self.conn.execute(text(f"SELECT count(*) FROM ({dup}) d")).scalar_one()
         if not total:
             return [], 0

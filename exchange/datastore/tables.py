@@ -190,11 +190,11 @@ def _sync(conn: Connection, schemas: dict[str, ResourceSchema]) -> list[str]:
                 table.create(conn)
                 changes.append(f"created {table.name}")
                 continue
-            have = {c["name"]: c for c in inspector.get_columns(table.name)}
+            have = {c["name"] for c in inspector.get_columns(table.name)}
             if table is rt.current and "_valid_from" not in have:
                 _split_history(conn, rt)
                 changes.append(f"moved {rt.history.name}'s versions in force to {table.name}")
-                have["_valid_from"] = {}
+                have.add("_valid_from")
             for col in table.columns:
                 if col.name in have:
                     continue

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from exchange.core import divisions
 from exchange.core.db import utcnow
 from exchange.core.resource_schema import ResourceSchema
-from exchange.core.settings import Settings
+from exchange.core.settings import NodeRef, Settings
 from exchange.directory import keys
 from exchange.directory import repository as repo
 from exchange.directory.models import Department, Node, Resource
@@ -30,7 +30,9 @@ def sync_topology(session: Session, settings: Settings) -> Node:
             is_self=True,
         ),
     )
-    neighbours = [(settings.parent, None)] if settings.parent else []
+    neighbours: list[tuple[NodeRef, str | None]] = (
+        [(settings.parent, None)] if settings.parent else []
+    )
     neighbours += [(child, settings.node_code) for child in settings.children]
     for ref, parent_code in neighbours:
         assert ref is not None

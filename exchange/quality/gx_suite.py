@@ -19,6 +19,7 @@ logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNIN
 import great_expectations as gx  # noqa: E402
 import great_expectations.expectations as gxe  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine  # noqa: E402
 from great_expectations.expectations.expectation import ColumnMapExpectation  # noqa: E402
 from great_expectations.expectations.metrics.map_metric_provider import (  # noqa: E402
@@ -136,6 +137,7 @@ def _expectations(
             fields = tuple(p.get("fields") or (f,))
             if fields in enforced:
                 return []
+            exp: gx.expectations.Expectation
             if len(fields) == 1:
                 exp = gxe.ExpectColumnValuesToBeUnique(column=fields[0], row_condition=LIVE)
             else:
@@ -173,7 +175,9 @@ class GxRunner:
 
     def __init__(self, url: str) -> None:
         self.context = gx.get_context(mode="ephemeral")
-        self.context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+        self.context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
+        )
         self.source = self.context.data_sources.add_postgres("hub", connection_string=url)
 
     def run(

@@ -72,7 +72,10 @@ def _enforced_unique(engine: Engine, schema: ResourceSchema) -> set[tuple[str, .
     table = current_name(schema.code)
     sets = {tuple(insp.get_pk_constraint(table)["constrained_columns"])}
     sets |= {tuple(u["column_names"]) for u in insp.get_unique_constraints(table)}
-    sets |= {tuple(i["column_names"]) for i in insp.get_indexes(table) if i.get("unique")}
+    for index in insp.get_indexes(table):
+        names = index["column_names"]  # None for an expression: not a plain column set
+        if index.get("unique") and all(names):
+            sets.add(tuple(n for n in names if n))
     return sets
 
 

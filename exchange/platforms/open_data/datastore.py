@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Column, ColumnElement, Select, false, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from exchange.core.db import psycopg_connection
 from exchange.core.resource_schema import FieldSpec, ResourceSchema
 from exchange.datastore.tables import tables_for
 from exchange.platforms.open_data.access import served_fields
@@ -230,10 +231,9 @@ def copy_csv(session: Session, schema: ResourceSchema) -> Iterator[bytes]:
         f'COPY (SELECT {", ".join(expr(f) for f in c.fields)} FROM "{c.table.name}" '  # noqa: S608
         f"WHERE NOT _deleted) TO STDOUT (FORMAT csv, HEADER)"
     )
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
+    raw = psycopg_connection(session)
     pending = bytearray()
-    with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
+    with raw.cursor() as cur, cur.copy(sql) as copy:
         for data in copy:  # one row per item: gather them, a send per row would crawl
             pending += data
             if len(pending) >= COPY_CHUNK_BYTES:

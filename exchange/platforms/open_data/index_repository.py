@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.orm import Session
 
+from exchange.core.db import psycopg_connection
 from exchange.directory.models import Department, Resource
 from exchange.platforms.open_data.models import FacetValue, PortalDataset, SearchTerm
 
@@ -50,11 +51,10 @@ def _bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(table), rows)
         return
     names = list(rows[0])
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
+    raw = psycopg_connection(session)
     cols = ", ".join(f'"{n}"' for n in names)
     sql = f'COPY "{table.name}" ({cols}) FROM STDIN'
-    with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
+    with raw.cursor() as cur, cur.copy(sql) as copy:
         for row in rows:
             copy.write_row([row[n] for n in names])
 
