@@ -93,3 +93,51 @@ def test_a_folder_delivery_is_replaced_whole_under_its_batch_id(tmp_path: Path) 
         "b1.arrow"
     ]
     assert Path(first).read_bytes() == data.read_bytes()
+
+
+def test_a_delivery_cut_to_a_grant_makes_a_table_of_the_delivered_fields(
+    target_url: str, tmp_path: Path
+) -> None:
+    """A masked grant's delivery: key in plain, a masked numeric field as text, others absent."""
+    schema = pa.schema(
+        [
+            ("indicator", pa.string()),
+            ("division", pa.string()),
+            ("period", pa.string()),
+            ("value", pa.string()),  # masked at the sender: "1****"
+            ("_op", pa.string()),
+        ]
+    )
+    path = tmp_path / "cut.arrow"
+    table = pa.table(
+        {
+            "indicator": ["GDP", "GDP"],
+            "division": ["330106000000"] * 2,
+            "period": ["2022", "2023"],
+            "value": ["1****", "2****"],
+            "_op": [None, None],
+        },
+        schema=schema,
+    )
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, schema) as w:
+        w.write_table(table)
+    sink_ = TableSink(target_url, SCHEMAS)
+    sink_.write(delivery("cut"), path)
+    sink_.write(delivery("cut"), path)
+    sink_.close()
+    engine = sa.create_engine(target_url)
+    columns = [c["name"] for c in sa.inspect(engine).get_columns("macro_indicator")]
+    engine.dispose()
+    assert columns == ["indicator", "division", "period", "value"]
+    assert rows(target_url) == [("2022", "1****"), ("2023", "2****")]
+
+
+def test_a_delivery_without_its_key_columns_is_refused(target_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "nokey.arrow"
+    table = pa.table({"indicator": ["GDP"], "value": [1.0]})
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    sink_ = TableSink(target_url, SCHEMAS)
+    with pytest.raises(DeliveryError, match=r"key column.*division, period"):
+        sink_.write(delivery("nokey"), path)
+    sink_.close()
