@@ -89,6 +89,8 @@ def push_table(rt: Runtime, resource: str, table: pa.Table, batch_rows: int = 65
         if existing is not None:
             return {
                 "resource": resource,
+                "batch_id": str(batch_id),
+                "sha256": sha,
                 "status": existing.status,
                 "rows": existing.rows,
                 "replayed": True,
@@ -98,6 +100,8 @@ def push_table(rt: Runtime, resource: str, table: pa.Table, batch_rows: int = 65
         b = outcome.batch
         return {
             "resource": resource,
+            "batch_id": str(batch_id),
+            "sha256": sha,
             "status": b.status,
             "rows": b.rows,
             "load": b.load,

@@ -110,3 +110,8 @@ class Delivery(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[dt.datetime | None]
     remote_receipt: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    # Set when the delivery carries its own payload (bulk exchange cut to a grant's fields and
+    # masking); otherwise the batch's payload goes out as published.
+    payload_key: Mapped[str | None] = mapped_column(String(200))
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))
+    payload_size: Mapped[int | None] = mapped_column(BigInteger)

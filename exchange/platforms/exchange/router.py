@@ -107,14 +107,15 @@ def get_inbox(
     items = []
     for d in routing.inbox(session, caller, limit):
         b = service.batch_of(session, d.batch_id)
+        payload = routing.payload_of(session, d)
         items.append(
             InboxItem(
                 delivery_id=d.id,
                 batch_id=d.batch_id,
                 resource=d.resource_code,
-                sha256=b.sha256,
+                sha256=payload.sha256,
                 rows=b.rows,
-                size_bytes=b.size_bytes,
+                size_bytes=payload.size,
                 created_at=d.created_at,
             )
         )
@@ -126,10 +127,10 @@ def get_delivery_payload(
     delivery_id: int, caller: ConnectorDep, session: DbSession, rt: RuntimeDep
 ) -> StreamingResponse:
     d = routing.delivery_for(session, caller, delivery_id)
-    b = service.batch_of(session, d.batch_id)
+    payload = routing.payload_of(session, d)
 
     def chunks() -> Iterator[bytes]:
-        with rt.store.open(b.payload_key) as fh:
+        with rt.store.open(payload.key) as fh:
             while chunk := fh.read(1024 * 1024):
                 yield chunk
 
@@ -137,9 +138,9 @@ def get_delivery_payload(
         chunks(),
         media_type=intake.ARROW_STREAM,
         headers={
-            "X-Batch-SHA256": b.sha256,
-            "X-Batch-Id": str(b.id),
-            "Content-Length": str(b.size_bytes),
+            "X-Batch-SHA256": payload.sha256,
+            "X-Batch-Id": str(d.batch_id),
+            "Content-Length": str(payload.size),
         },
     )
 

@@ -11,6 +11,7 @@ from exchange.core import divisions
 from exchange.core.db import utcnow
 from exchange.core.errors import BadRequest
 from exchange.core.runtime import Runtime
+from exchange.core.store import StoredObject
 from exchange.directory import repository as directory
 from exchange.platforms.exchange import receipts
 from exchange.platforms.exchange import repository as repo
@@ -23,7 +24,7 @@ from exchange.platforms.exchange.errors import (
     UnknownResource,
 )
 from exchange.platforms.exchange.models import Batch, Delivery, Subscription
-from exchange.platforms.sharing.bulk_guard import admit_delivery
+from exchange.platforms.sharing.bulk_guard import AS_PUBLISHED, Admitted, admit_delivery
 
 
 class NoRoute(NodeNotFound):
@@ -53,10 +54,18 @@ def route(session: Session, rt: Runtime, batch: Batch) -> list[Delivery]:
         for sub in repo.subscriptions_for(session, batch.resource_code):
             if sub.node_code and sub.node_code == batch.sender:
                 continue  # never bounce a batch back to the node it came from
-            if sub.department_id and not admit_delivery(session, rt, batch, sub):
+            admitted: Admitted | None = (
+                admit_delivery(session, rt, batch, sub) if sub.department_id else AS_PUBLISHED
+            )
+            if admitted is None:
                 continue  # made through a sharing grant that no longer holds
             deliveries.append(
-                _delivery(batch, node_code=sub.node_code, department_id=sub.department_id)
+                _delivery(
+                    batch,
+                    node_code=sub.node_code,
+                    department_id=sub.department_id,
+                    payload=admitted.payload,
+                )
             )
     for d in deliveries:
         repo.add(session, d)
@@ -67,7 +76,11 @@ def route(session: Session, rt: Runtime, batch: Batch) -> list[Delivery]:
 
 
 def _delivery(
-    batch: Batch, *, node_code: str | None = None, department_id: uuid.UUID | None = None
+    batch: Batch,
+    *,
+    node_code: str | None = None,
+    department_id: uuid.UUID | None = None,
+    payload: StoredObject | None = None,
 ) -> Delivery:
     if node_code is not None and divisions.get(node_code) is None:
         raise NoRoute(node_code)
@@ -78,12 +91,25 @@ def _delivery(
         department_id=department_id,
         state="pending",
         next_attempt_at=utcnow(),
+        payload_key=payload.key if payload else None,
+        payload_sha256=payload.sha256 if payload else None,
+        payload_size=payload.size if payload else None,
     )
 
 
 def inbox(session: Session, caller: Caller, limit: int) -> Sequence[Delivery]:
     assert caller.department_id is not None
     return repo.inbox(session, caller.department_id, limit)
+
+
+def payload_of(session: Session, d: Delivery) -> StoredObject:
+    """What a delivery sends: its own payload when it has one, else its batch's."""
+    if d.payload_key is not None:
+        assert d.payload_sha256 is not None and d.payload_size is not None
+        return StoredObject(d.payload_key, d.payload_size, d.payload_sha256)
+    b = repo.get_batch(session, d.batch_id)
+    assert b is not None
+    return StoredObject(b.payload_key, b.size_bytes, b.sha256)
 
 
 def delivery_for(session: Session, caller: Caller, delivery_id: int) -> Delivery:

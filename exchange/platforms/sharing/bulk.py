@@ -1,8 +1,9 @@
 """Bulk exchange: a granted resource's new batches delivered to the consumer's connector inbox.
 
-Batches travel as their provider published them (the exchange platform does not rewrite
-them), so a subscription needs a grant of every field, personal ones in plain values.
-Field-restricted or masked grants take the Parquet snapshots and deltas instead.
+A grant of every field in plain values receives each batch as its provider published it;
+any other grant receives a copy cut to its fields and masking (bulk_shape). Deliveries are
+applied by key, so the grant must cover the key fields in plain; one that does not takes the
+masked Parquet snapshots and deltas instead.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from exchange.core.masking import sensitivity_of
 from exchange.core.runtime import Runtime
 from exchange.platforms.exchange import routing
-from exchange.platforms.sharing import grants
+from exchange.platforms.sharing import bulk_shape, grants
 from exchange.platforms.sharing import grants_repository as repo
 from exchange.platforms.sharing.access_schemas import SubscriptionRead
 from exchange.platforms.sharing.errors import (
-    BulkNeedsFullGrant,
+    BulkNeedsKeys,
     ResourceNotFound,
     SubscriptionNotFound,
 )
@@ -31,14 +31,9 @@ def subscribe(session: Session, rt: Runtime, who: Principal, resource: str) -> S
     if schema is None:
         raise ResourceNotFound(resource)
     grant = grants.current(session, who, resource)
-    missing = [
-        f.name
-        for f in schema.fields
-        if f.name not in grant.fields
-        or (sensitivity_of(f).is_personal and f.name not in grant.plain_fields)
-    ]
+    missing = bulk_shape.keys_not_plain(schema, bulk_shape.plan_for(schema, grants.view_of(grant)))
     if missing:
-        raise BulkNeedsFullGrant(resource, missing)
+        raise BulkNeedsKeys(resource, missing)
     for bulk, sub, g in repo.bulk_subscriptions(session, grant.consumer_id):
         if g.id == grant.id and sub.active:
             return _read(bulk, sub.active, g.resource_code)  # already subscribed

@@ -1,31 +1,48 @@
 """The check the exchange platform makes before queuing a batch for a department's inbox.
 
 A subscription made through a sharing grant delivers only while the grant holds; each
-delivery is a bulk read and is audited before the batch becomes fetchable. Subscriptions
-made by an operator at the exchange level (`hub subscription add`) are not affected.
+delivery is a bulk read and is audited before the batch becomes fetchable, and carries the
+batch cut to the grant's fields and masking unless the grant covers it all in plain
+(bulk_shape). Subscriptions made by an operator at the exchange level (`hub subscription add`)
+are not affected.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from exchange.core.db import utcnow
 from exchange.core.runtime import Runtime
+from exchange.core.store import StoredObject
 from exchange.directory import repository as directory
 from exchange.platforms.exchange.models import Batch, Subscription
+from exchange.platforms.sharing import bulk_shape, grants
 from exchange.platforms.sharing import grants_repository as repo
 from exchange.platforms.sharing.audit import AuditLog, ReadContext
 from exchange.platforms.sharing.principal import Principal, Role
 
 
-def admit_delivery(session: Session, rt: Runtime, batch: Batch, sub: Subscription) -> bool:
+@dataclass(frozen=True)
+class Admitted:
+    payload: StoredObject | None = None  # the delivery's own payload; None: the batch's
+
+
+AS_PUBLISHED = Admitted()
+
+
+def admit_delivery(
+    session: Session, rt: Runtime, batch: Batch, sub: Subscription
+) -> Admitted | None:
+    """How `batch` goes to `sub`'s department, or None when it does not go at all."""
     link = repo.bulk_of_subscription(session, sub.id)
     if link is None:
-        return True
+        return AS_PUBLISHED
     bulk, grant = link
     if grant.revoked_at is not None or grant.expires_at <= utcnow():
         sub.active = False  # the grant has ended: so has its subscription
-        return False
+        return None
     consumer = directory.get_department_by_id(session, grant.consumer_id)
     assert consumer is not None
     who = Principal(
@@ -46,4 +63,8 @@ def admit_delivery(session: Session, rt: Runtime, batch: Batch, sub: Subscriptio
         keys=[str(batch.id)],
         rows=batch.rows or 0,
     )
-    return True
+    view = grants.view_of(grant)
+    plan = bulk_shape.plan_for(rt.schemas[batch.resource_code], view)
+    if bulk_shape.is_as_published(rt.schemas[batch.resource_code], plan):
+        return AS_PUBLISHED
+    return Admitted(bulk_shape.shape(rt.store, batch, plan, view))

@@ -231,11 +231,12 @@ class QuotaExceeded(TooManyRequests):
         )
 
 
-class BulkNeedsFullGrant(Forbidden):
+class BulkNeedsKeys(Forbidden):
     def __init__(self, code: str, missing: list[str]) -> None:
         super().__init__(
-            f"bulk delivery sends {code!r} batches as published; your grant does not cover "
-            f"{', '.join(missing)} in plain values. Use the masked Parquet snapshots instead."
+            f"bulk deliveries of {code!r} are applied by key; your grant does not cover the key "
+            f"field(s) {', '.join(missing)} in plain values. Use the masked Parquet snapshots "
+            "instead, or apply for the key in plain."
         )
 
 

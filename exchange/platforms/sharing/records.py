@@ -18,7 +18,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from exchange.core.masking import mask
-from exchange.core.resource_schema import ResourceSchema
+from exchange.core.resource_schema import ResourceSchema, Sensitivity
 from exchange.platforms.sharing import grants, query
 from exchange.platforms.sharing import records_repository as repo
 from exchange.platforms.sharing.audit import ReadContext
@@ -62,6 +62,11 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def masked_text(value: Any, sensitivity: Sensitivity) -> str:
+    """A value as a consumer without plain access sees it, on every read path."""
+    return mask(str(jsonable(value)), sensitivity)
+
+
 def apply_mask(
     row: Row[Any] | Mapping[str, Any], plan: MaskPlan, *, as_json: bool = True
 ) -> dict[str, Any]:
@@ -71,7 +76,7 @@ def apply_mask(
     for name, sensitivity in plan:
         value = src[name]
         if value is not None and sensitivity is not None:
-            value = mask(str(jsonable(value)), sensitivity)
+            value = masked_text(value, sensitivity)
         out[name] = jsonable(value) if as_json else value
     return out
 

@@ -8,7 +8,8 @@
 The response carries `X-Snapshot-Cursor`, the change number it is consistent with; pass it
 to the next delta or to the events feed. Masking and granted fields are the API's.
 
-`parquet_stream` is the small piece the registries' exports can reuse.
+`parquet_stream` is the small piece the registries' exports can reuse; `ipc_stream` writes
+bulk deliveries cut to a grant (bulk_shape).
 """
 
 from __future__ import annotations
@@ -56,8 +57,19 @@ class _Drain:
 
 def parquet_stream(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[bytes]:
     """Encode record batches as one Parquet file, yielding bytes as each row group is done."""
+    return _encoded(batches, lambda sink: pq.ParquetWriter(sink, schema, compression="zstd"))
+
+
+def ipc_stream(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[bytes]:
+    """Encode record batches as one Arrow IPC stream, yielding bytes as each batch is done."""
+    return _encoded(batches, lambda sink: pa.ipc.new_stream(sink, schema))
+
+
+def _encoded(
+    batches: Iterator[pa.RecordBatch], open_writer: Callable[[_Drain], Any]
+) -> Iterator[bytes]:
     sink = _Drain()
-    writer = pq.ParquetWriter(sink, schema, compression="zstd")
+    writer = open_writer(sink)
     try:
         for rb in batches:
             writer.write_batch(rb)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 
+import httpx
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -15,7 +18,15 @@ from exchange.core.settings import Settings
 from exchange.directory import repository as directory
 from exchange.platforms.exchange.models import Delivery
 from exchange.platforms.sharing.models import Grant
-from tests.platforms.sharing.builders import Caller, grant, load
+from tests.builders import make_connector, signed_get
+from tests.platforms.sharing.builders import (
+    CONSUMER,
+    DEFAULT_FIELDS,
+    PURPOSE,
+    Caller,
+    grant,
+    load,
+)
 from tests.platforms.sharing.test_masking_guarantee import ALL_FIELDS, PERSONAL
 
 
@@ -38,13 +49,67 @@ def test_subscribing_needs_a_grant(consumer: Caller, city: TestClient) -> None:
     assert r.status_code == 403 and r.json()["error"] == "NoGrant"
 
 
-def test_batches_go_out_as_published_so_a_masked_grant_cannot_subscribe(
-    consumer: Caller, provider: Caller
+@pytest.mark.parametrize(
+    ("fields", "plain"),
+    [(None, []), (["name", "gender", "status"], ["name"])],
+    ids=["key-masked", "key-not-granted"],
+)
+def test_a_grant_without_the_key_in_plain_cannot_subscribe(
+    consumer: Caller, provider: Caller, fields: list[str] | None, plain: list[str]
 ) -> None:
-    grant(consumer, provider)
+    grant(consumer, provider, fields=fields, plain_fields=plain)
     r = consumer.post("/sharing/v1/subscriptions", json={"resource": "population"})
-    assert r.status_code == 403 and r.json()["error"] == "BulkNeedsFullGrant"
-    assert "address" in r.json()["detail"] and "snapshots" in r.json()["detail"]
+    assert r.status_code == 403 and r.json()["error"] == "BulkNeedsKeys"
+    assert "id_number" in r.json()["detail"] and "snapshots" in r.json()["detail"]
+
+
+def _fetch_inbox(
+    db: Session, settings: Settings, city: TestClient
+) -> tuple[dict[str, object], httpx.Response]:
+    connector, keys = make_connector(db, settings, department=CONSUMER)
+    db.commit()
+    (item,) = signed_get(city, str(connector.id), keys, "/exchange/v1/inbox").json()
+    target = f"/exchange/v1/inbox/{item['delivery_id']}/payload"
+    return item, signed_get(city, str(connector.id), keys, target)
+
+
+@pytest.mark.both_backends
+def test_a_restricted_grant_receives_batches_cut_to_its_fields_and_masked_like_the_api(
+    city: TestClient, consumer: Caller, provider: Caller, db: Session, settings: Settings
+) -> None:
+    grant(consumer, provider, plain_fields=["id_number"])  # name and phone stay masked
+    assert consumer.post("/sharing/v1/subscriptions", json={"resource": "population"}).is_success
+    people = make_people(5, seed=26)
+    batch = load(city, "population", people)
+
+    item, payload = _fetch_inbox(db, settings, city)
+    assert payload.status_code == 200
+    digest = hashlib.sha256(payload.content).hexdigest()
+    assert digest == item["sha256"] == payload.headers["x-batch-sha256"] != batch["sha256"]
+    assert int(payload.headers["content-length"]) == item["size_bytes"] == len(payload.content)
+    got = pa.ipc.open_stream(payload.content).read_all()
+    assert [n for n in got.column_names if n != "_op"] == DEFAULT_FIELDS
+    assert "address" not in got.column_names, "fields outside the grant never travel"
+    consumer.extra = PURPOSE
+    for row in got.to_pylist():
+        api = consumer.get(f"/sharing/v1/resources/population/records/{row['id_number']}")
+        assert api.status_code == 200, api.text
+        assert {k: row[k] for k in DEFAULT_FIELDS} == api.json()["record"]
+    sent = {r["id_number"]: r for r in people.to_pylist()}
+    assert all(row["name"] != sent[row["id_number"]]["name"] for row in got.to_pylist())
+
+
+def test_a_grant_of_every_field_in_plain_receives_the_batch_as_published(
+    city: TestClient,
+    consumer: Caller,
+    full_grant: dict[str, object],
+    db: Session,
+    settings: Settings,
+) -> None:
+    consumer.post("/sharing/v1/subscriptions", json={"resource": "population"})
+    batch = load(city, "population", make_people(3, seed=27))
+    item, payload = _fetch_inbox(db, settings, city)
+    assert item["sha256"] == batch["sha256"] == hashlib.sha256(payload.content).hexdigest()
 
 
 @pytest.mark.both_backends
