@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
 from exchange.core.context import request_id_var
 from exchange.core.db import utcnow
@@ -49,14 +48,14 @@ def refusal_handler(_: Request, exc: Exception) -> Response:
 class Page:
     """The signed-in user of a request, and how to render for them."""
 
-    def __init__(self, request: Request, session: Session, env: SharingEnv) -> None:
-        self.request, self.env = request, env
-        self.state = cookies.read_session(
-            env.cookie_key, request.cookies.get(cookies.SESSION_COOKIE)
-        )
-        self.user: Principal | None = None
-        if self.state is not None:
-            self.user = credentials.active_user(session, env.node_code, self.state.user_id)
+    def __init__(
+        self,
+        request: Request,
+        env: SharingEnv,
+        state: cookies.ConsoleSession | None,
+        user: Principal | None,
+    ) -> None:
+        self.request, self.env, self.state, self.user = request, env, state, user
 
     def render(self, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx |= {
@@ -82,7 +81,9 @@ def signed_in(*roles: Role) -> Any:
     """A dependency: the page of a signed-in user of one of `roles` (any role if none)."""
 
     def dependency(request: Request, session: DbSession, env: EnvDep) -> Page:
-        page = Page(request, session, env)
+        state = cookies.read_session(env.cookie_key, request.cookies.get(cookies.SESSION_COOKIE))
+        user = credentials.active_user(session, env.node_code, state.user_id) if state else None
+        page = Page(request, env, state, user)
         if page.user is None:
             raise ConsoleRefusal(RedirectResponse("/console/login", status_code=303))
         if roles and page.user.role not in roles:
