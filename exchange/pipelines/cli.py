@@ -112,4 +112,6 @@ def airflow_up(
         f"{home}/simple_auth_manager_passwords.json.generated; Ctrl-C stops it"
     )
     env = airflow_local.environment(settings, airflow, home, port)
-    raise typer.Exit(airflow_local.run_standalone(airflow, env))
+    raise typer.Exit(
+        airflow_local.run_standalone(airflow, env, lambda m: console.print(f"[yellow]{m}[/yellow]"))
+    )
