@@ -160,7 +160,8 @@ def _healthy(http: httpx.Client) -> dict[str, Any] | None:
 
 
 def _check_airflow(http: httpx.Client, home: Path, proc: subprocess.Popen) -> dt.datetime:
-    """The checks through the REST API; the `run_after` of the DAG run it triggered."""
+    """The checks through the REST API; the `run_after` of the DAG run it triggered and saw
+    finish. Returns while a task of another run is running."""
     _until("healthy api-server, scheduler and dag-processor", lambda: _healthy(http), 240, proc)
     # Airflow 3's simple auth manager: a JWT from POST /auth/token for a user whose generated
     # password `airflow standalone` wrote into AIRFLOW_HOME.
@@ -182,6 +183,7 @@ def _check_airflow(http: httpx.Client, home: Path, proc: subprocess.Popen) -> dt
     assert errors["total_entries"] == 0, errors
 
     # One real run through the scheduler and LocalExecutor, against the hub's database.
+    # Unpausing also makes the scheduler start the latest scheduled run (catchup is off).
     assert http.patch("/api/v2/dags/hub_ops", json={"is_paused": False}).status_code == 200
     r = http.post("/api/v2/dags/hub_ops/dagRuns", json={"logical_date": None})
     assert r.status_code == 200, r.text
@@ -191,5 +193,22 @@ def _check_airflow(http: httpx.Client, home: Path, proc: subprocess.Popen) -> dt
         state = http.get(f"/api/v2/dags/hub_ops/dagRuns/{run_id}").json()["state"]
         return state if state in ("success", "failed") else None
 
+    def all_finished() -> list[str] | None:
+        runs = http.get("/api/v2/dags/hub_ops/dagRuns").json()["dag_runs"]
+        states = [x["state"] for x in runs]
+        return states if states and all(s in ("success", "failed") for s in states) else None
+
     assert _until("the hub_ops run to finish", finished, 300, proc) == "success"
+    assert _until("every hub_ops run to finish", all_finished, 300, proc)
+
+    # Ctrl-C comes while a task is running, the hard case for a clean stop: the scheduler
+    # waits for its executor, whose task processes must be told to stop too.
+    again = http.post("/api/v2/dags/hub_ops/dagRuns", json={"logical_date": None}).json()
+
+    def a_task_running() -> str | None:
+        tis = http.get(f"/api/v2/dags/hub_ops/dagRuns/{again['dag_run_id']}/taskInstances")
+        running = [t["task_id"] for t in tis.json()["task_instances"] if t["state"] == "running"]
+        return running[0] if running else None
+
+    _until("a task of the second run to run", a_task_running, 300, proc)
     return dt.datetime.fromisoformat(r.json()["run_after"])
