@@ -4,6 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HUB := $(VENV)/bin/hub
 PYTEST_ARGS ?=
+# Two pytest workers, each with its own throwaway PostgreSQL; the tests that start real
+# processes stay on one of them, one after another (tests/conftest.py, SERIAL_GROUP).
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test test-fast bench lint format lock clean venv airflow
 
@@ -30,7 +33,7 @@ test: venv
 	@$(PY) -m compileall -q exchange basebases bench dags tests >/dev/null  # see venv above
 	scripts/ensure-postgres
 	scripts/ensure-chromium
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: venv
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

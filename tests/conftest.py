@@ -27,8 +27,10 @@ from exchange.testing.postgres import LocalPostgres, PostgresUnavailable
 pytest_plugins = ["tests.pipelines.fixtures"]
 
 BACKENDS = ("postgresql", "sqlite")
-_pg_tests: set[str] = set()
-_sqlite_tests: set[str] = set()
+# Tests that start real processes (nodes, Airflow, browsers) run one after another on one
+# xdist worker: they time things and would disturb each other on two cores. The rest is
+# spread over every worker (`make test` runs `-n 2 --dist loadgroup`).
+SERIAL_GROUP = "processes"
 _pg_version: list[str] = []
 
 
@@ -38,22 +40,43 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", BACKENDS if both else BACKENDS[:1], scope="session")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
         callspec = getattr(item, "callspec", None)
         values = [v for v in callspec.params.values() if isinstance(v, str)] if callspec else []
+        # carried by each report, so the count below also works across xdist workers
         if "postgresql" in values or "pg_server" in getattr(item, "fixturenames", ()):
-            _pg_tests.add(item.nodeid)
+            item.user_properties.append(("backend", "postgresql"))
         elif "sqlite" in values:
-            _sqlite_tests.add(item.nodeid)
+            item.user_properties.append(("backend", "sqlite"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and _pg_version:
+        workeroutput["pg_version"] = _pg_version[0]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    version = getattr(node, "workeroutput", {}).get("pg_version")
+    if version and not _pg_version:
+        _pg_version.append(version)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    passed = {r.nodeid for r in terminalreporter.stats.get("passed", [])}
+    counts = dict.fromkeys(BACKENDS, 0)
+    for report in terminalreporter.stats.get("passed", []):
+        backend = dict(report.user_properties).get("backend")
+        if backend in counts and report.when == "call":
+            counts[backend] += 1
     version = _pg_version[0] if _pg_version else "not started"
     terminalreporter.write_line(
-        f"database backends: {len(passed & _pg_tests)} tests passed against PostgreSQL "
-        f"{version}, {len(passed & _sqlite_tests)} against SQLite"
+        f"database backends: {counts['postgresql']} tests passed against PostgreSQL "
+        f"{version}, {counts['sqlite']} against SQLite"
     )
 
 

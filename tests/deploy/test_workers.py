@@ -32,7 +32,10 @@ def worker_pids(parent: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout
     pids = []
     for pid in map(int, out.split()):
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except FileNotFoundError:  # a child that exited since pgrep listed it
+            continue
         if b"spawn_main" in cmdline or b"multiprocessing" in cmdline:
             pids.append(pid)
     return pids
