@@ -288,8 +288,8 @@ def store_run(
     from exchange.connector.spool import spool
     from exchange.core.db import session_scope
     from exchange.core.settings import load_settings
-    from exchange.platforms.exchange import relay
     from exchange.platforms.exchange.models import Delivery
+    from exchange.platforms.exchange.relay import service as relay
 
     node = cluster.ClusterNode
     province = node(cluster.PROVINCE, "province", free_port(), root / "p", None, (CITY,))

@@ -14,9 +14,9 @@ from exchange.core.errors import install_handlers
 from exchange.core.middleware import RequestContextMiddleware
 from exchange.core.runtime import SCHEMAS_DIR, Runtime, build_runtime
 from exchange.core.settings import Settings
-from exchange.platforms.exchange.relay import RelayWorker
+from exchange.platforms.exchange.relay.service import RelayWorker
+from exchange.platforms.sharing.audit.sealer import SealingWorker
 from exchange.platforms.sharing.env import aclose as close_sharing
-from exchange.platforms.sharing.worker import SealingWorker
 
 
 def create_app(

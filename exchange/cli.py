@@ -266,7 +266,7 @@ def node_init() -> None:
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.directory.service import record_own_key, sync_catalog, sync_topology
-    from exchange.platforms.open_data.service import refresh_catalog
+    from exchange.platforms.open_data.portal.service import refresh_catalog
     from exchange.seed import load_divisions
 
     rt = build_runtime(settings_or_exit())
@@ -318,7 +318,7 @@ def subscription_add(
     from exchange.core.db import session_scope
     from exchange.core.errors import HubError
     from exchange.core.runtime import build_runtime
-    from exchange.platforms.exchange.routing import subscribe
+    from exchange.platforms.exchange.relay.routing import subscribe
 
     rt = build_runtime(settings_or_exit())
     try:
@@ -385,7 +385,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
 
     from exchange.app import create_app
     from exchange.core.logging import configure_logging
-    from exchange.platforms.sharing import worker as sealer
+    from exchange.platforms.sharing.audit import sealer
 
     configure_logging(settings.log_level, json_lines=settings.log_json)
     console.print(f"serving {settings.resolved_node_name} at http://{host}:{port}")

@@ -22,11 +22,11 @@ from exchange.core.runtime import Runtime
 from exchange.core.signing import KeyPair
 from exchange.directory import keys as node_keys
 from exchange.directory import repository as directory
-from exchange.platforms.exchange import intake
 from exchange.platforms.exchange import repository as exchange_repo
 from exchange.platforms.exchange.auth import Caller
+from exchange.platforms.exchange.intake import service as intake
 from exchange.platforms.exchange.models import Connector
-from exchange.platforms.open_data.service import refresh_catalog
+from exchange.platforms.open_data.portal.service import refresh_catalog
 
 # References point backwards in this order (legal representatives are people, ...).
 LOAD_ORDER = (

@@ -17,7 +17,7 @@ def staff_token(
 ) -> None:
     """Print an interim staff sign-in token (until the sharing platform's accounts exist)."""
     from exchange.cli import settings_or_exit
-    from exchange.platforms.open_data.staff import issue_staff_token
+    from exchange.platforms.open_data.feedback.staff import issue_staff_token
 
     typer.echo(issue_staff_token(settings_or_exit(), department, name, hours=hours))
 
@@ -28,7 +28,7 @@ def refresh() -> None:
     from exchange.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
-    from exchange.platforms.open_data.service import refresh_catalog
+    from exchange.platforms.open_data.portal.service import refresh_catalog
 
     rt = build_runtime(settings_or_exit())
     try:
@@ -46,7 +46,7 @@ def scan(
     """Look for personal data in what open datasets serve; exit 1 if any is found."""
     from exchange.cli import settings_or_exit
     from exchange.core.runtime import build_runtime
-    from exchange.platforms.open_data.pii_scan import scan as run_scan
+    from exchange.platforms.open_data.datastore.pii_scan import scan as run_scan
 
     rt = build_runtime(settings_or_exit())
     try:
