@@ -17,12 +17,14 @@ from exchange.core.settings import Settings
 from exchange.platforms.exchange.relay.service import RelayWorker
 from exchange.platforms.sharing.audit.sealer import SealingWorker
 from exchange.platforms.sharing.env import aclose as close_sharing
+from exchange.wiring import wire
 
 
 def create_app(
     settings: Settings, *, runtime: Runtime | None = None, schemas_dir: Path = SCHEMAS_DIR
 ) -> FastAPI:
     """Build a node's app. Pass `runtime` to share one already built (tests, `hub demo`)."""
+    wire()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

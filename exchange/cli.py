@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from exchange.connector.cli import app as connector_app
-from exchange.core.settings import Settings, SettingsError, load_settings
+from exchange.core.commands import settings_or_exit
+from exchange.core.settings import Settings, SettingsError
 from exchange.pipelines.cli import airflow_app, check_app
 from exchange.platforms.open_data.cli import app as portal_app
 from exchange.platforms.sharing.cli import audit_app, client_app, user_app
@@ -40,14 +41,6 @@ console = Console(stderr=True)
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on.")]
 PortOpt = Annotated[int, typer.Option(help="TCP port.")]
-
-
-def settings_or_exit(**overrides: object) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)  # plain: one unwrapped line per setting
-        raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")
@@ -444,8 +437,10 @@ def _redact(url: str) -> str:
 
 def main() -> None:
     from exchange.core.memory import prefer_system_allocator
+    from exchange.wiring import wire
 
     prefer_system_allocator()
+    wire()
     try:
         app()
     except SettingsError as exc:  # raised lazily by a command that reads settings itself

@@ -27,6 +27,7 @@ from exchange.platforms.exchange.auth import Caller
 from exchange.platforms.exchange.intake import service as intake
 from exchange.platforms.exchange.models import Connector
 from exchange.platforms.open_data.portal.service import refresh_catalog
+from exchange.wiring import wire
 
 # References point backwards in this order (legal representatives are people, ...).
 LOAD_ORDER = (
@@ -64,6 +65,7 @@ def seed_connector(session: Session, rt: Runtime, department_code: str) -> tuple
 
 def push_table(rt: Runtime, resource: str, table: pa.Table, batch_rows: int = 65_536) -> dict:
     """Push one table as one batch; returns the batch's status and load counts."""
+    wire()  # routed in this process: bench and scripts call this without `hub`
     schema = rt.schemas[resource]
     provider = schema.catalog.provider
     sink = pa.BufferOutputStream()

@@ -22,6 +22,7 @@ from exchange.core.settings import Settings
 from exchange.core.store import PayloadStore
 from exchange.lifecycle import prepare_database
 from exchange.testing.postgres import LocalPostgres, PostgresUnavailable
+from exchange.wiring import wire
 
 # The seeded cities of the assurance tests, shared by tests/pipelines and tests/dags.
 pytest_plugins = ["tests.pipelines.fixtures"]
@@ -106,6 +107,12 @@ def db_sessions(engine: Engine) -> Iterator[sessionmaker[Session]]:
 def db(db_sessions: sessionmaker[Session]) -> Iterator[Session]:
     with db_sessions() as session:
         yield session
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _wired() -> None:
+    """Tests call services directly, without the entry points that wire the ports."""
+    wire()
 
 
 @pytest.fixture

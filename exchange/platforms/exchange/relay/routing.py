@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from exchange.core import divisions
+from exchange.core import divisions, ports
 from exchange.core.db import utcnow
 from exchange.core.errors import BadRequest
+from exchange.core.ports import AS_PUBLISHED, Admitted, DeliveryRequest
 from exchange.core.runtime import Runtime
 from exchange.core.store import StoredObject
 from exchange.directory import repository as directory
@@ -24,7 +25,6 @@ from exchange.platforms.exchange.errors import (
 )
 from exchange.platforms.exchange.lineage import service as receipts
 from exchange.platforms.exchange.models import Batch, Delivery, Subscription
-from exchange.platforms.sharing.bulk.admission import AS_PUBLISHED, Admitted, admit_delivery
 
 
 class NoRoute(NodeNotFound):
@@ -33,13 +33,9 @@ class NoRoute(NodeNotFound):
 
 def next_hop(rt: Runtime, destination: str) -> str:
     """The neighbour one level towards `destination`: down the tree if it lies below us."""
-    me = rt.settings.node_code
-    level = rt.settings.node_level.value
-    below = (level == "province" and destination[:2] == me[:2] and destination != me) or (
-        level == "city" and destination[:4] == me[:4] and destination != me
-    )
-    if below:
-        return destination[:4] + "0" * 8 if level == "province" else destination
+    below = divisions.child_towards(rt.settings.node_code, destination)
+    if below is not None:
+        return below
     if rt.settings.parent is None:
         raise NoRoute(destination)
     return rt.settings.parent.code
@@ -55,7 +51,9 @@ def route(session: Session, rt: Runtime, batch: Batch) -> list[Delivery]:
             if sub.node_code and sub.node_code == batch.sender:
                 continue  # never bounce a batch back to the node it came from
             admitted: Admitted | None = (
-                admit_delivery(session, rt, batch, sub) if sub.department_id else AS_PUBLISHED
+                ports.delivery_admission()(session, rt, _request(batch, sub))
+                if sub.department_id
+                else AS_PUBLISHED
             )
             if admitted is None:
                 continue  # made through a sharing grant that no longer holds
@@ -73,6 +71,11 @@ def route(session: Session, rt: Runtime, batch: Batch) -> list[Delivery]:
         targets = [d.node_code or str(d.department_id) for d in deliveries]
         receipts.record(session, rt, batch, "queued", {"to": targets})
     return deliveries
+
+
+def _request(batch: Batch, sub: Subscription) -> DeliveryRequest:
+    payload = StoredObject(batch.payload_key, batch.size_bytes, batch.sha256)
+    return DeliveryRequest(batch.id, batch.resource_code, batch.rows or 0, payload, sub.id)
 
 
 def _delivery(

@@ -1,4 +1,5 @@
-"""The check the exchange platform makes before queuing a batch for a department's inbox.
+"""The check the exchange platform makes before queuing a batch for a department's inbox
+(`ports.DeliveryAdmission`, wired at start).
 
 A subscription made through a sharing grant delivers only while the grant holds; each
 delivery is a bulk read and is audited before the batch becomes fetchable, and carries the
@@ -9,15 +10,13 @@ are not affected.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy.orm import Session
 
+from exchange.core import ports
 from exchange.core.db import utcnow
+from exchange.core.ports import AS_PUBLISHED, Admitted, DeliveryRequest
 from exchange.core.runtime import Runtime
-from exchange.core.store import StoredObject
 from exchange.directory import repository as directory
-from exchange.platforms.exchange.models import Batch, Subscription
 from exchange.platforms.sharing.access.principal import Principal, Role
 from exchange.platforms.sharing.audit.log import AuditLog, ReadContext
 from exchange.platforms.sharing.bulk import shape as bulk_shape
@@ -25,24 +24,15 @@ from exchange.platforms.sharing.grants import repository as repo
 from exchange.platforms.sharing.grants import service as grants
 
 
-@dataclass(frozen=True)
-class Admitted:
-    payload: StoredObject | None = None  # the delivery's own payload; None: the batch's
-
-
-AS_PUBLISHED = Admitted()
-
-
-def admit_delivery(
-    session: Session, rt: Runtime, batch: Batch, sub: Subscription
-) -> Admitted | None:
-    """How `batch` goes to `sub`'s department, or None when it does not go at all."""
-    link = repo.bulk_of_subscription(session, sub.id)
+def admit_delivery(session: Session, rt: Runtime, batch: DeliveryRequest) -> Admitted | None:
+    """How `batch` goes to its subscription's department, or None when it does not go at all."""
+    link = repo.bulk_of_subscription(session, batch.subscription_id)
     if link is None:
         return AS_PUBLISHED
     bulk, grant = link
     if grant.revoked_at is not None or grant.expires_at <= utcnow():
-        sub.active = False  # the grant has ended: so has its subscription
+        # the grant has ended: so has its subscription
+        ports.department_feeds().stop(session, [batch.subscription_id])
         return None
     consumer = directory.get_department_by_id(session, grant.consumer_id)
     assert consumer is not None
@@ -61,11 +51,11 @@ def admit_delivery(
         action="delivery",
         resource=batch.resource_code,
         grant_id=grant.id,
-        keys=[str(batch.id)],
-        rows=batch.rows or 0,
+        keys=[str(batch.batch_id)],
+        rows=batch.rows,
     )
     view = grants.view_of(grant)
     plan = bulk_shape.plan_for(rt.schemas[batch.resource_code], view)
     if bulk_shape.is_as_published(rt.schemas[batch.resource_code], plan):
         return AS_PUBLISHED
-    return Admitted(bulk_shape.shape(rt.store, batch, plan, view))
+    return Admitted(bulk_shape.shape(rt.store, batch.payload, plan, view))

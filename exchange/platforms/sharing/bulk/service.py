@@ -12,8 +12,8 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from exchange.core import ports
 from exchange.core.runtime import Runtime
-from exchange.platforms.exchange.relay import routing
 from exchange.platforms.sharing.access.principal import Principal
 from exchange.platforms.sharing.access.schemas import SubscriptionRead
 from exchange.platforms.sharing.bulk import shape as bulk_shape
@@ -35,26 +35,28 @@ def subscribe(session: Session, rt: Runtime, who: Principal, resource: str) -> S
     missing = bulk_shape.keys_not_plain(schema, bulk_shape.plan_for(schema, grants.view_of(grant)))
     if missing:
         raise BulkNeedsKeys(resource, missing)
-    for bulk, sub, g in repo.bulk_subscriptions(session, grant.consumer_id):
-        if g.id == grant.id and sub.active:
-            return _read(bulk, sub.active, g.resource_code)  # already subscribed
-    sub = routing.subscribe(session, rt, resource, department=who.department_code)
-    bulk = BulkSubscription(grant_id=grant.id, subscription_id=sub.id, created_by=who.actor)
+    feeds = ports.department_feeds()
+    mine = [b for b, g in repo.bulk_subscriptions(session, grant.consumer_id) if g.id == grant.id]
+    active = feeds.active(session, [b.subscription_id for b in mine])
+    for bulk in mine:
+        if bulk.subscription_id in active:
+            return _read(bulk, True, resource)  # already subscribed
+    feed = feeds.open(session, rt, resource, who.department_code)
+    bulk = BulkSubscription(grant_id=grant.id, subscription_id=feed, created_by=who.actor)
     repo.add(session, bulk)
     return _read(bulk, True, resource)
 
 
 def listed(session: Session, who: Principal) -> list[SubscriptionRead]:
-    return [
-        _read(b, s.active, g.resource_code)
-        for b, s, g in repo.bulk_subscriptions(session, who.require_department())
-    ]
+    rows = repo.bulk_subscriptions(session, who.require_department())
+    active = ports.department_feeds().active(session, [b.subscription_id for b, _ in rows])
+    return [_read(b, b.subscription_id in active, g.resource_code) for b, g in rows]
 
 
 def unsubscribe(session: Session, who: Principal, bulk_id: uuid.UUID) -> SubscriptionRead:
-    for b, s, g in repo.bulk_subscriptions(session, who.require_department()):
+    for b, g in repo.bulk_subscriptions(session, who.require_department()):
         if b.id == bulk_id:
-            s.active = False
+            ports.department_feeds().stop(session, [b.subscription_id])
             session.flush()
             return _read(b, False, g.resource_code)
     raise SubscriptionNotFound(bulk_id)

@@ -15,7 +15,6 @@ import pyarrow as pa
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
 from exchange.core.store import PayloadStore, StoredObject
-from exchange.platforms.exchange.models import Batch
 from exchange.platforms.sharing.grants.service import GrantView
 from exchange.platforms.sharing.records import query
 from exchange.platforms.sharing.records.query import MaskPlan
@@ -39,10 +38,12 @@ def is_as_published(schema: ResourceSchema, plan: MaskPlan) -> bool:
     return len(plan) == len(schema.field_names) and all(s is None for _, s in plan)
 
 
-def shape(store: PayloadStore, batch: Batch, plan: MaskPlan, grant: GrantView) -> StoredObject:
+def shape(
+    store: PayloadStore, payload: StoredObject, plan: MaskPlan, grant: GrantView
+) -> StoredObject:
     """Write the batch's payload cut to `plan`; streamed batch by batch, never held whole."""
-    key = batch.payload_key.rsplit("/", 1)[0] + f"/grant-{grant.id}.arrow"
-    with store.open(batch.payload_key) as src:
+    key = payload.key.rsplit("/", 1)[0] + f"/grant-{grant.id}.arrow"
+    with store.open(payload.key) as src:
         reader = pa.ipc.open_stream(src)
         masked = {name for name, sensitivity in plan if sensitivity is not None}
         fields = [

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from exchange.platforms.exchange.models import Delivery, Subscription
 from exchange.platforms.sharing.models import Application, BulkSubscription, Grant
 
 OPEN = ("submitted", "in_review")
@@ -148,15 +147,14 @@ def grant_state(session: Session, grant_id: uuid.UUID) -> Any:
 # -- bulk subscriptions ------------------------------------------------------------------------
 def bulk_subscriptions(
     session: Session, consumer_id: uuid.UUID
-) -> Sequence[tuple[BulkSubscription, Subscription, Grant]]:
+) -> Sequence[tuple[BulkSubscription, Grant]]:
     stmt = (
-        select(BulkSubscription, Subscription, Grant)
-        .join(Subscription, Subscription.id == BulkSubscription.subscription_id)
+        select(BulkSubscription, Grant)
         .join(Grant, Grant.id == BulkSubscription.grant_id)
         .where(Grant.consumer_id == consumer_id)
         .order_by(BulkSubscription.created_at)
     )
-    return [(b, s, g) for b, s, g in session.execute(stmt).all()]
+    return [(b, g) for b, g in session.execute(stmt).all()]
 
 
 def bulk_of_subscription(
@@ -170,24 +168,6 @@ def bulk_of_subscription(
     return (row[0], row[1]) if row else None
 
 
-def get_subscription(session: Session, subscription_id: uuid.UUID) -> Subscription | None:
-    return session.get(Subscription, subscription_id)
-
-
-def stop_bulk(session: Session, grant_id: uuid.UUID, consumer_id: uuid.UUID, resource: str) -> int:
-    """Deactivate a grant's subscriptions and withdraw what is queued but not yet fetched."""
-    subs = select(BulkSubscription.subscription_id).where(BulkSubscription.grant_id == grant_id)
-    session.execute(update(Subscription).where(Subscription.id.in_(subs)).values(active=False))
-    withdrawn = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Delivery)
-            .where(
-                Delivery.department_id == consumer_id,
-                Delivery.resource_code == resource,
-                Delivery.state == "pending",
-            )
-            .values(state="withdrawn")
-        ),
-    )
-    return int(withdrawn.rowcount or 0)
+def feeds_of_grant(session: Session, grant_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = select(BulkSubscription.subscription_id).where(BulkSubscription.grant_id == grant_id)
+    return list(session.scalars(stmt))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from exchange.core import ports
 from exchange.core.db import utcnow
 from exchange.core.masking import sensitivity_of
 from exchange.core.resource_schema import ResourceSchema
@@ -166,7 +167,9 @@ def revoke(
     g.revoked_at = utcnow()
     g.revoked_by = who.actor
     g.revoke_reason = reason.strip()
-    repo.stop_bulk(session, g.id, g.consumer_id, g.resource_code)
+    feeds = ports.department_feeds()
+    feeds.stop(session, repo.feeds_of_grant(session, g.id))
+    feeds.withdraw_pending(session, g.consumer_id, g.resource_code)
     session.flush()
     cache.evict(g.consumer_id, g.resource_code)
     return g
