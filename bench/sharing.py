@@ -189,8 +189,8 @@ def main(argv: list[str] | None = None) -> None:
         paths = [f"/sharing/v1/resources/population/records/{k}" for k in keys]
         bares, fulls = [], []
         for _ in range(args.rounds):  # alternated, so both see the same machine
-            bares.append(load(bare_port, [f"/records/{k}" for k in keys], **opts))  # type: ignore[arg-type]
-            fulls.append(load(hub_port, paths, headers=headers, **opts))  # type: ignore[arg-type]
+            bares.append(load(bare_port, [f"/records/{k}" for k in keys], **opts))
+            fulls.append(load(hub_port, paths, headers=headers, **opts))
         bare, full = median_run(bares), median_run(fulls)
         time.sleep(max(settings.sharing.seal_interval_s * 2, 1))
         with session_scope(rt.sessions) as s:

@@ -12,7 +12,8 @@ from exchange import __version__
 from exchange.api import mount_routers
 from exchange.core.errors import install_handlers
 from exchange.core.middleware import RequestContextMiddleware
-from exchange.core.runtime import SCHEMAS_DIR, Runtime, build_runtime
+from exchange.core.resource_schema import SCHEMAS_DIR
+from exchange.core.runtime import Runtime, build_runtime
 from exchange.core.settings import Settings
 from exchange.platforms.exchange.relay.service import RelayWorker
 from exchange.platforms.sharing.audit.sealer import SealingWorker

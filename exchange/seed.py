@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pyarrow as pa
 from sqlalchemy.orm import Session
@@ -63,7 +64,9 @@ def seed_connector(session: Session, rt: Runtime, department_code: str) -> tuple
     return caller, keys
 
 
-def push_table(rt: Runtime, resource: str, table: pa.Table, batch_rows: int = 65_536) -> dict:
+def push_table(
+    rt: Runtime, resource: str, table: pa.Table, batch_rows: int = 65_536
+) -> dict[str, Any]:
     """Push one table as one batch; returns the batch's status and load counts."""
     wire()  # routed in this process: bench and scripts call this without `hub`
     schema = rt.schemas[resource]
@@ -129,7 +132,7 @@ def division_table(node_code: str, schema: ResourceSchema) -> pa.Table:
     )
 
 
-def load_divisions(rt: Runtime) -> dict:
+def load_divisions(rt: Runtime) -> dict[str, Any]:
     """Feed the geospatial registry its division layer, so division codes can be checked."""
     table = division_table(rt.settings.node_code, rt.schemas["geo_division"])
     return push_table(rt, "geo_division", table)
@@ -141,7 +144,7 @@ def seed(
     *,
     seed_value: int = 1,
     on_table: Callable[[str, int], None] | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     from basebases.synthetic import demo_city
 
     tables = demo_city(scale, seed=seed_value, city_code=rt.settings.node_code)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.app import create_app
 from exchange.core.db import make_engine
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR, Runtime
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
+from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.core.store import PayloadStore
 from exchange.lifecycle import prepare_database

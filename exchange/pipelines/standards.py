@@ -10,6 +10,7 @@ a finding.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -67,7 +68,9 @@ def check_resource(rt: Runtime, run_id: uuid.UUID, resource: str) -> int:
         return row.id
 
 
-def _result(resource: str, failures: dict[str, int], samples: tuple, rows: int) -> CheckResult:
+def _result(
+    resource: str, failures: dict[str, int], samples: tuple[Any, ...], rows: int
+) -> CheckResult:
     result = CheckResult(CHECK_PREFIX + resource)
     for rule, count in sorted(failures.items()):
         shown = [f for f in samples if f.rule == rule]

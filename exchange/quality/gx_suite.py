@@ -42,7 +42,7 @@ class ColumnValuesSatisfySql(ColumnMapMetricProvider):
     condition_metric_name = "column_values.hub_sql"
     condition_value_keys = ("ok_sql",)
 
-    @column_condition_partial(engine=SqlAlchemyExecutionEngine)  # type: ignore[misc]
+    @column_condition_partial(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(cls, column: Any, ok_sql: str, **_kwargs: Any) -> Any:
         # literal_column, not text(): GE negates the condition to count unexpected rows.
         return sa.literal_column(f"({ok_sql})", type_=sa.Boolean())

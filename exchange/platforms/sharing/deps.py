@@ -33,7 +33,7 @@ def env_of(request: Request) -> SharingEnv:
     env = getattr(state, "sharing", None)
     if env is None:
         env = state.sharing = build_env(state.runtime)
-    return env  # type: ignore[no-any-return]
+    return env
 
 
 EnvDep = Annotated[SharingEnv, Depends(env_of)]

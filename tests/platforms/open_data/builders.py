@@ -9,8 +9,8 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR, Runtime
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
+from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.directory import repository as directory_repo
 from exchange.directory.models import Resource

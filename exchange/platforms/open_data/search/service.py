@@ -39,7 +39,7 @@ _ready = threading.Lock()
 _initialised = False
 
 
-def _jieba():  # type: ignore[no-untyped-def]
+def _jieba():
     global _initialised
     import jieba
 

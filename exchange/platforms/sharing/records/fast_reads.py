@@ -36,7 +36,7 @@ from exchange.platforms.sharing.records import repository as repo
 from exchange.platforms.sharing.records import service as records
 from exchange.platforms.sharing.records.service import RecordResult
 
-_DIALECT = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
+_DIALECT = postgresql.psycopg.dialect()
 
 
 @dataclass(slots=True)

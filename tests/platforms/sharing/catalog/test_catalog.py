@@ -5,8 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from exchange.core.resource_schema import load_schema
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_schema
 from exchange.core.settings import Settings
 from exchange.directory import repository as directory
 from exchange.directory.service import sync_catalog
