@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from exchange.core.resource_schema import FieldSpec
 from exchange.platforms.open_data import access
 from exchange.platforms.open_data.ckan import params as ckan
 from exchange.platforms.open_data.ckan.dicts import CKAN_TYPES
@@ -33,41 +34,9 @@ def datastore_search(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     if q is not None and len(q) > 200:
         raise ckan.ValidationError("q", "at most 200 characters")
 
-    filters: dict[str, list[Any]] = {}
-    raw_filters = ckan.json_value(params, "filters") or {}
-    if not isinstance(raw_filters, dict):
-        raise ckan.ValidationError("filters", "Must be a JSON object of field: value")
-    for name, value in raw_filters.items():
-        if name not in served:
-            raise ckan.ValidationError("filters", f'field "{name}" not in resource')
-        values = value if isinstance(value, list) else [value]
-        try:
-            filters[name] = [ds.parse_value(served[name], v) for v in values]
-        except ds.BadValue as exc:
-            raise ckan.ValidationError("filters", str(exc)) from None
-
-    sort: list[tuple[str, bool]] = []
-    for part in (ckan.string(params, "sort") or "").split(","):
-        words = part.split()
-        if not words:
-            continue
-        name = words[0].strip('"')
-        direction = words[1].lower() if len(words) > 1 else "asc"
-        if name not in served or direction not in ("asc", "desc") or len(words) > 2:
-            raise ckan.ValidationError("sort", f'cannot sort by "{part.strip()}"')
-        sort.append((name, direction == "desc"))
-
-    fields_param = ckan.json_value(params, "fields")
-    if isinstance(fields_param, str):
-        fields_param = [f.strip() for f in fields_param.split(",") if f.strip()]
-    wanted = list(served)
-    if fields_param:
-        unknown = [f for f in fields_param if f not in served]
-        if unknown or not isinstance(fields_param, list):
-            raise ckan.ValidationError(
-                "fields", f'field "{unknown[0] if unknown else "?"}" not in resource'
-            )
-        wanted = list(fields_param)
+    filters, raw_filters = _filters(params, served)
+    sort = _sort(params, served)
+    wanted = _fields(params, served)
 
     rows = ds.search_rows(
         ctx.session, schema, filters=filters, q=q, sort=sort, limit=limit, offset=offset
@@ -112,6 +81,52 @@ def datastore_search(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
                 ctx.session, schema, filters=filters, q=q
             )
     return out
+
+
+def _filters(
+    params: Mapping[str, Any], served: dict[str, FieldSpec]
+) -> tuple[dict[str, list[Any]], Any]:
+    filters: dict[str, list[Any]] = {}
+    raw_filters = ckan.json_value(params, "filters") or {}
+    if not isinstance(raw_filters, dict):
+        raise ckan.ValidationError("filters", "Must be a JSON object of field: value")
+    for name, value in raw_filters.items():
+        if name not in served:
+            raise ckan.ValidationError("filters", f'field "{name}" not in resource')
+        values = value if isinstance(value, list) else [value]
+        try:
+            filters[name] = [ds.parse_value(served[name], v) for v in values]
+        except ds.BadValue as exc:
+            raise ckan.ValidationError("filters", str(exc)) from None
+    return filters, raw_filters
+
+
+def _sort(params: Mapping[str, Any], served: dict[str, FieldSpec]) -> list[tuple[str, bool]]:
+    sort: list[tuple[str, bool]] = []
+    for part in (ckan.string(params, "sort") or "").split(","):
+        words = part.split()
+        if not words:
+            continue
+        name = words[0].strip('"')
+        direction = words[1].lower() if len(words) > 1 else "asc"
+        if name not in served or direction not in ("asc", "desc") or len(words) > 2:
+            raise ckan.ValidationError("sort", f'cannot sort by "{part.strip()}"')
+        sort.append((name, direction == "desc"))
+    return sort
+
+
+def _fields(params: Mapping[str, Any], served: dict[str, FieldSpec]) -> list[str]:
+    fields_param = ckan.json_value(params, "fields")
+    if isinstance(fields_param, str):
+        fields_param = [f.strip() for f in fields_param.split(",") if f.strip()]
+    if not fields_param:
+        return list(served)
+    unknown = [f for f in fields_param if f not in served]
+    if unknown or not isinstance(fields_param, list):
+        raise ckan.ValidationError(
+            "fields", f'field "{unknown[0] if unknown else "?"}" not in resource'
+        )
+    return list(fields_param)
 
 
 def _json(value: Any) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,34 +31,51 @@ class BadValue(ValueError):
 
 def parse_value(f: FieldSpec, raw: Any) -> Any:
     """A value from a URL, a form or JSON, as the field's type; BadValue says why not."""
-    try:
-        if f.type == "string":
-            return raw if isinstance(raw, str) else str(raw)
-        if f.type in ("integer", "year"):
-            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-                raise ValueError
-            return int(raw)
-        if f.type == "number":
-            value = float(raw)
-            if math.isnan(value) or math.isinf(value):
-                raise ValueError
-            return value
-        if f.type == "boolean":
-            if isinstance(raw, bool):
-                return raw
-            return {"true": True, "false": False}[str(raw).lower()]
-        if f.type == "date":
-            return dt.date.fromisoformat(str(raw))
-        if f.type == "datetime":
-            moment = dt.datetime.fromisoformat(str(raw))
-            if moment.tzinfo is None:
-                raise ValueError
-            return moment
-        if f.type == "time":
-            return dt.time.fromisoformat(str(raw))
-    except (ValueError, KeyError, TypeError):
-        pass
+    parse = _PARSERS.get(f.type)
+    if parse is not None:
+        try:
+            return parse(raw)
+        except (ValueError, KeyError, TypeError):
+            pass
     raise BadValue(f"{raw!r} is not a valid {f.type} for field {f.name!r}")
+
+
+def _integer(raw: Any) -> int:
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+        raise ValueError
+    return int(raw)
+
+
+def _number(raw: Any) -> float:
+    value = float(raw)
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError
+    return value
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    return {"true": True, "false": False}[str(raw).lower()]
+
+
+def _aware(raw: Any) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(str(raw))
+    if moment.tzinfo is None:
+        raise ValueError
+    return moment
+
+
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "string": lambda raw: raw if isinstance(raw, str) else str(raw),
+    "integer": _integer,
+    "year": _integer,
+    "number": _number,
+    "boolean": _boolean,
+    "date": lambda raw: dt.date.fromisoformat(str(raw)),
+    "datetime": _aware,
+    "time": lambda raw: dt.time.fromisoformat(str(raw)),
+}
 
 
 def jsonable(value: Any) -> Any:

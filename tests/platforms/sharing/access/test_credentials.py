@@ -68,7 +68,7 @@ def test_only_the_secret_digest_is_stored(consumer: Caller, db: Session) -> None
 
 
 @pytest.mark.parametrize(
-    "client_id, secret",
+    ("client_id", "secret"),
     [("{id}", "hubs_wrong"), ("00000000-0000-0000-0000-000000000000", "{secret}"), ("x", "y")],
 )
 def test_a_wrong_client_or_secret_gets_one_answer(
@@ -169,7 +169,7 @@ def test_a_department_client_needs_a_known_department(admin: Caller) -> None:
 
 
 @pytest.mark.parametrize(
-    "username, password, role, department, error",
+    ("username", "password", "role", "department", "error"),
     [
         ("ga_clerk", "a long enough passphrase", Role.auditor, None, "UserExists"),
         ("x1", "a long enough passphrase", Role.department, None, "DepartmentRequired"),

@@ -74,7 +74,7 @@ def test_the_provider_approves_fewer_fields_for_a_shorter_period(
 
 
 @pytest.mark.parametrize(
-    "approval, problem",
+    ("approval", "problem"),
     [
         ({"fields": ["id_number", "address"]}, "address"),
         ({"plain_fields": ["phone"]}, "phone"),
@@ -236,7 +236,7 @@ def test_an_attachment_is_kept_and_served_to_the_parties(
 
 
 @pytest.mark.parametrize(
-    "content, status",
+    ("content", "status"),
     [(b"MZ\x90\x00 not a pdf", 422), (b"%PDF-" + b"x" * (6 * 1024 * 1024), 413)],
 )
 def test_a_bad_attachment_is_refused_and_nothing_is_written(

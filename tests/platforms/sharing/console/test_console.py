@@ -109,7 +109,7 @@ def test_a_lookup_needs_the_sessions_csrf_token(
 
 
 @pytest.mark.parametrize(
-    "typed, shown", [("{{7*7}}", 'value="{{7*7}}"'), ("<script>x</script>", "&lt;script&gt;x")]
+    ("typed", "shown"), [("{{7*7}}", 'value="{{7*7}}"'), ("<script>x</script>", "&lt;script&gt;x")]
 )
 def test_what_a_user_types_is_shown_as_text_never_run(
     staff: TestClient, consumer: Caller, provider: Caller, people: pa.Table, typed: str, shown: str

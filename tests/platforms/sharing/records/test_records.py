@@ -89,7 +89,7 @@ def test_filters_on_indexed_fields(reader: Caller, people: pa.Table) -> None:
 
 
 @pytest.mark.parametrize(
-    "params, status, error, words",
+    ("params", "status", "error", "words"),
     [
         ({"birth_date": "1990-01-01"}, 400, "BadFilter", "not indexed"),
         ({"salary": "1"}, 400, "BadFilter", "no such field"),
