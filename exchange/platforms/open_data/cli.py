@@ -16,7 +16,7 @@ def staff_token(
     hours: Annotated[float, typer.Option(help="Validity")] = 12,
 ) -> None:
     """Print an interim staff sign-in token (until the sharing platform's accounts exist)."""
-    from exchange.core.commands import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.platforms.open_data.feedback.staff import issue_staff_token
 
     typer.echo(issue_staff_token(settings_or_exit(), department, name, hours=hours))
@@ -25,7 +25,7 @@ def staff_token(
 @app.command("refresh")
 def refresh() -> None:
     """Re-index changed catalogue entries and recompute quality scores."""
-    from exchange.core.commands import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.platforms.open_data.portal.service import refresh_catalog
@@ -44,7 +44,7 @@ def scan(
     sample_rows: Annotated[int, typer.Option(help="Rows read per dataset, twice")] = 2000,
 ) -> None:
     """Look for personal data in what open datasets serve; exit 1 if any is found."""
-    from exchange.core.commands import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.runtime import build_runtime
     from exchange.platforms.open_data.datastore.pii_scan import scan as run_scan
 

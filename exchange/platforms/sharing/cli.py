@@ -38,7 +38,7 @@ def user_add(
     ] = None,
 ) -> None:
     """Create a console user with a scrypt-hashed password."""
-    from exchange.core.commands import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.errors import HubError
     from exchange.core.runtime import build_runtime
@@ -70,7 +70,7 @@ def client_add(
     department: DeptOpt = None,
 ) -> None:
     """Create an API client; prints client_id and the secret (shown this once)."""
-    from exchange.core.commands import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.errors import HubError
     from exchange.core.runtime import build_runtime
@@ -105,7 +105,7 @@ def audit_seal(
     ] = None,
 ) -> None:
     """Seal what is unsealed now, or keep sealing (`hub serve` runs it every seal interval)."""
-    from exchange.core.commands import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.logging import configure_logging
     from exchange.core.runtime import build_runtime
     from exchange.platforms.sharing.audit import sealer as worker
@@ -125,7 +125,7 @@ def audit_seal(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check every seal and entry; exit 1 if anything was edited, deleted or reordered."""
-    from exchange.core.commands import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.directory.keys import own_history
