@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from exchange.core import values
 from exchange.core.resource_schema import FieldSpec
 from exchange.platforms.open_data import access
 from exchange.platforms.open_data.ckan import params as ckan
@@ -41,7 +42,7 @@ def datastore_search(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     rows = ds.search_rows(
         ctx.session, schema, filters=filters, q=q, sort=sort, limit=limit, offset=offset
     )
-    records = [{"_id": rid_, **{k: ds.jsonable(row[k]) for k in wanted}} for rid_, row in rows]
+    records = [{"_id": rid_, **{k: values.jsonable(row[k]) for k in wanted}} for rid_, row in rows]
     link_params = {k: v for k, v in params.items() if k not in ("offset",) and v is not None}
     link_params = {k: v if isinstance(v, str) else _json(v) for k, v in link_params.items()}
     out: dict[str, Any] = {

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session, sessionmaker
 
+from exchange.core import values
 from exchange.core.resource_schema import ResourceSchema
 from exchange.platforms.open_data import access
 from exchange.platforms.open_data.datastore import repository as ds
@@ -70,7 +71,7 @@ def _csv(schema: ResourceSchema) -> Callable[[Session], Iterator[bytes]]:
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=ds.jsonable)
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=values.jsonable)
 
 
 def _json(schema: ResourceSchema) -> Callable[[Session], Iterator[bytes]]:

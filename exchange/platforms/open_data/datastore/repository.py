@@ -7,15 +7,14 @@ caller filters and asks for a total, and then the count is capped.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Select, false, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from exchange.core import values
 from exchange.core.db import psycopg_connection
 from exchange.core.resource_schema import FieldSpec, ResourceSchema
 from exchange.datastore.tables import tables_for
@@ -31,59 +30,10 @@ class BadValue(ValueError):
 
 def parse_value(f: FieldSpec, raw: Any) -> Any:
     """A value from a URL, a form or JSON, as the field's type; BadValue says why not."""
-    parse = _PARSERS.get(f.type)
-    if parse is not None:
-        try:
-            return parse(raw)
-        except (ValueError, KeyError, TypeError):
-            pass
-    raise BadValue(f"{raw!r} is not a valid {f.type} for field {f.name!r}")
-
-
-def _integer(raw: Any) -> int:
-    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-        raise ValueError
-    return int(raw)
-
-
-def _number(raw: Any) -> float:
-    value = float(raw)
-    if math.isnan(value) or math.isinf(value):
-        raise ValueError
-    return value
-
-
-def _boolean(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    return {"true": True, "false": False}[str(raw).lower()]
-
-
-def _aware(raw: Any) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(str(raw))
-    if moment.tzinfo is None:
-        raise ValueError
-    return moment
-
-
-_PARSERS: dict[str, Callable[[Any], Any]] = {
-    "string": lambda raw: raw if isinstance(raw, str) else str(raw),
-    "integer": _integer,
-    "year": _integer,
-    "number": _number,
-    "boolean": _boolean,
-    "date": lambda raw: dt.date.fromisoformat(str(raw)),
-    "datetime": _aware,
-    "time": lambda raw: dt.time.fromisoformat(str(raw)),
-}
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    return value
+    try:
+        return values.parse(f.type, raw)
+    except (ValueError, KeyError, TypeError):
+        raise BadValue(f"{raw!r} is not a valid {f.type} for field {f.name!r}") from None
 
 
 @dataclass(frozen=True)

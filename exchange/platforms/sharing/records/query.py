@@ -7,7 +7,6 @@ database sees it. Field names come from the schema, never from the request; valu
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -18,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
+from exchange.core import values
 from exchange.core.masking import mask, sensitivity_of
 from exchange.core.resource_schema import FieldSpec, ResourceSchema, Sensitivity
 from exchange.platforms.sharing.access.crypto import sign_value, unsign_value
@@ -81,8 +81,8 @@ def parse_value(spec: FieldSpec, raw: str) -> Any:
     if len(raw) > MAX_VALUE_CHARS or _CONTROL.search(raw):
         raise BadFilter(spec.name, f"at most {MAX_VALUE_CHARS} characters, no control characters")
     try:
-        value: Any = _convert(spec.type, raw)
-    except ValueError:
+        value: Any = values.parse(spec.type, raw)
+    except (ValueError, KeyError):
         raise BadFilter(spec.name, f"{raw!r} is not a valid {spec.type}") from None
     if spec.enum is not None and value not in spec.enum:
         raise BadFilter(spec.name, f"must be one of {list(spec.enum)}")
@@ -93,25 +93,6 @@ def parse_value(spec: FieldSpec, raw: str) -> Any:
         if fmt and not _compiled(fmt).search(value):
             raise BadFilter(spec.name, f"does not have the field's format ({fmt})")
     return value
-
-
-def _convert(kind: str, raw: str) -> Any:
-    match kind:
-        case "integer" | "year":
-            return int(raw)
-        case "number":
-            return float(raw)
-        case "boolean":
-            if raw.lower() not in ("true", "false"):
-                raise ValueError(raw)
-            return raw.lower() == "true"
-        case "date":
-            return dt.date.fromisoformat(raw)
-        case "datetime":
-            return dt.datetime.fromisoformat(raw)
-        case "time":
-            return dt.time.fromisoformat(raw)
-    return raw
 
 
 # -- fields and filters ----------------------------------------------------------------------

@@ -8,7 +8,6 @@ the grant's quotas, mask what the grant does not allow in plain, and write the a
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from exchange.core.masking import mask
 from exchange.core.resource_schema import ResourceSchema, Sensitivity
+from exchange.core.values import jsonable
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.errors import BadFilter, KeyLookupUnsupported, ResourceNotFound
@@ -55,12 +55,6 @@ def schema_of(env: SharingEnv, code: str) -> ResourceSchema:
     if schema is None:
         raise ResourceNotFound(code)
     return schema
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    return value
 
 
 def masked_text(value: Any, sensitivity: Sensitivity) -> str:
