@@ -7,10 +7,12 @@ transaction (`run_read`): the hot path makes no thread hop per dependency.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.orm import Session
 
 from exchange.core.deps import DbSession, RuntimeDep, get_runtime
 from exchange.core.errors import error_body
@@ -122,6 +124,16 @@ async def list_events(
     return _json(body, r.quota.headers())
 
 
+def _closing(chunks: Iterator[bytes], session: Session) -> Iterator[bytes]:
+    """Stream, then end the stream's read-only transaction (commit: a joined savepoint is
+    kept). The edge owns this transaction as it owns the request's."""
+    try:
+        yield from chunks
+        session.commit()
+    finally:
+        session.close()
+
+
 async def _snapshot(request: Request, who: Any, code: str, after: str | None) -> StreamingResponse:
     ctx = read_context(request, who, channel="bulk")
     stream_session = get_runtime(request).sessions()
@@ -135,7 +147,7 @@ async def _snapshot(request: Request, who: Any, code: str, after: str | None) ->
         raise
     name = f"{code}-{snap.kind}.parquet"
     return StreamingResponse(
-        snap.chunks,
+        _closing(snap.chunks, stream_session),
         media_type=snapshots.PARQUET,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',

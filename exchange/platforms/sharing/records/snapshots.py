@@ -107,15 +107,6 @@ def _batches(
         yield pa.RecordBatch.from_pylist(rows, schema=arrow)
 
 
-def _closing(chunks: Iterator[bytes], session: Session) -> Iterator[bytes]:
-    """Stream, then end the read-only transaction (commit: a joined savepoint is kept)."""
-    try:
-        yield from chunks
-        session.commit()
-    finally:
-        session.close()
-
-
 def snapshot(
     session: Session,
     env: SharingEnv,
@@ -127,8 +118,8 @@ def snapshot(
 ) -> Snapshot:
     """A full snapshot (after=None) or a delta after a cursor, audited before it streams.
 
-    `stream_session` is the caller's second session, held open while the file is sent; it is
-    closed when the stream ends. The read is audited in `session` with its exact row count.
+    `stream_session` is the caller's second session, held open while the file is sent; the
+    caller ends it when the stream ends. The read is audited in `session` with its exact row count.
     """
     repo.stable_view(stream_session)  # first: its transaction must start before the request's
     schema, grant = begin_read(session, env, ctx, code)
@@ -163,4 +154,4 @@ def snapshot(
     audit_read(session, env, ctx, grant, action=f"snapshot_{kind}", keys=[], rows=rows)
     chunks = parquet_stream(_batches(stream_session, stmt, to_row, arrow), arrow)
     cursor = query.seq_cursor(env.cursor_key, code, upto)
-    return Snapshot(code, kind, rows, cursor, _closing(chunks, stream_session))
+    return Snapshot(code, kind, rows, cursor, chunks)
