@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from basebases.protocol import Record
 from exchange.core.db import utcnow
 from exchange.core.errors import BadRequest, NotFound
-from exchange.core.resource_schema import ResourceSchema, load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, ResourceSchema, load_all
 from exchange.datastore.ingest import Ingested, gate_and_load
 from exchange.datastore.tables import ResourceTables, tables_for
 

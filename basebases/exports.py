@@ -14,6 +14,7 @@ import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -57,13 +58,15 @@ def _max_seq(conn: Connection, schema: ResourceSchema) -> int:
     return int(conn.execute(text(sql)).scalar_one())
 
 
-def _batches(conn: Connection, sql: str, arrow: pa.Schema, params: dict) -> pa.RecordBatchReader:
+def _batches(
+    conn: Connection, sql: str, arrow: pa.Schema, params: dict[str, Any]
+) -> pa.RecordBatchReader:
     """Rows of a query as Arrow batches: COPY ... TO STDOUT on PostgreSQL, fetches elsewhere."""
     if conn.dialect.name == "postgresql":
         return _copy_out(conn, sql, arrow, params)
     result = conn.execution_options(yield_per=CHUNK_ROWS).execute(text(sql), params)
 
-    def fetch():  # type: ignore[no-untyped-def]
+    def fetch():
         for part in result.partitions():
             cols = list(zip(*part, strict=True)) if part else [[] for _ in arrow.names]
             # SQLite hands dates back as text: build plainly, then cast to the schema's type.
@@ -74,7 +77,9 @@ def _batches(conn: Connection, sql: str, arrow: pa.Schema, params: dict) -> pa.R
     return pa.RecordBatchReader.from_batches(arrow, fetch())
 
 
-def _copy_out(conn: Connection, sql: str, arrow: pa.Schema, params: dict) -> pa.RecordBatchReader:
+def _copy_out(
+    conn: Connection, sql: str, arrow: pa.Schema, params: dict[str, Any]
+) -> pa.RecordBatchReader:
     """Stream COPY's CSV through a pipe into Arrow's C++ CSV reader: flat memory, no row loop."""
     raw = psycopg_connection(conn)
     read_fd, write_fd = os.pipe()
@@ -106,7 +111,7 @@ def _copy_out(conn: Connection, sql: str, arrow: pa.Schema, params: dict) -> pa.
         ),
     )
 
-    def batches():  # type: ignore[no-untyped-def]
+    def batches():
         yield from (b.cast(arrow) for b in reader)
         thread.join()
         if failure:

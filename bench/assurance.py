@@ -22,8 +22,7 @@ from basebases.synthetic import people
 from bench.report import Row, print_table
 from exchange.core import codelists, divisions
 from exchange.core.db import make_engine, utcnow
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 from exchange.datastore.loader import BatchLoader
 from exchange.datastore.tables import tables_for
 from exchange.lifecycle import prepare_database

@@ -41,6 +41,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -245,8 +246,7 @@ class StoreRun:
 
 
 def indicator_table(rows: int, seed: int) -> pa.Table:
-    from exchange.core.resource_schema import load_all
-    from exchange.core.runtime import SCHEMAS_DIR
+    from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 
     rng = random.Random(seed)
     schema = load_all(SCHEMAS_DIR)["macro_indicator"].arrow_schema()
@@ -288,8 +288,8 @@ def store_run(
     from exchange.connector.spool import spool
     from exchange.core.db import session_scope
     from exchange.core.settings import load_settings
-    from exchange.platforms.exchange import relay
     from exchange.platforms.exchange.models import Delivery
+    from exchange.platforms.exchange.relay import service as relay
 
     node = cluster.ClusterNode
     province = node(cluster.PROVINCE, "province", free_port(), root / "p", None, (CITY,))
@@ -327,7 +327,7 @@ def store_run(
         origin = f"{DISTRICT}/TJ/{cfg.connector_id}"
         errors: list[str] = []
 
-        def push(part: list) -> None:
+        def push(part: list[Any]) -> None:
             client = HubClient(district.url, cfg.connector_id, load_keys(folder), timeout_s=300)
             try:
                 for b in part:

@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -159,7 +160,9 @@ def raw_copy_seconds(pg: LocalPostgres, dbname: str, csv: Path) -> float:
     return elapsed
 
 
-def push(env: dict[str, str], folder: Path, csv: Path, resource: str = "population") -> tuple:
+def push(
+    env: dict[str, str], folder: Path, csv: Path, resource: str = "population"
+) -> tuple[Any, ...]:
     return run_timed(
         cluster.hub("connector", "push", "--resource", resource, str(csv), "--dir", str(folder)),
         env,

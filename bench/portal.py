@@ -41,8 +41,8 @@ from exchange.core.settings import Environment, Settings
 from exchange.demo import seed_demo_city
 from exchange.directory.models import Department, Resource
 from exchange.lifecycle import prepare_database
-from exchange.platforms.open_data.feedback import issue_api_key
-from exchange.platforms.open_data.service import refresh_catalog
+from exchange.platforms.open_data.feedback.service import issue_api_key
+from exchange.platforms.open_data.portal.service import refresh_catalog
 from exchange.testing.postgres import LocalPostgres, free_port
 
 DOMAINS = [

@@ -16,8 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from exchange.connector.reader import read_batches
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 
 
 def _pick(choices: list[str], n: int) -> pa.Array:

@@ -24,8 +24,7 @@ from basebases.synthetic import people
 from bench.baseline import create_raw_table
 from bench.report import Row, print_table
 from exchange.core.db import make_engine, make_sessionmaker, utcnow
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 from exchange.lifecycle import prepare_database
 from exchange.seed import division_table
 from exchange.testing.postgres import LocalPostgres

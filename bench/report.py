@@ -23,7 +23,7 @@ class Row:
     def ratio(self) -> float | None:
         if self.baseline in (None, 0) or math.isnan(self.value):
             return None
-        return self.value / self.baseline  # type: ignore[operator]
+        return self.value / self.baseline
 
 
 def _fmt(x: float | None) -> str:

@@ -34,10 +34,11 @@ from exchange.demo import seed_demo_city
 from exchange.directory import repository as directory
 from exchange.directory import service as directory_service
 from exchange.lifecycle import prepare_database
-from exchange.platforms.sharing import applications, credentials
-from exchange.platforms.sharing.access_schemas import ApplicationCreate, Approval
+from exchange.platforms.sharing.access import service as credentials
+from exchange.platforms.sharing.access.principal import Role
+from exchange.platforms.sharing.access.schemas import ApplicationCreate, Approval
+from exchange.platforms.sharing.applications import service as applications
 from exchange.platforms.sharing.models import AuditEntry, AuditSeal
-from exchange.platforms.sharing.principal import Role
 from exchange.seed import load_divisions, push_table
 from exchange.testing.postgres import LocalPostgres, free_port
 
@@ -188,8 +189,8 @@ def main(argv: list[str] | None = None) -> None:
         paths = [f"/sharing/v1/resources/population/records/{k}" for k in keys]
         bares, fulls = [], []
         for _ in range(args.rounds):  # alternated, so both see the same machine
-            bares.append(load(bare_port, [f"/records/{k}" for k in keys], **opts))  # type: ignore[arg-type]
-            fulls.append(load(hub_port, paths, headers=headers, **opts))  # type: ignore[arg-type]
+            bares.append(load(bare_port, [f"/records/{k}" for k in keys], **opts))
+            fulls.append(load(hub_port, paths, headers=headers, **opts))
         bare, full = median_run(bares), median_run(fulls)
         time.sleep(max(settings.sharing.seal_interval_s * 2, 1))
         with session_scope(rt.sessions) as s:

@@ -12,17 +12,20 @@ from exchange import __version__
 from exchange.api import mount_routers
 from exchange.core.errors import install_handlers
 from exchange.core.middleware import RequestContextMiddleware
-from exchange.core.runtime import SCHEMAS_DIR, Runtime, build_runtime
+from exchange.core.resource_schema import SCHEMAS_DIR
+from exchange.core.runtime import Runtime, build_runtime
 from exchange.core.settings import Settings
-from exchange.platforms.exchange.relay import RelayWorker
+from exchange.platforms.exchange.relay.service import RelayWorker
+from exchange.platforms.sharing.audit.sealer import SealingWorker
 from exchange.platforms.sharing.env import aclose as close_sharing
-from exchange.platforms.sharing.worker import SealingWorker
+from exchange.wiring import wire
 
 
 def create_app(
     settings: Settings, *, runtime: Runtime | None = None, schemas_dir: Path = SCHEMAS_DIR
 ) -> FastAPI:
     """Build a node's app. Pass `runtime` to share one already built (tests, `hub demo`)."""
+    wire()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -48,7 +48,9 @@ def plan(districts: int, base_port: int, root: Path) -> list[ClusterNode]:
     return nodes
 
 
-def node_env(node: ClusterNode, nodes: list[ClusterNode], database_url: str | None) -> dict:
+def node_env(
+    node: ClusterNode, nodes: list[ClusterNode], database_url: str | None
+) -> dict[str, str]:
     by_code = {n.code: n for n in nodes}
     keys = {n.code: KeyPair.load_or_create(n.home / "node.key").public_b64 for n in nodes}
 

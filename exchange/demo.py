@@ -10,7 +10,7 @@ from exchange.core.settings import Settings
 from exchange.directory import repository as directory
 from exchange.directory import service as directory_service
 from exchange.directory.models import Node
-from exchange.platforms.open_data import service as open_data_service
+from exchange.platforms.open_data.portal import service as open_data_service
 
 
 def seed_demo_city(

@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -63,7 +64,9 @@ def _successor(key_path: Path, current: KeyPair) -> KeyPair:
     return pair
 
 
-def _post(peer: Peer, principal: str, pair: KeyPair, suffix: str, body: dict) -> httpx.Response:
+def _post(
+    peer: Peer, principal: str, pair: KeyPair, suffix: str, body: dict[str, Any]
+) -> httpx.Response:
     client = HubClient(peer.url, principal, pair, timeout_s=30)
     try:
         return client.post_json(peer.keys_path + suffix, body)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pyarrow as pa
 from sqlalchemy.orm import Session
@@ -22,11 +23,12 @@ from exchange.core.runtime import Runtime
 from exchange.core.signing import KeyPair
 from exchange.directory import keys as node_keys
 from exchange.directory import repository as directory
-from exchange.platforms.exchange import intake
 from exchange.platforms.exchange import repository as exchange_repo
 from exchange.platforms.exchange.auth import Caller
+from exchange.platforms.exchange.intake import service as intake
 from exchange.platforms.exchange.models import Connector
-from exchange.platforms.open_data.service import refresh_catalog
+from exchange.platforms.open_data.portal.service import refresh_catalog
+from exchange.wiring import wire
 
 # References point backwards in this order (legal representatives are people, ...).
 LOAD_ORDER = (
@@ -62,8 +64,11 @@ def seed_connector(session: Session, rt: Runtime, department_code: str) -> tuple
     return caller, keys
 
 
-def push_table(rt: Runtime, resource: str, table: pa.Table, batch_rows: int = 65_536) -> dict:
+def push_table(
+    rt: Runtime, resource: str, table: pa.Table, batch_rows: int = 65_536
+) -> dict[str, Any]:
     """Push one table as one batch; returns the batch's status and load counts."""
+    wire()  # routed in this process: bench and scripts call this without `hub`
     schema = rt.schemas[resource]
     provider = schema.catalog.provider
     sink = pa.BufferOutputStream()
@@ -127,7 +132,7 @@ def division_table(node_code: str, schema: ResourceSchema) -> pa.Table:
     )
 
 
-def load_divisions(rt: Runtime) -> dict:
+def load_divisions(rt: Runtime) -> dict[str, Any]:
     """Feed the geospatial registry its division layer, so division codes can be checked."""
     table = division_table(rt.settings.node_code, rt.schemas["geo_division"])
     return push_table(rt, "geo_division", table)
@@ -139,7 +144,7 @@ def seed(
     *,
     seed_value: int = 1,
     on_table: Callable[[str, int], None] | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     from basebases.synthetic import demo_city
 
     tables = demo_city(scale, seed=seed_value, city_code=rt.settings.node_code)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from exchange.core import signing
 from exchange.core.db import utcnow
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR, Runtime
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
+from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.core.signing import KeyPair
 from exchange.datastore.loader import BatchLoader

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.app import create_app
 from exchange.core.db import make_engine
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR, Runtime
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
+from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.core.store import PayloadStore
 from exchange.lifecycle import prepare_database
 from exchange.testing.postgres import LocalPostgres, PostgresUnavailable
+from exchange.wiring import wire
 
 # The seeded cities of the assurance tests, shared by tests/pipelines and tests/dags.
 pytest_plugins = ["tests.pipelines.fixtures"]
@@ -129,6 +130,12 @@ def db_sessions(engine: Engine) -> Iterator[sessionmaker[Session]]:
 def db(db_sessions: sessionmaker[Session]) -> Iterator[Session]:
     with db_sessions() as session:
         yield session
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _wired() -> None:
+    """Tests call services directly, without the entry points that wire the ports."""
+    wire()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from exchange import cluster
 from exchange.core import signing
 from exchange.core.signing import KeyPair
-from exchange.platforms.exchange.receipts import verify as verify_receipt
+from exchange.platforms.exchange.lineage.service import verify as verify_receipt
 from exchange.testing.postgres import free_port
 
 pytestmark = pytest.mark.slow

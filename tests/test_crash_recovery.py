@@ -23,8 +23,7 @@ from exchange import cluster
 from exchange.connector.client import HubClient, HubUnavailable
 from exchange.connector.config import outbox_dir
 from exchange.connector.spool import spool
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 from exchange.core.signing import KeyPair
 from exchange.testing.postgres import LocalPostgres, free_port
 

@@ -13,8 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from exchange.core import divisions
-from exchange.core.resource_schema import ResourceSchema, load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, ResourceSchema, load_all
 
 # Every generated date lies on or before this day. A fixed day rather than today keeps the
 # same seed giving the same tables whenever it runs.

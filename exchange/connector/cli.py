@@ -58,7 +58,7 @@ def register(
 
 
 def _set_state(connector_id: str, state: str) -> None:
-    from exchange.cli import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.platforms.exchange import service

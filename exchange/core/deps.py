@@ -13,7 +13,7 @@ from exchange.core.settings import Settings
 
 
 def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    return request.app.state.runtime
 
 
 def get_settings(request: Request) -> Settings:

@@ -19,11 +19,7 @@ class Division:
 
     @property
     def parent_code(self) -> str | None:
-        if self.level == "province":
-            return None
-        if self.level == "city":
-            return self.code[:2] + "0" * 10
-        return self.code[:4] + "0" * 8
+        return parent_of(self.code)
 
 
 def _level(code: str) -> str:
@@ -32,6 +28,28 @@ def _level(code: str) -> str:
     if code[4:] == "0" * 8:
         return "city"
     return "district"
+
+
+def parent_of(code: str) -> str | None:
+    """The division one level up, read from the code's structure (GB/T 2260: two digits name
+    the province, four the city); None for a province."""
+    level = _level(code)
+    if level == "province":
+        return None
+    if level == "city":
+        return code[:2] + "0" * 10
+    return code[:4] + "0" * 8
+
+
+def child_towards(code: str, destination: str) -> str | None:
+    """The division directly below `code` on the way down to `destination`, or None when
+    `destination` does not lie below `code`."""
+    step = destination
+    while (up := parent_of(step)) is not None:
+        if up == code:
+            return step
+        step = up
+    return None
 
 
 def _cpca_resource(name: str) -> str:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from exchange.core import metrics
+from exchange.core import metrics, ports
 from exchange.core.deps import RuntimeDep
 from exchange.core.migrate import current_revision, head_revision, schema_serves_this_code
 
@@ -54,11 +54,10 @@ def readyz(rt: RuntimeDep) -> JSONResponse:
 def prometheus(rt: RuntimeDep) -> Response:
     body, content_type = metrics.render()
     # The assurance pipelines' latest stored gauges (freshness, backlog, sizes, findings...).
-    from exchange.pipelines import exposition
-
+    stored = ports.stored_metrics()
     try:
         with rt.sessions() as session:
-            body += exposition.render(session).encode()
+            body += stored(session).encode()
     except Exception as exc:  # a scrape still returns the process metrics if the DB is down
         log.warning("assurance metrics unavailable", extra={"error": type(exc).__name__})
     return Response(body, media_type=content_type)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -42,7 +43,7 @@ from sqlalchemy.types import TypeEngine
 from exchange.core.db import NAMING_CONVENTION
 from exchange.core.resource_schema import ResourceSchema
 
-SQL_TYPES: dict[str, type[TypeEngine]] = {
+SQL_TYPES: dict[str, type[TypeEngine[Any]]] = {
     "string": Text,
     "integer": BigInteger,
     "number": Double,
@@ -88,7 +89,7 @@ class ResourceTables:
         return union_all(in_force, select(hist)).subquery(f"{hist.name}_versions")
 
 
-def _data_columns(schema: ResourceSchema) -> list[Column]:
+def _data_columns(schema: ResourceSchema) -> list[Column[Any]]:
     cols = []
     for f in schema.fields:
         sql_type = DateTime(timezone=True) if f.type == "datetime" else SQL_TYPES[f.type]()

@@ -192,8 +192,8 @@ def _surges(conn: Connection, now: dt.datetime) -> list[Issue]:
 def sharing_audit_verifier(rt: Runtime) -> Callable[[Any], Any]:
     """The sharing platform's chain verifier, bound to this node's key and secret."""
     from exchange.directory.keys import own_history
-    from exchange.platforms.sharing.audit import AuditLog
-    from exchange.platforms.sharing.audit_chain import verify
+    from exchange.platforms.sharing.audit.chain import verify
+    from exchange.platforms.sharing.audit.log import AuditLog
 
     audit = AuditLog(rt.settings.secret_key.get_secret_value())
     me = rt.settings.node_code

@@ -23,7 +23,7 @@ PublicUrl = Annotated[
 
 
 def _run(system: str, public_url: str | None = None) -> None:
-    from exchange.cli import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.runtime import build_runtime
     from exchange.pipelines import runs, service, standards
 
@@ -93,7 +93,7 @@ def airflow_up(
     home: Annotated[Path, typer.Option(help="AIRFLOW_HOME")] = Path("var/airflow"),
 ) -> None:
     """`airflow standalone` on loopback with this project's dags/ and the hub's database."""
-    from exchange.cli import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.pipelines import airflow_local
     from exchange.testing.postgres import free_port
 

@@ -87,7 +87,9 @@ def assurance_dag(
 def runtime() -> Iterator[Runtime]:
     from exchange.core.runtime import build_runtime
     from exchange.core.settings import load_settings
+    from exchange.wiring import wire
 
+    wire()
     url = _database_url()
     rt = build_runtime(load_settings(**({"database_url": url} if url else {})))
     try:

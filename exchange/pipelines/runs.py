@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from exchange.core.db import utcnow
+from exchange.pipelines import repository as repo
 from exchange.pipelines.models import CheckFinding, CheckRun, MetricSample
 
 Severity = Literal["info", "warning", "critical"]
@@ -68,9 +68,7 @@ def run_key_for(logical_date: dt.datetime | None) -> str:
 def open_run(session: Session, system: str, run_key: str, trigger: str) -> CheckRun:
     if system not in SYSTEMS:
         raise ValueError(f"unknown assurance system {system!r}; one of {SYSTEMS}")
-    run = session.scalars(
-        select(CheckRun).where(CheckRun.system == system, CheckRun.run_key == run_key)
-    ).first()
+    run = repo.run_by_key(session, system, run_key)
     if run is None:
         run = CheckRun(system=system, run_key=run_key, trigger=trigger, checks={})
         session.add(run)
@@ -87,17 +85,8 @@ def get_run(session: Session, run_id: uuid.UUID) -> CheckRun:
 
 def record(session: Session, run: CheckRun, result: CheckResult) -> None:
     """Replace this check's findings and gauges in the run with `result`."""
-    session.execute(
-        delete(CheckFinding).where(
-            CheckFinding.run_id == run.id, CheckFinding.check == result.check
-        )
-    )
     prefix = f"hub_{run.system}_{result.check}_"
-    session.execute(
-        delete(MetricSample).where(
-            MetricSample.run_id == run.id, MetricSample.name.startswith(prefix)
-        )
-    )
+    repo.drop_check(session, run.id, result.check, prefix)
     now = utcnow()
     session.add_all(
         CheckFinding(
@@ -134,19 +123,11 @@ def finish(session: Session, run: CheckRun) -> CheckRun:
 
 
 def findings(session: Session, run_id: uuid.UUID) -> Sequence[CheckFinding]:
-    return session.scalars(
-        select(CheckFinding)
-        .where(CheckFinding.run_id == run_id)
-        .order_by(CheckFinding.check, CheckFinding.severity, CheckFinding.id)
-    ).all()
+    return repo.findings(session, run_id)
 
 
 def latest_run(session: Session, system: str) -> CheckRun | None:
-    return session.scalars(
-        select(CheckRun)
-        .where(CheckRun.system == system, CheckRun.finished_at.is_not(None))
-        .order_by(CheckRun.finished_at.desc())
-    ).first()
+    return repo.latest_run(session, system)
 
 
 def latest_samples(session: Session) -> Sequence[MetricSample]:
@@ -154,20 +135,12 @@ def latest_samples(session: Session) -> Sequence[MetricSample]:
     runs = [r.id for s in SYSTEMS if (r := latest_run(session, s)) is not None]
     if not runs:
         return []
-    return session.scalars(
-        select(MetricSample).where(MetricSample.run_id.in_(runs)).order_by(MetricSample.name)
-    ).all()
+    return repo.samples_of(session, runs)
 
 
 def series(session: Session, name: str, since: dt.datetime) -> list[tuple[dt.datetime, float]]:
     """One gauge over time, summed over its labels per run (the ops page's charts)."""
-    rows = session.execute(
-        select(MetricSample.at, func.sum(MetricSample.value))
-        .where(MetricSample.name == name, MetricSample.at >= since)
-        .group_by(MetricSample.run_id, MetricSample.at)
-        .order_by(MetricSample.at)
-    ).all()
-    return [(at, float(v)) for at, v in rows]
+    return repo.series(session, name, since)
 
 
 def count_by_severity(items: Iterable[CheckFinding | Issue]) -> dict[str, int]:

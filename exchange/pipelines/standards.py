@@ -10,13 +10,15 @@ a finding.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from exchange.core.runtime import Runtime
 from exchange.datastore.tables import current_name
 from exchange.directory.models import Resource
+from exchange.pipelines import repository as repo
 from exchange.pipelines import runs
 from exchange.pipelines.models import QualityRun
 from exchange.pipelines.runs import CheckResult, Issue
@@ -31,7 +33,7 @@ def resources_to_check(rt: Runtime) -> list[str]:
     """Catalogued resources whose table exists on this node."""
     tables = set(inspect(rt.engine).get_table_names())
     with rt.sessions() as session:
-        codes = session.scalars(select(Resource.code).order_by(Resource.code)).all()
+        codes = repo.resource_codes(session)
     return [c for c in codes if c in rt.schemas and current_name(c) in tables]
 
 
@@ -41,11 +43,9 @@ def check_resource(rt: Runtime, run_id: uuid.UUID, resource: str) -> int:
     report = stored.report
     with rt.sessions() as session, session.begin():
         run = runs.get_run(session, run_id)
-        row = session.scalars(
-            select(QualityRun).where(
-                QualityRun.run_id == run_id, QualityRun.resource_code == resource
-            )
-        ).first() or QualityRun(run_id=run_id, resource_code=resource)
+        row = repo.quality_run(session, run_id, resource) or QualityRun(
+            run_id=run_id, resource_code=resource
+        )
         row.engine = stored.engine
         row.rows = report.rows
         row.failed_rows = report.failed_rows
@@ -67,7 +67,9 @@ def check_resource(rt: Runtime, run_id: uuid.UUID, resource: str) -> int:
         return row.id
 
 
-def _result(resource: str, failures: dict[str, int], samples: tuple, rows: int) -> CheckResult:
+def _result(
+    resource: str, failures: dict[str, int], samples: tuple[Any, ...], rows: int
+) -> CheckResult:
     result = CheckResult(CHECK_PREFIX + resource)
     for rule, count in sorted(failures.items()):
         shown = [f for f in samples if f.rule == rule]
@@ -90,8 +92,4 @@ def _result(resource: str, failures: dict[str, int], samples: tuple, rows: int) 
 
 
 def quality_reports(session: Session, run_id: uuid.UUID) -> list[QualityRun]:
-    return list(
-        session.scalars(
-            select(QualityRun).where(QualityRun.run_id == run_id).order_by(QualityRun.resource_code)
-        )
-    )
+    return repo.quality_runs(session, run_id)

@@ -10,7 +10,7 @@ rule). References are anti-join queries (`UnexpectedRowsExpectation`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -42,7 +42,7 @@ class ColumnValuesSatisfySql(ColumnMapMetricProvider):
     condition_metric_name = "column_values.hub_sql"
     condition_value_keys = ("ok_sql",)
 
-    @column_condition_partial(engine=SqlAlchemyExecutionEngine)  # type: ignore[misc]
+    @column_condition_partial(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(cls, column: Any, ok_sql: str, **_kwargs: Any) -> Any:
         # literal_column, not text(): GE negates the condition to count unexpected rows.
         return sa.literal_column(f"({ok_sql})", type_=sa.Boolean())
@@ -79,95 +79,109 @@ def plan(
     return out
 
 
+Expectation = tuple[str, Any, bool]  # severity, the GE expectation, whether it is a row query
+
+
 def _expectations(
     schema: ResourceSchema, rule: Rule, enforced: set[tuple[str, ...]]
-) -> list[tuple[str, Any, bool]]:
+) -> list[Expectation]:
     f, p, sev = rule.field or "", rule.params, rule.severity
+    if rule.name in (RuleName.unique, RuleName.primary_key_unique):
+        return _unique(tuple(p.get("fields") or (f,)), sev, enforced)
+    found = _value_rule(rule, f, p, sev)
+    if found is None:
+        found = _sql_rule(schema, rule, f, p, sev)
+    if found is None:
+        raise ValueError(f"no expectation implements rule {rule.name}")
+    return found
 
-    def sql(ok: str, severity: str = sev) -> tuple[str, Any, bool]:
-        return (
-            severity,
-            ExpectColumnValuesToSatisfySql(column=f, ok_sql=ok, row_condition=LIVE),
-            False,
-        )
 
-    def regex(pattern: str) -> tuple[str, Any, bool]:
-        anchored = f"^(?:{pattern.removeprefix('^').removesuffix('$')})$"
-        return (
-            sev,
-            gxe.ExpectColumnValuesToMatchRegex(column=f, regex=anchored, row_condition=LIVE),
-            False,
-        )
-
-    def in_set(values: Sequence[object]) -> tuple[str, Any, bool]:
-        return (
-            sev,
-            gxe.ExpectColumnValuesToBeInSet(column=f, value_set=list(values), row_condition=LIVE),
-            False,
-        )
-
+def _value_rule(rule: Rule, f: str, p: Mapping[str, Any], sev: str) -> list[Expectation] | None:
+    """Rules GE states over one column's values."""
     match rule.name:
         case RuleName.required:
             return [(sev, gxe.ExpectColumnValuesToNotBeNull(column=f, row_condition=LIVE), False)]
         case RuleName.enum:
-            return [in_set(p["values"])]
+            return [_in_set(f, sev, p["values"])]
         case RuleName.pattern | RuleName.cn_ric_format | RuleName.cn_uscc_format | RuleName.sha256:
-            return [regex(p["pattern"])]
+            return [_regex(f, sev, p["pattern"])]
         case RuleName.minimum:
-            return [
-                (
-                    sev,
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column=f, min_value=p["value"], row_condition=LIVE
-                    ),
-                    False,
-                )
-            ]
+            exp = gxe.ExpectColumnValuesToBeBetween(
+                column=f, min_value=p["value"], row_condition=LIVE
+            )
+            return [(sev, exp, False)]
         case RuleName.maximum:
-            return [
-                (
-                    sev,
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column=f, max_value=p["value"], row_condition=LIVE
-                    ),
-                    False,
-                )
-            ]
-        case RuleName.unique | RuleName.primary_key_unique:
-            fields = tuple(p.get("fields") or (f,))
-            if fields in enforced:
-                return []
-            exp: gx.expectations.Expectation
-            if len(fields) == 1:
-                exp = gxe.ExpectColumnValuesToBeUnique(column=fields[0], row_condition=LIVE)
-            else:
-                exp = gxe.ExpectCompoundColumnsToBeUnique(
-                    column_list=list(fields), row_condition=LIVE
-                )
+            exp = gxe.ExpectColumnValuesToBeBetween(
+                column=f, max_value=p["value"], row_condition=LIVE
+            )
             return [(sev, exp, False)]
         case RuleName.code_list:
-            return [in_set(sorted(codelists.get(p["list"])))]
+            return [_in_set(f, sev, sorted(codelists.get(p["list"])))]
         case RuleName.division:
-            return [in_set(sorted(divisions.table()))]
+            return [_in_set(f, sev, sorted(divisions.table()))]
+    return None
+
+
+def _sql_rule(
+    schema: ResourceSchema, rule: Rule, f: str, p: Mapping[str, Any], sev: str
+) -> list[Expectation] | None:
+    """Rules compiled to SQL (identifier checksums, cross-field and cross-table checks)."""
+    match rule.name:
         case RuleName.cn_ric_checksum:
-            return [sql(sqlc.ric_checksum_ok(f))]
+            return [_sql(f, sqlc.ric_checksum_ok(f), sev)]
         case RuleName.cn_ric_region:
-            return [sql(sqlc.ric_region_ok(f))]
+            return [_sql(f, sqlc.ric_region_ok(f), sev)]
         case RuleName.cn_uscc_checksum:
-            return [sql(sqlc.uscc_checksum_ok(f))]
+            return [_sql(f, sqlc.uscc_checksum_ok(f), sev)]
         case RuleName.ric_birth_date:
-            return [sql(sqlc.ric_birth_date_ok(f, p["id_field"]))]
+            return [_sql(f, sqlc.ric_birth_date_ok(f, p["id_field"]), sev)]
         case RuleName.ric_gender:
             return [
-                sql(sqlc.ric_gender_ok(f, p["id_field"]), "blocking"),
-                sql(sqlc.ric_gender_stated(f, p["id_field"], p["warning_codes"]), "warning"),
+                _sql(f, sqlc.ric_gender_ok(f, p["id_field"]), "blocking"),
+                _sql(f, sqlc.ric_gender_stated(f, p["id_field"], p["warning_codes"]), "warning"),
             ]
         case RuleName.reference:
             query = sqlc.reference_missing_query(
                 schema.primary_key, f, current_name(p["resource"]), p["field"], p.get("when")
             )
             return [(sev, gxe.UnexpectedRowsExpectation(unexpected_rows_query=query), True)]
-    raise ValueError(f"no expectation implements rule {rule.name}")
+    return None
+
+
+def _unique(fields: tuple[str, ...], sev: str, enforced: set[tuple[str, ...]]) -> list[Expectation]:
+    if fields in enforced:
+        return []
+    exp: gx.expectations.Expectation
+    if len(fields) == 1:
+        exp = gxe.ExpectColumnValuesToBeUnique(column=fields[0], row_condition=LIVE)
+    else:
+        exp = gxe.ExpectCompoundColumnsToBeUnique(column_list=list(fields), row_condition=LIVE)
+    return [(sev, exp, False)]
+
+
+def _sql(f: str, ok: str, severity: str) -> Expectation:
+    return (
+        severity,
+        ExpectColumnValuesToSatisfySql(column=f, ok_sql=ok, row_condition=LIVE),
+        False,
+    )
+
+
+def _regex(f: str, sev: str, pattern: str) -> Expectation:
+    anchored = f"^(?:{pattern.removeprefix('^').removesuffix('$')})$"
+    return (
+        sev,
+        gxe.ExpectColumnValuesToMatchRegex(column=f, regex=anchored, row_condition=LIVE),
+        False,
+    )
+
+
+def _in_set(f: str, sev: str, values: Sequence[object]) -> Expectation:
+    return (
+        sev,
+        gxe.ExpectColumnValuesToBeInSet(column=f, value_set=list(values), row_condition=LIVE),
+        False,
+    )
 
 
 class GxRunner:

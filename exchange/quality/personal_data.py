@@ -35,6 +35,7 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
+from exchange.core import masking
 from exchange.core.resource_schema import ResourceSchema, Sensitivity
 from exchange.quality import sql_checks as sqlc
 
@@ -152,15 +153,16 @@ def first_of_each(text: str) -> dict[Kind, str]:
 
 
 def mask(kind: str, value: str) -> str:
-    if kind == Kind.mobile:
-        return value[:3] + "****" + value[-4:]
+    """A found value as a finding shows it: masked by `core.masking`, as the field it belongs
+    in would be (an ID number or a business code as a personal ID, a mobile as a contact)."""
     if kind == Kind.email:
         name, _, domain = value.partition("@")
         return name[:1] + "***@" + domain
     if kind == Kind.name_with_id:
-        number = value[-18:]
-        return value[:1] + "* " + number[:6] + "********" + number[-4:]
-    return value[:6] + "********" + value[-4:]
+        return value[:1] + "* " + masking.mask(value[-18:], Sensitivity.personal_id)
+    if kind == Kind.mobile:
+        return masking.mask(value, Sensitivity.contact)
+    return masking.mask(value, Sensitivity.personal_id)
 
 
 def mask_key(key: str | None) -> str | None:

@@ -191,7 +191,7 @@ def _finding(schema: ResourceSchema, p: Any, row: dict[str, Any]) -> Finding:
         key=key,
         value=None if value is None else masking.display(value, schema.field(field)),
         message=f"{field or ', '.join(schema.primary_key)} fails {p.rule.name} in the stored table",
-        severity=p.severity,  # type: ignore[arg-type]
+        severity=p.severity,
     )
 
 

@@ -15,8 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from exchange.core import divisions
-from exchange.core.resource_schema import ResourceSchema, load_schema
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, ResourceSchema, load_schema
 from exchange.quality.identifiers import ric_check_chars
 
 HANGZHOU = "330100000000"

@@ -18,8 +18,7 @@ from basebases.base import AsOfInFuture, BaseRegistry
 from basebases.protocol import Registry
 from basebases.registry import REGISTRIES, registry_for
 from exchange.core.db import utcnow
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 from exchange.core.settings import Settings
 from exchange.datastore.tables import sync_tables
 from exchange.seed import LOAD_ORDER

@@ -16,8 +16,7 @@ from basebases.synthetic import (
     people,
 )
 from exchange.core import divisions
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 
 HANGZHOU = "330100000000"
 SCHEMAS = load_all(SCHEMAS_DIR)

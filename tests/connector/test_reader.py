@@ -14,8 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from exchange.connector.reader import ReadError, detect_format, read_batches
-from exchange.core.resource_schema import ResourceSchema, load_all, load_schema
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, ResourceSchema, load_all, load_schema
 
 SCHEMAS = load_all(SCHEMAS_DIR)
 POPULATION = SCHEMAS["population"]

@@ -17,8 +17,7 @@ import sqlalchemy as sa
 from exchange.connector import outbox
 from exchange.connector.source import Cursor, SourceError, SourcePoller, SourceSpec
 from exchange.connector.spool import SpooledBatch
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 from exchange.testing.postgres import LocalPostgres
 
 SCHEMA = load_all(SCHEMAS_DIR)["macro_indicator"]

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 
 from exchange.connector.inbox import Delivery, DeliveryError, FolderSink
 from exchange.connector.target import TableSink
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 from exchange.testing.postgres import LocalPostgres
 
 SCHEMAS = load_all(SCHEMAS_DIR)

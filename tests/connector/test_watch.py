@@ -10,8 +10,7 @@ import pytest
 from exchange.connector import outbox
 from exchange.connector.spool import SpooledBatch
 from exchange.connector.watch import FolderWatch, Settled
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 
 HEADER = "indicator,division,period,value,unit,source\n"
 ROW = "GDP,330106000000,2023,2100.5,亿元,统计局\n"

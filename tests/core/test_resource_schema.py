@@ -5,6 +5,7 @@ import pyarrow as pa
 import pytest
 
 from exchange.core.resource_schema import (
+    SCHEMAS_DIR,
     OpenClass,
     SchemaFileError,
     Sensitivity,
@@ -12,7 +13,6 @@ from exchange.core.resource_schema import (
     load_all,
     load_schema,
 )
-from exchange.core.runtime import SCHEMAS_DIR
 
 
 def test_every_schema_file_in_the_repository_loads() -> None:

@@ -38,4 +38,4 @@ def airflow_db() -> Iterator[Path]:
         env=os.environ.copy(),
         timeout=600,
     )
-    yield _HOME
+    return _HOME

@@ -26,10 +26,9 @@ from exchange.connector.client import HubClient, HubUnavailable, PushRefused
 from exchange.connector.config import KEY_FILE, load_keys, outbox_dir
 from exchange.connector.spool import spool
 from exchange.core import signing
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 from exchange.core.signing import KeyPair
-from exchange.platforms.exchange.receipts import verify as verify_receipt
+from exchange.platforms.exchange.lineage.service import verify as verify_receipt
 from exchange.testing.postgres import LocalPostgres, free_port
 
 pytestmark = pytest.mark.slow

@@ -18,8 +18,8 @@ import pytest
 from exchange.connector.client import HubClient, HubUnavailable
 from exchange.connector.spool import spool
 from exchange.core.db import session_scope
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR, build_runtime
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
+from exchange.core.runtime import build_runtime
 from exchange.core.settings import load_settings
 from exchange.seed import seed_connector
 from exchange.testing.postgres import LocalPostgres, free_port

@@ -1,8 +1,7 @@
 import pytest
 from sqlalchemy.orm import Session
 
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 from exchange.core.settings import Settings
 from exchange.demo import seed_demo_city
 from exchange.directory import repository as repo

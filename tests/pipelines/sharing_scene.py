@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 from exchange.core.runtime import Runtime
 from exchange.directory import repository as directory
 from exchange.directory import service as directory_service
-from exchange.platforms.sharing import applications, audit_chain, credentials
-from exchange.platforms.sharing import audit_repository as audit_repo
-from exchange.platforms.sharing.access_schemas import ApplicationCreate, Approval
-from exchange.platforms.sharing.audit import AuditLog, ReadContext
+from exchange.platforms.sharing.access import service as credentials
+from exchange.platforms.sharing.access.principal import Principal, Role
+from exchange.platforms.sharing.access.schemas import ApplicationCreate, Approval
+from exchange.platforms.sharing.applications import service as applications
+from exchange.platforms.sharing.audit import chain as audit_chain
+from exchange.platforms.sharing.audit import repository as audit_repo
+from exchange.platforms.sharing.audit.log import AuditLog, ReadContext
 from exchange.platforms.sharing.models import ApiClient, Grant
-from exchange.platforms.sharing.principal import Principal, Role
 
 DAY = dt.timedelta(days=1)
 CONSUMERS = {

@@ -27,8 +27,7 @@ import pytest
 from sqlalchemy import select
 
 from exchange.core.db import make_engine
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 from exchange.lifecycle import prepare_database
 from exchange.pipelines.airflow_local import STOP_GRACE_S
 from exchange.pipelines.models import CheckRun

@@ -9,8 +9,8 @@ from exchange.core.runtime import Runtime
 from exchange.directory.models import Resource
 from exchange.pipelines import runs, service, standards
 from exchange.pipelines.models import CheckFinding, CheckRun
-from exchange.platforms.open_data import service as portal
-from exchange.platforms.sharing import service as sharing
+from exchange.platforms.open_data.portal import service as portal
+from exchange.platforms.sharing.catalog import service as sharing
 from exchange.quality import score as quality_score
 from tests.pipelines.city import Planted
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from exchange.app import create_app
 from exchange.core.runtime import Runtime
 from exchange.pipelines import service
-from exchange.platforms.sharing.principal import Role
+from exchange.platforms.sharing.access.principal import Role
 from tests.pipelines.city import Planted
 from tests.platforms.sharing.builders import console_login, make_user
 

@@ -14,7 +14,7 @@ from basebases import synthetic
 from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.pipelines import pii
-from exchange.platforms.open_data import pii_scan
+from exchange.platforms.open_data.datastore import pii_scan
 from tests.builders import seed_city
 from tests.platforms.open_data.builders import SCHEMAS, load
 

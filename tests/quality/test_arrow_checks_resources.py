@@ -8,8 +8,7 @@ from typing import Any
 import pyarrow as pa
 from stdnum.cn import uscc
 
-from exchange.core.resource_schema import ResourceSchema, load_schema
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, ResourceSchema, load_schema
 from exchange.quality import QualityReport, validate_table
 from exchange.testing.population_batch import population_table
 

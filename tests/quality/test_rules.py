@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.core.resource_schema import ResourceSchema, load_all, load_schema
-from exchange.core.runtime import SCHEMAS_DIR
+from exchange.core.resource_schema import SCHEMAS_DIR, ResourceSchema, load_all, load_schema
 from exchange.quality.report import WARNING
 from exchange.quality.rules import Rule, RuleError, RuleName, derive_rules
 

@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 # The audit log is append-only. The code has no UPDATE or DELETE path; these triggers make the
 # database refuse one too, so only someone who can drop a trigger can alter the log, and the
-# signed hash chain (exchange/platforms/sharing/audit.py) shows what they did.
+# signed hash chain (exchange/platforms/sharing/audit/log.py) shows what they did.
 AUDIT_TABLES = ("audit_entry", "audit_seal")
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION hub_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -10,11 +10,13 @@ from starlette.concurrency import run_in_threadpool
 
 from exchange.core.deps import DbSession, RuntimeDep
 from exchange.core.errors import error_body
-from exchange.platforms.exchange import intake, routing, service
-from exchange.platforms.exchange.api_keys import router as keys_router
+from exchange.platforms.exchange import service
 from exchange.platforms.exchange.deps import CallerDep, ConnectorDep
 from exchange.platforms.exchange.errors import BatchTooLarge
-from exchange.platforms.exchange.ingest import stream_to_store
+from exchange.platforms.exchange.intake import service as intake
+from exchange.platforms.exchange.intake.ingest import stream_to_store
+from exchange.platforms.exchange.keys.router import router as keys_router
+from exchange.platforms.exchange.relay import routing
 from exchange.platforms.exchange.schemas import (
     BatchRead,
     ConnectorCreate,

@@ -14,7 +14,6 @@ from exchange.directory import keys
 from exchange.directory import repository as directory
 from exchange.directory.errors import NotKeyOwner
 from exchange.directory.models import Node, PrincipalKey
-from exchange.platforms.exchange import receipts
 from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.auth import Caller
 from exchange.platforms.exchange.errors import (
@@ -24,6 +23,7 @@ from exchange.platforms.exchange.errors import (
     NodeNotInitialised,
     UnknownDepartment,
 )
+from exchange.platforms.exchange.lineage import service as receipts
 from exchange.platforms.exchange.models import Batch, Connector
 from exchange.platforms.exchange.schemas import (
     BatchRead,

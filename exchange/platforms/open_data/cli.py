@@ -16,8 +16,8 @@ def staff_token(
     hours: Annotated[float, typer.Option(help="Validity")] = 12,
 ) -> None:
     """Print an interim staff sign-in token (until the sharing platform's accounts exist)."""
-    from exchange.cli import settings_or_exit
-    from exchange.platforms.open_data.staff import issue_staff_token
+    from exchange.core.cli import settings_or_exit
+    from exchange.platforms.open_data.feedback.staff import issue_staff_token
 
     typer.echo(issue_staff_token(settings_or_exit(), department, name, hours=hours))
 
@@ -25,10 +25,10 @@ def staff_token(
 @app.command("refresh")
 def refresh() -> None:
     """Re-index changed catalogue entries and recompute quality scores."""
-    from exchange.cli import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
-    from exchange.platforms.open_data.service import refresh_catalog
+    from exchange.platforms.open_data.portal.service import refresh_catalog
 
     rt = build_runtime(settings_or_exit())
     try:
@@ -44,9 +44,9 @@ def scan(
     sample_rows: Annotated[int, typer.Option(help="Rows read per dataset, twice")] = 2000,
 ) -> None:
     """Look for personal data in what open datasets serve; exit 1 if any is found."""
-    from exchange.cli import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.runtime import build_runtime
-    from exchange.platforms.open_data.pii_scan import scan as run_scan
+    from exchange.platforms.open_data.datastore.pii_scan import scan as run_scan
 
     rt = build_runtime(settings_or_exit())
     try:

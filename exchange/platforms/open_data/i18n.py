@@ -151,5 +151,5 @@ def translator(lang: str) -> Callable[..., str]:
 def pick(lang: str | None, cookie: str | None) -> str:
     for candidate in (lang, cookie):
         if candidate in LANGS:
-            return candidate  # type: ignore[return-value]
+            return candidate
     return DEFAULT_LANG

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from exchange.platforms.open_data.routes import ckan_api, files, portal, staff
+from exchange.platforms.open_data.ckan import router as ckan_api
+from exchange.platforms.open_data.feedback import router as staff
+from exchange.platforms.open_data.metadata import router as files
+from exchange.platforms.open_data.portal import router as portal
 
 router = APIRouter()
 router.include_router(files.router)

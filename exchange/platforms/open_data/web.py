@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 from exchange.core import codelists, ratelimit
 from exchange.core.errors import HubError
 from exchange.core.ratelimit import RateState
-from exchange.platforms.open_data import feedback, i18n, pii_scan
+from exchange.platforms.open_data import i18n
+from exchange.platforms.open_data.datastore import pii_scan
 from exchange.platforms.open_data.errors import ApiKeyRejected, CsrfRejected
+from exchange.platforms.open_data.feedback import service as feedback
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["num"] = lambda n: f"{n:,}"

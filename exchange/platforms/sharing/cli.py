@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from exchange.platforms.sharing.principal import Role
+from exchange.platforms.sharing.access.principal import Role
 
 user_app = typer.Typer(help="Staff console users (roles: admin, auditor, operator, department).")
 client_app = typer.Typer(help="OAuth2 API clients of the sharing platform.")
@@ -38,11 +38,11 @@ def user_add(
     ] = None,
 ) -> None:
     """Create a console user with a scrypt-hashed password."""
-    from exchange.cli import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.errors import HubError
     from exchange.core.runtime import build_runtime
-    from exchange.platforms.sharing import credentials
+    from exchange.platforms.sharing.access import service as credentials
 
     secret = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
     rt = build_runtime(settings_or_exit())
@@ -70,11 +70,11 @@ def client_add(
     department: DeptOpt = None,
 ) -> None:
     """Create an API client; prints client_id and the secret (shown this once)."""
-    from exchange.cli import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.errors import HubError
     from exchange.core.runtime import build_runtime
-    from exchange.platforms.sharing import credentials
+    from exchange.platforms.sharing.access import service as credentials
 
     rt = build_runtime(settings_or_exit())
     try:
@@ -105,10 +105,10 @@ def audit_seal(
     ] = None,
 ) -> None:
     """Seal what is unsealed now, or keep sealing (`hub serve` runs it every seal interval)."""
-    from exchange.cli import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.logging import configure_logging
     from exchange.core.runtime import build_runtime
-    from exchange.platforms.sharing import worker
+    from exchange.platforms.sharing.audit import sealer as worker
 
     settings = settings_or_exit()
     rt = build_runtime(settings)
@@ -125,12 +125,12 @@ def audit_seal(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check every seal and entry; exit 1 if anything was edited, deleted or reordered."""
-    from exchange.cli import settings_or_exit
+    from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.directory.keys import own_history
-    from exchange.platforms.sharing.audit import AuditLog
-    from exchange.platforms.sharing.audit_chain import verify
+    from exchange.platforms.sharing.audit.chain import verify
+    from exchange.platforms.sharing.audit.log import AuditLog
 
     rt = build_runtime(settings_or_exit())
     try:

@@ -12,13 +12,15 @@ from fastapi import Depends, Request
 
 from exchange.core.context import request_id_var
 from exchange.core.deps import DbSession
-from exchange.platforms.sharing import credentials, fast_reads, records
-from exchange.platforms.sharing.audit import ReadContext
+from exchange.platforms.sharing.access import service as credentials
+from exchange.platforms.sharing.access.principal import Principal, Role
+from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.env import SharingEnv, build_env
 from exchange.platforms.sharing.errors import MissingToken, RoleForbidden, is_refusal
-from exchange.platforms.sharing.principal import Principal, Role
-from exchange.platforms.sharing.query import call_headers
-from exchange.platforms.sharing.records import RecordResult
+from exchange.platforms.sharing.records import fast_reads
+from exchange.platforms.sharing.records import service as records
+from exchange.platforms.sharing.records.query import call_headers
+from exchange.platforms.sharing.records.service import RecordResult
 
 T = TypeVar("T")
 # Threaded reads (SQLite, page queries, feeds): a few threads, not anyio's default forty, so
@@ -31,7 +33,7 @@ def env_of(request: Request) -> SharingEnv:
     env = getattr(state, "sharing", None)
     if env is None:
         env = state.sharing = build_env(state.runtime)
-    return env  # type: ignore[no-any-return]
+    return env
 
 
 EnvDep = Annotated[SharingEnv, Depends(env_of)]

@@ -16,14 +16,14 @@ from exchange.core.settings import SharingSettings
 from exchange.core.signing import KeySource
 from exchange.core.store import PayloadStore
 from exchange.directory import keys as directory_keys
-from exchange.platforms.sharing.audit import AuditLog
-from exchange.platforms.sharing.crypto import derive_key
-from exchange.platforms.sharing.grants import GrantCache
-from exchange.platforms.sharing.quotas import Merge, QuotaCounter
-from exchange.platforms.sharing.tokens import LoadKeys, NodeKey, TokenVerifier
+from exchange.platforms.sharing.access.crypto import derive_key
+from exchange.platforms.sharing.access.tokens import LoadKeys, NodeKey, TokenVerifier
+from exchange.platforms.sharing.audit.log import AuditLog
+from exchange.platforms.sharing.grants.service import GrantCache
+from exchange.platforms.sharing.records.quotas import Merge, QuotaCounter
 
 if TYPE_CHECKING:
-    from exchange.platforms.sharing.fast_reads import AsyncReader, AuditGroup
+    from exchange.platforms.sharing.records.fast_reads import AsyncReader, AuditGroup
 
 
 @dataclass
@@ -102,7 +102,7 @@ def _fast_reader(sessions: sessionmaker[Session]) -> AsyncReader | None:
     bind = sessions.kw.get("bind")
     if not (isinstance(bind, Engine) and bind.dialect.name == "postgresql"):
         return None
-    from exchange.platforms.sharing.fast_reads import AsyncReader
+    from exchange.platforms.sharing.records.fast_reads import AsyncReader
 
     url = bind.url.set(drivername="postgresql").update_query_dict(
         {"application_name": "hub-sharing-reads"}
@@ -113,7 +113,7 @@ def _fast_reader(sessions: sessionmaker[Session]) -> AsyncReader | None:
 def _audit_group(reader: AsyncReader | None) -> AuditGroup | None:
     if reader is None:
         return None
-    from exchange.platforms.sharing.fast_reads import AuditGroup
+    from exchange.platforms.sharing.records.fast_reads import AuditGroup
 
     return AuditGroup(reader)
 

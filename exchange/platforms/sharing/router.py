@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from exchange.platforms.sharing import (
-    api_access,
-    api_applications,
-    api_audit,
-    api_catalog,
-    api_records,
-)
+from exchange.platforms.sharing.access import router as api_access
+from exchange.platforms.sharing.applications import router as api_applications
+from exchange.platforms.sharing.audit import router as api_audit
+from exchange.platforms.sharing.catalog import router as api_catalog
+from exchange.platforms.sharing.records import router as api_records
 
 router = APIRouter()
 router.include_router(api_records.router)

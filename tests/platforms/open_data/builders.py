@@ -9,12 +9,12 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from exchange.core.resource_schema import load_all
-from exchange.core.runtime import SCHEMAS_DIR, Runtime
+from exchange.core.resource_schema import SCHEMAS_DIR, load_all
+from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.directory import repository as directory_repo
 from exchange.directory.models import Resource
-from exchange.platforms.open_data import service
+from exchange.platforms.open_data.portal import service
 from exchange.seed import push_table
 from tests.builders import seed_city
 

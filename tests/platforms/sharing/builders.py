@@ -17,8 +17,8 @@ from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.directory import repository as directory
 from exchange.directory import service as directory_service
-from exchange.platforms.sharing import credentials
-from exchange.platforms.sharing.principal import Role
+from exchange.platforms.sharing.access import service as credentials
+from exchange.platforms.sharing.access.principal import Role
 from exchange.seed import push_table
 
 CONSUMER = "MZ"  # 民政局: reads population data; provides nothing

@@ -13,13 +13,14 @@ from exchange.core.context import request_id_var
 from exchange.core.errors import HubError
 from exchange.core.masking import sensitivity_of
 from exchange.core.resource_schema import FieldSpec, ResourceSchema, Sensitivity
-from exchange.platforms.sharing import grants, query
-from exchange.platforms.sharing import records_repository as repo
-from exchange.platforms.sharing.audit import ReadContext
+from exchange.platforms.sharing.access.principal import Principal
+from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.errors import BadFilter, is_refusal
-from exchange.platforms.sharing.principal import Principal
-from exchange.platforms.sharing.records import apply_mask, key_text
+from exchange.platforms.sharing.grants import service as grants
+from exchange.platforms.sharing.records import query
+from exchange.platforms.sharing.records import repository as repo
+from exchange.platforms.sharing.records.service import apply_mask, key_text
 
 MAX_HITS = 20
 KEY_CHECKS = ("cn_ric", "cn_uscc")

@@ -17,15 +17,17 @@ from exchange.core.errors import HubError
 from exchange.core.masking import mask
 from exchange.core.resource_schema import Sensitivity
 from exchange.directory.keys import own_history
-from exchange.platforms.sharing import applications, audit_chain, credentials
-from exchange.platforms.sharing.audit import ReadContext
+from exchange.platforms.sharing.access import service as credentials
+from exchange.platforms.sharing.access.principal import Principal, Role
+from exchange.platforms.sharing.applications import service as applications
+from exchange.platforms.sharing.applications.views import application_read, client_read
+from exchange.platforms.sharing.audit import chain as audit_chain
+from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.console import lookup as page_query
 from exchange.platforms.sharing.console import session as cookies
 from exchange.platforms.sharing.deps import EnvDep
 from exchange.platforms.sharing.env import SharingEnv
-from exchange.platforms.sharing.principal import Principal, Role
-from exchange.platforms.sharing.query import call_headers
-from exchange.platforms.sharing.views import application_read, client_read
+from exchange.platforms.sharing.records.query import call_headers
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

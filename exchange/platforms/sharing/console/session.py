@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from exchange.platforms.sharing.crypto import sign_value, unsign_value
+from exchange.platforms.sharing.access.crypto import sign_value, unsign_value
 
 SESSION_COOKIE = "hub_console"
 LOGIN_COOKIE = "hub_console_login"

@@ -1,0 +1,265 @@
+"""Batch intake at a node: verify, gate, load or quarantine, route. One transaction per batch.
+
+The body is already in the payload store (streamed by the router) when `accept` runs; the
+database transaction either records the batch with its loaded rows and deliveries, or nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy.orm import Session
+
+from exchange.core import signing
+from exchange.core.db import utcnow
+from exchange.core.resource_schema import ResourceSchema
+from exchange.core.row_ops import OP_COLUMN
+from exchange.core.runtime import Runtime
+from exchange.core.store import StoredObject
+from exchange.datastore.ingest import gate_and_load
+from exchange.directory import repository as directory
+from exchange.platforms.exchange import repository as repo
+from exchange.platforms.exchange.auth import Caller
+from exchange.platforms.exchange.errors import (
+    BadBatchHeader,
+    BatchIdReused,
+    BatchSignatureInvalid,
+    HashMismatch,
+    NotArrow,
+    NotProvider,
+    QueueFull,
+    SchemaMismatch,
+    UnknownResource,
+)
+from exchange.platforms.exchange.lineage import service as receipts
+from exchange.platforms.exchange.models import Batch
+from exchange.platforms.exchange.relay import routing
+
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+
+
+@dataclass(frozen=True)
+class BatchHeaders:
+    resource: str
+    sha256: str
+    signature: str
+    origin: str | None
+    origin_key: str | None
+    destination: str | None
+    valid_from: dt.datetime | None
+    lineage: list[dict[str, Any]]
+
+
+def parse_headers(h: Mapping[str, str]) -> BatchHeaders:
+    def need(name: str) -> str:
+        value = h.get(name)
+        if not value:
+            raise BadBatchHeader(name, "missing")
+        return value
+
+    sha = need("x-batch-sha256").lower()
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise BadBatchHeader("X-Batch-SHA256", "must be 64 hex digits")
+    destination = h.get("x-batch-destination") or None
+    if destination is not None and (len(destination) != 12 or not destination.isdigit()):
+        raise BadBatchHeader("X-Batch-Destination", "must be a 12-digit node code")
+    valid_from = None
+    if h.get("x-batch-valid-from"):
+        try:
+            valid_from = dt.datetime.fromisoformat(h["x-batch-valid-from"])
+        except ValueError:
+            raise BadBatchHeader("X-Batch-Valid-From", "must be an ISO 8601 time") from None
+        if valid_from.tzinfo is None:
+            raise BadBatchHeader("X-Batch-Valid-From", "must carry a UTC offset")
+        if valid_from > utcnow() + dt.timedelta(minutes=5):
+            raise BadBatchHeader("X-Batch-Valid-From", "is in the future")
+    lineage: list[dict[str, Any]] = []
+    if h.get("x-batch-lineage"):
+        try:
+            lineage = json.loads(base64.b64decode(h["x-batch-lineage"], validate=True))
+        except ValueError:
+            raise BadBatchHeader("X-Batch-Lineage", "must be base64 JSON") from None
+    return BatchHeaders(
+        resource=need("x-batch-resource"),
+        sha256=sha,
+        signature=need("x-batch-signature"),
+        origin=h.get("x-batch-origin"),
+        origin_key=h.get("x-batch-origin-key"),
+        destination=destination,
+        valid_from=valid_from,
+        lineage=lineage,
+    )
+
+
+def payload_key(batch_id: uuid.UUID, sha256: str) -> str:
+    # Content-addressed under the batch id: concurrent re-sends of the same batch write the
+    # same bytes, and a different body for the same id never overwrites the first.
+    return f"batches/{str(batch_id)[:2]}/{batch_id}/{sha256}.arrow"
+
+
+def precheck(
+    session: Session, rt: Runtime, caller: Caller, batch_id: uuid.UUID, h: BatchHeaders
+) -> Batch | None:
+    """Before the body is read: a replay returns the first batch; refusals happen here."""
+    existing = repo.get_batch(session, batch_id)
+    if existing is not None:
+        if existing.sha256 != h.sha256:
+            raise BatchIdReused(batch_id)
+        return existing
+    resource = directory.get_resource(session, h.resource)
+    if resource is None or h.resource not in rt.schemas:
+        raise UnknownResource(h.resource)
+    if caller.kind == "connector":
+        if resource.provider_id != caller.department_id:
+            raise NotProvider(caller.department_code or "?", h.resource)
+        connector = repo.get_connector(session, uuid.UUID(caller.key_id))
+        assert connector is not None and caller.department_id is not None
+        if repo.pending_for_department(session, caller.department_id) >= connector.queue_cap:
+            raise QueueFull(caller.key_id, connector.queue_cap)
+    return None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    batch: Batch
+    replayed: bool
+
+
+def accept(
+    session: Session,
+    rt: Runtime,
+    caller: Caller,
+    batch_id: uuid.UUID,
+    h: BatchHeaders,
+    stored: StoredObject,
+) -> Outcome:
+    if stored.sha256 != h.sha256:
+        rt.store.delete(stored.key)
+        raise HashMismatch(h.sha256, stored.sha256)
+    origin, origin_key = _origin(caller, h)
+    if not signing.verify(
+        origin_key, signing.batch_message(str(batch_id), h.resource, h.sha256, origin), h.signature
+    ):
+        rt.store.delete(stored.key)
+        raise BatchSignatureInvalid(origin)
+    schema = rt.schemas[h.resource]
+    me = rt.settings.node_code
+    batch = Batch(
+        id=batch_id,
+        resource_code=h.resource,
+        origin=origin,
+        origin_public_key=origin_key,
+        sender=caller.key_id,
+        destination=h.destination,
+        sha256=h.sha256,
+        signature=h.signature,
+        size_bytes=stored.size,
+        payload_key=stored.key,
+        upstream=h.lineage,
+        valid_from=h.valid_from,
+        status="receiving",
+    )
+    repo.add(session, batch)
+    receipts.record(session, rt, batch, "received", {"from": caller.path, "bytes": stored.size})
+    try:
+        if h.destination and h.destination != me:
+            _check_stream(rt, schema, stored.key)
+            batch.status = "forwarded"
+            receipts.record(session, rt, batch, "forwarded", {"to": h.destination})
+        else:
+            _gate_and_load(session, rt, batch, schema)
+    except (NotArrow, SchemaMismatch):
+        rt.store.delete(stored.key)
+        raise
+    batch.completed_at = utcnow()
+    if batch.status in ("accepted", "forwarded"):
+        routing.route(session, rt, batch)
+    if caller.kind == "connector":
+        repo.mark_pushed(session, uuid.UUID(caller.key_id), batch.completed_at)
+    session.flush()
+    return Outcome(batch, replayed=False)
+
+
+def _origin(caller: Caller, h: BatchHeaders) -> tuple[str, str]:
+    if caller.kind == "connector":
+        return caller.path, caller.public_key
+    if not h.origin or not h.origin_key:
+        raise BadBatchHeader("X-Batch-Origin", "a relayed batch must name its origin and key")
+    if not signing.valid_public_key(h.origin_key):
+        raise BadBatchHeader("X-Batch-Origin-Key", "not an Ed25519 public key")
+    return h.origin, h.origin_key
+
+
+def read_stream(rt: Runtime, schema: ResourceSchema, key: str) -> Iterator[pa.RecordBatch]:
+    """Record batches of a stored payload, checked against the resource's columns."""
+    with rt.store.open(key) as fh:
+        try:
+            reader = pa.ipc.open_stream(fh)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise NotArrow(str(exc)) from None
+        _check_schema(schema, reader.schema)
+        while True:
+            try:
+                yield reader.read_next_batch()
+            except StopIteration:
+                return
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise NotArrow(f"truncated or corrupt ({exc})") from None
+
+
+def _check_stream(rt: Runtime, schema: ResourceSchema, key: str) -> int:
+    return sum(rb.num_rows for rb in read_stream(rt, schema, key))
+
+
+def _check_schema(schema: ResourceSchema, got: pa.Schema) -> None:
+    expected = schema.arrow_schema()
+    problems: list[dict[str, Any]] = []
+    for f in expected:
+        if f.name not in got.names:
+            problems.append({"field": f.name, "rule": "missing", "message": "column missing"})
+        elif not got.field(f.name).type.equals(f.type):
+            problems.append(
+                {
+                    "field": f.name,
+                    "rule": "type",
+                    "message": f"type {got.field(f.name).type}, expected {f.type}",
+                }
+            )
+    for name in got.names:
+        if name not in expected.names and name != OP_COLUMN:
+            problems.append({"field": name, "rule": "unknown", "message": "column not in schema"})
+    if OP_COLUMN in got.names and not pa.types.is_string(got.field(OP_COLUMN).type):
+        problems.append({"field": OP_COLUMN, "rule": "type", "message": "must be string"})
+    if problems:
+        raise SchemaMismatch(schema.code, problems)
+
+
+def _gate_and_load(session: Session, rt: Runtime, batch: Batch, schema: ResourceSchema) -> None:
+    outcome = gate_and_load(
+        session,
+        schema,
+        read_stream(rt, schema, batch.payload_key),
+        batch_id=batch.id,
+        recorded_at=batch.received_at,
+        valid_from=batch.valid_from,
+    )
+    # Set after the savepoint ended: a rolled-back savepoint expires what changed inside it.
+    batch.gate = outcome.gate
+    batch.rows = outcome.gate["rows"]
+    if not outcome.accepted:
+        batch.status = "quarantined"
+        receipts.record(session, rt, batch, "quarantined", {"failed_rules": outcome.failed_rules})
+        return
+    assert outcome.result is not None
+    batch.status = "accepted"
+    batch.load = outcome.load_summary()
+    delta = outcome.result.inserted - outcome.result.deleted
+    repo.bump_resource(session, schema.code, batch.received_at, delta)
+    receipts.record(session, rt, batch, "accepted", {"rows": outcome.result.rows, **batch.load})

@@ -1,0 +1,144 @@
+"""Store-and-forward relay to neighbouring nodes: the durable outbox drained over signed HTTP.
+
+At-least-once on the wire (a delivery is marked done only after the receiver's receipt), exactly
+once in effect (the receiver recognises a re-sent batch id). Each delivery is claimed, sent and
+marked in its own transaction, so a killed process resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import logging
+import random
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from exchange.core import signing
+from exchange.core.db import session_scope, utcnow
+from exchange.core.runtime import Runtime
+from exchange.platforms.exchange import repository as repo
+from exchange.platforms.exchange.lineage import service as receipts
+from exchange.platforms.exchange.models import Batch, Delivery
+
+log = logging.getLogger("hub.relay")
+
+
+def backoff(attempts: int, cap_s: float) -> dt.timedelta:
+    """Exponential with jitter: about 1 s, 2 s, 4 s ... up to `cap_s`."""
+    return dt.timedelta(seconds=random.uniform(0.5, 1.0) * min(cap_s, 2 ** (attempts - 1)))
+
+
+def run_once(rt: Runtime, client: httpx.Client, limit: int = 20) -> int:
+    """Send what is due; returns how many deliveries reached their node."""
+    sent = 0
+    for _ in range(limit):
+        with session_scope(rt.sessions) as session:
+            due = repo.due_node_deliveries(session, utcnow(), limit=1)
+            if not due:
+                break
+            delivery = due[0]
+            batch = repo.get_batch(session, delivery.batch_id)
+            assert batch is not None
+            if _send(session, rt, client, delivery, batch):
+                sent += 1
+    return sent
+
+
+def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: Batch) -> bool:
+    node = repo.get_node(session, d.node_code or "")
+    d.attempts += 1
+    if node is None or not node.url:
+        return _failed(rt, d, f"node {d.node_code} has no URL configured", permanent=False)
+    lineage = receipts.lineage(session, rt, batch)
+    path = f"/exchange/v1/batches/{batch.id}"
+    pair = rt.node_keys
+    headers = {
+        "Authorization": signing.authorization_header(
+            signing.qualified_key_id(rt.settings.node_code, pair), pair, "PUT", path, batch.sha256
+        ),
+        "Content-Type": "application/vnd.apache.arrow.stream",
+        "Content-Length": str(batch.size_bytes),
+        "X-Batch-Resource": batch.resource_code,
+        "X-Batch-SHA256": batch.sha256,
+        "X-Batch-Signature": batch.signature,
+        "X-Batch-Origin": batch.origin,
+        "X-Batch-Origin-Key": batch.origin_public_key,
+        "X-Batch-Lineage": base64.b64encode(json.dumps(lineage).encode()).decode(),
+    }
+    if batch.destination:
+        headers["X-Batch-Destination"] = batch.destination
+    if batch.valid_from:
+        headers["X-Batch-Valid-From"] = batch.valid_from.isoformat()
+    try:
+        resp = client.put(
+            node.url.rstrip("/") + path, content=_payload(rt, batch.payload_key), headers=headers
+        )
+    except httpx.HTTPError as exc:
+        return _failed(rt, d, f"{type(exc).__name__}: {exc}", permanent=False)
+    body = _json(resp)
+    # 422 with a batch body: the receiver recorded it (quarantined there); delivery is done.
+    if resp.status_code in (200, 201) or (resp.status_code == 422 and "batch" in body):
+        d.state = "delivered"
+        d.delivered_at = utcnow()
+        d.remote_receipt = body.get("batch", body)
+        d.last_error = None
+        receipts.record(session, rt, batch, "sent", {"to": d.node_code, "status": resp.status_code})
+        return True
+    problem = f"{resp.status_code} {body.get('error', '')}: {body.get('detail', resp.text[:200])}"
+    # Other 4xx will not change by retrying (refused, not adjacent, unknown resource...).
+    permanent = 400 <= resp.status_code < 500 and resp.status_code != 429
+    return _failed(rt, d, problem, permanent=permanent)
+
+
+def _failed(rt: Runtime, d: Delivery, problem: str, *, permanent: bool) -> bool:
+    d.last_error = problem
+    if permanent:
+        d.state = "rejected"
+    else:
+        d.next_attempt_at = utcnow() + backoff(d.attempts, rt.settings.relay_max_backoff_s)
+    log.warning("relay failed", extra={"delivery": d.id, "node": d.node_code, "error": problem})
+    return False
+
+
+def _payload(rt: Runtime, key: str) -> Iterator[bytes]:
+    with rt.store.open(key) as fh:
+        while chunk := fh.read(1024 * 1024):
+            yield chunk
+
+
+def _json(resp: httpx.Response) -> dict[str, Any]:
+    try:
+        data = resp.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class RelayWorker(threading.Thread):
+    """Drains the outbox in the background of `hub serve` until stopped."""
+
+    def __init__(self, rt: Runtime, interval_s: float = 1.0) -> None:
+        super().__init__(name="hub-relay", daemon=True)
+        self.rt = rt
+        self.interval_s = interval_s
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=httpx.Timeout(30.0, read=600.0)) as client:
+            while not self.stopping.is_set():
+                try:
+                    busy = run_once(self.rt, client) > 0
+                except Exception:
+                    log.exception("relay pass failed")
+                    busy = False
+                if not busy:
+                    self.stopping.wait(self.interval_s)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=30)

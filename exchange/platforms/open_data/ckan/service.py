@@ -1,0 +1,242 @@
+"""The CKAN Action API (`/api/3/action/<name>`): parameters checked as CKAN checks them,
+results and errors in CKAN's shapes, so `ckanapi` and harvesters work unchanged."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from exchange.core.errors import HubError
+from exchange.platforms.open_data import errors
+from exchange.platforms.open_data.ckan.datastore import datastore_search
+from exchange.platforms.open_data.ckan.dicts import (
+    organization_dict,
+    package_dict,
+    package_id,
+    tag_dict,
+)
+from exchange.platforms.open_data.ckan.params import (
+    CkanError,
+    Context,
+    NotFound,
+    SearchQueryError,
+    ValidationError,
+    boolean,
+    from_hub_error,
+    integer,
+    json_value,
+    string,
+)
+from exchange.platforms.open_data.portal import repository as repo
+from exchange.platforms.open_data.portal import service
+
+CKAN_VERSION = "2.10.4"
+# CKAN facet names -> the portal's facets; the portal's own names work too.
+FACET_FIELDS = {
+    "organization": "provider",
+    "tags": "tag",
+    "res_format": "format",
+    "groups": "topic",
+    **{f: f for f in service.FACETS},
+}
+SORTS = {
+    "score desc": "relevance",
+    "metadata_modified desc": "updated",
+    "title_string asc": "title",
+    "name asc": "title",
+}
+_FQ = re.compile(r'([+-]?)(\w[\w.]*):(?:"([^"]*)"|(\S+))')
+
+
+def parse_fq(text: str, into: dict[str, list[str]], param: str = "fq") -> str:
+    """Take `field:value` filters out of `text` into `into`; returns the remaining words."""
+    rest = text
+    for m in _FQ.finditer(text):
+        sign, name, quoted, bare = m.groups()
+        if name not in FACET_FIELDS:
+            if param == "q":
+                continue  # an ordinary word with a colon in it
+            raise SearchQueryError(f"Search Query Error: unknown field {name!r} in {param}")
+        if sign == "-":
+            raise SearchQueryError(
+                f"Search Query Error: negated filters are not supported ({param})"
+            )
+        value = quoted if quoted is not None else bare
+        if FACET_FIELDS[name] == "provider":
+            value = value.upper()
+        into.setdefault(FACET_FIELDS[name], []).append(value)
+        rest = rest.replace(m.group(0), " ")
+    return rest.strip()
+
+
+# -- actions -----------------------------------------------------------------------------
+def package_list(ctx: Context, params: Mapping[str, Any]) -> list[str]:
+    """Names of every dataset on the portal (open and restricted)."""
+    limit = params.get("limit")
+    return service.package_names(
+        ctx.session,
+        limit=integer(params, "limit", 0) if limit is not None else None,
+        offset=integer(params, "offset", 0),
+    )
+
+
+def package_search(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Search datasets: q (Chinese words, segmented), fq, facet.field, rows, start, sort."""
+    rows = min(integer(params, "rows", 10), 1000)
+    start = integer(params, "start", 0)
+    filters: dict[str, list[str]] = {}
+    q = parse_fq(string(params, "q") or "", filters, "q")
+    if q in ("*:*", "*"):
+        q = ""
+    parse_fq(string(params, "fq") or "", filters)
+    sort_param = (string(params, "sort") or "").strip().lower()
+    if sort_param and sort_param not in SORTS:
+        raise ValidationError("sort", f"use one of {', '.join(SORTS)}")
+    fields = json_value(params, "facet.field") or []
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise ValidationError("facet.field", "Must be a JSON list of field names")
+    for f in fields:
+        if f not in FACET_FIELDS:
+            raise ValidationError("facet.field", f"unknown facet {f!r}")
+    facet_limit = integer(params, "facet.limit", 50, low=-1)
+    result = service.search(
+        ctx.session,
+        ctx.schemas,
+        q=q or None,
+        filters=filters,
+        sort=SORTS.get(sort_param),
+        limit=rows,
+        offset=start,
+        facet_limit=facet_limit,
+        with_facets=bool(fields),
+    )
+    facets: dict[str, dict[str, int]] = {}
+    search_facets: dict[str, Any] = {}
+    for name in fields:
+        counts = result.facets.get(FACET_FIELDS[name], [])
+        shown = [(c.value.lower() if name == "organization" else c.value, c) for c in counts]
+        facets[name] = {value: c.count for value, c in shown}
+        search_facets[name] = {
+            "title": name,
+            "items": [{"name": v, "display_name": c.label, "count": c.count} for v, c in shown],
+        }
+    return {
+        "count": result.total,
+        "sort": sort_param or "score desc, metadata_modified desc",
+        "facets": facets,
+        "search_facets": search_facets,
+        "results": [package_dict(card, ctx.base) for card in result.cards],
+    }
+
+
+def package_show(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    """One dataset by name (its resource code) or id."""
+    ident = string(params, "id", required=True) or ""
+    code = ident
+    if len(ident) == 36:  # a package id: find the dataset it was made from
+        listed = repo.listed(ctx.session)
+        code = next(
+            (r.code for r in listed if package_id(r.provider.node_code, r.code) == ident), ""
+        )
+    try:
+        card = service.card_of(ctx.session, ctx.schemas, code)
+    except errors.DatasetNotFound:
+        raise NotFound(f"Not found: dataset {ident!r}") from None
+    return package_dict(card, ctx.base)
+
+
+def organization_list(ctx: Context, params: Mapping[str, Any]) -> list[Any]:
+    """Provider departments with datasets on the portal."""
+    everything = boolean(params, "all_fields", False)
+    found = repo.providers(ctx.session)
+    offset = integer(params, "offset", 0)
+    limit = integer(params, "limit", 1000)
+    found = found[offset : offset + limit]
+    if everything:
+        return [organization_dict(d, n) for d, n in found]
+    return [d.code.lower() for d, _ in found]
+
+
+def organization_show(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    """One provider department by name or id; include_datasets adds up to 10 of its datasets."""
+    ident = string(params, "id", required=True) or ""
+    found = repo.provider_by_code(ctx.session, ident)
+    if found is None:
+        raise NotFound(f"Not found: organization {ident!r}")
+    dept, count = found
+    out = organization_dict(dept, count)
+    if boolean(params, "include_datasets", False):
+        result = service.search(
+            ctx.session, ctx.schemas, filters={"provider": [dept.code]}, limit=10, with_facets=False
+        )
+        out["packages"] = [package_dict(card, ctx.base) for card in result.cards]
+    return out
+
+
+def tag_list(ctx: Context, params: Mapping[str, Any]) -> list[Any]:
+    """Tags of the portal's datasets; `query` keeps those containing it."""
+    query = (string(params, "query") or "").lower()
+    tags = [
+        c.value
+        for c in repo.facet_counts(ctx.session, repo.Query(), per_facet=-1)
+        if c.facet == "tag" and query in c.value.lower()
+    ]
+    if boolean(params, "all_fields", False):
+        return [tag_dict(t) for t in tags]
+    return tags
+
+
+def status_show(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The site, the CKAN API version it follows and its extensions."""
+    return {
+        "ckan_version": CKAN_VERSION,
+        "site_url": ctx.base,
+        "site_title": "公共数据开放平台",
+        "site_description": "City data exchange hub: open-data platform",
+        "locale_default": "zh_Hans_CN",
+        "extensions": ["datastore", "dcat"],
+    }
+
+
+def site_read(ctx: Context, params: Mapping[str, Any]) -> bool:
+    """Whether the site can be read (always, anonymously)."""
+    return True
+
+
+def help_show(ctx: Context, params: Mapping[str, Any]) -> str | None:
+    """The documentation of an action."""
+    name = string(params, "name", required=True) or ""
+    if name not in ACTIONS:
+        raise NotFound(f"Action {name!r} not found")
+    return ACTIONS[name].__doc__
+
+
+def datastore(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Rows of a dataset: resource_id, filters, q, fields, sort, limit (100, max 32000),
+    offset, include_total."""
+    return datastore_search(ctx, params)
+
+
+ACTIONS: dict[str, Callable[[Context, Mapping[str, Any]], Any]] = {
+    "package_list": package_list,
+    "package_search": package_search,
+    "package_show": package_show,
+    "organization_list": organization_list,
+    "organization_show": organization_show,
+    "tag_list": tag_list,
+    "datastore_search": datastore,
+    "status_show": status_show,
+    "site_read": site_read,
+    "help_show": help_show,
+}
+
+
+def call(ctx: Context, action: str, params: Mapping[str, Any]) -> Any:
+    fn = ACTIONS.get(action)
+    if fn is None:
+        raise CkanError(f"Bad request - Action name not known: {action}")
+    try:
+        return fn(ctx, params)
+    except HubError as exc:
+        raise from_hub_error(exc) from None

@@ -1,0 +1,119 @@
+"""Routes: the token endpoint, key discovery, "what may I call", and API client management."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse
+
+from exchange.core import ratelimit
+from exchange.core.deps import DbSession
+from exchange.platforms.sharing.access import service as credentials
+from exchange.platforms.sharing.access import tokens
+from exchange.platforms.sharing.access.schemas import (
+    Allowed,
+    ClientCreate,
+    ClientIssued,
+    ClientRead,
+    TokenResponse,
+)
+from exchange.platforms.sharing.applications.views import client_read
+from exchange.platforms.sharing.deps import Admin, DepartmentActive, EnvDep
+from exchange.platforms.sharing.errors import InvalidTokenRequest, UnsupportedGrantType
+from exchange.platforms.sharing.grants import service as grants
+
+router = APIRouter(tags=["sharing: credentials"])
+TOKEN_TRIES_PER_MINUTE = 30
+
+
+def _basic(request: Request) -> tuple[str, str] | None:
+    """client_id and secret from HTTP Basic (RFC 6749 §2.3.1), if the client sent them so."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidTokenRequest("malformed Basic credentials") from None
+    if not sep:
+        raise InvalidTokenRequest("malformed Basic credentials")
+    return unquote(user), unquote(password)
+
+
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    summary="OAuth2 client credentials: exchange client_id + secret for a short-lived JWT",
+)
+def token(
+    request: Request,
+    session: DbSession,
+    env: EnvDep,
+    grant_type: Annotated[str, Form()],
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=200)] = None,
+) -> JSONResponse:
+    if grant_type != "client_credentials":
+        raise UnsupportedGrantType(grant_type)
+    basic = _basic(request)
+    if basic:
+        client_id, client_secret = basic
+    if not client_id or not client_secret:
+        raise InvalidTokenRequest("client_id and client_secret are required")
+    ratelimit.hit_request(
+        request, session, f"sharing-token:{client_id}", limit=TOKEN_TRIES_PER_MINUTE, window_s=60
+    )
+    issued = credentials.issue_token(
+        session,
+        env.keys.current(),
+        env.node_code,
+        env.settings.token_ttl_s,
+        client_id,
+        client_secret,
+    )
+    body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
+    # RFC 6749 §5.1: token responses must not be cached.
+    return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/.well-known/jwks.json",
+    summary="The node's public keys for verifying its tokens (several while it rotates keys)",
+)
+def jwks(env: EnvDep) -> dict[str, list[dict[str, str]]]:
+    return {"keys": tokens.jwks(env.verifier)}
+
+
+@router.get("/allowed", response_model=Allowed, summary="What may I call? (exactly, right now)")
+def allowed(who: DepartmentActive, session: DbSession, env: EnvDep) -> Allowed:
+    return grants.allowed(session, env.schemas, who)
+
+
+@router.post("/clients", response_model=ClientIssued, status_code=201, summary="New API client")
+def create_client(body: ClientCreate, who: Admin, session: DbSession, env: EnvDep) -> ClientIssued:
+    client, secret = credentials.create_client(
+        session,
+        env.node_code,
+        name=body.name,
+        role=body.role,
+        department=body.department,
+        by=who.actor,
+    )
+    return ClientIssued(**client_read(client).model_dump(), client_secret=secret)
+
+
+@router.get("/clients", response_model=list[ClientRead], summary="API clients")
+def list_clients(who: Admin, session: DbSession) -> list[ClientRead]:
+    return [client_read(c) for c in credentials.listed(session)]
+
+
+@router.post(
+    "/clients/{client_id}/revoke", response_model=ClientRead, summary="Revoke a client at once"
+)
+def revoke_client(client_id: uuid.UUID, who: Admin, session: DbSession) -> ClientRead:
+    return client_read(credentials.revoke_client(session, client_id))

@@ -1,0 +1,189 @@
+"""Credentials: OAuth2 clients for systems, passwords for console users, both bound to a role.
+
+A department's systems get an API client (client_id + secret, shown once, stored hashed) and
+exchange it at POST /sharing/v1/token for a short-lived JWT (OAuth2 client credentials grant,
+RFC 6749 §4.4). People sign in to the console with a username and password.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from exchange.core.db import utcnow
+from exchange.core.errors import Unprocessable
+from exchange.core.signing import KeyPair
+from exchange.directory import repository as directory
+from exchange.platforms.sharing.access import crypto, tokens
+from exchange.platforms.sharing.access import repository as repo
+from exchange.platforms.sharing.access.principal import Principal, Role
+from exchange.platforms.sharing.errors import (
+    ClientNotFound,
+    ClientRevoked,
+    DepartmentRequired,
+    InvalidClient,
+    InvalidToken,
+    UnknownDepartment,
+    UserExists,
+)
+from exchange.platforms.sharing.models import ApiClient, ConsoleUser
+
+
+def _department_id(
+    session: Session, node_code: str, role: Role, department: str | None
+) -> uuid.UUID | None:
+    if role is Role.department:
+        if not department:
+            raise DepartmentRequired(role.value)
+        dept = directory.get_department(session, node_code, department)
+        if dept is None:
+            raise UnknownDepartment(department)
+        return dept.id
+    if department:
+        raise Unprocessable(f"role {role.value} is bureau-wide: it takes no department")
+    return None
+
+
+# -- API clients -------------------------------------------------------------------------------
+def create_client(
+    session: Session, node_code: str, *, name: str, role: Role, department: str | None, by: str
+) -> tuple[ApiClient, str]:
+    """A new client and its secret; the secret is returned this once and never stored."""
+    secret = crypto.new_client_secret()
+    client = ApiClient(
+        name=name,
+        role=role.value,
+        department_id=_department_id(session, node_code, role, department),
+        secret_sha256=crypto.secret_digest(secret),
+        created_by=by,
+    )
+    repo.add(session, client)
+    found = repo.get_client(session, client.id)
+    assert found is not None
+    return found, secret
+
+
+def revoke_client(session: Session, client_id: uuid.UUID) -> ApiClient:
+    client = repo.get_client(session, client_id)
+    if client is None:
+        raise ClientNotFound(client_id)
+    if client.revoked_at is None:
+        client.revoked_at = utcnow()
+        session.flush()
+    return client
+
+
+def client_principal(client: ApiClient, node_code: str) -> Principal:
+    dept = client.department
+    return Principal(
+        kind="client",
+        id=client.id,
+        name=str(client.id),
+        role=Role(client.role),
+        node_code=dept.node_code if dept else node_code,
+        department_id=dept.id if dept else None,
+        department_code=dept.code if dept else None,
+    )
+
+
+def issue_token(
+    session: Session, keys: KeyPair, node_code: str, ttl_s: int, client_id: str, secret: str
+) -> tokens.IssuedToken:
+    try:
+        cid = uuid.UUID(client_id)
+    except ValueError:
+        raise InvalidClient() from None
+    client = repo.get_client(session, cid)
+    # One answer for every failure, so the endpoint tells an attacker nothing.
+    if (
+        client is None
+        or client.revoked_at is not None
+        or not crypto.secret_matches(secret, client.secret_sha256)
+    ):
+        raise InvalidClient()
+    repo.mark_token_issued(session, client.id, utcnow())
+    return tokens.issue(keys, client_principal(client, node_code), ttl_s)
+
+
+def ensure_active(session: Session, principal: Principal) -> None:
+    """A token outlives nothing it was issued for: a revoked client or user stops at once."""
+    if principal.kind == "client":
+        if not repo.client_is_active(session, principal.id):
+            raise ClientRevoked()
+        return
+    user = repo.get_user(session, principal.id)
+    if user is None or not user.active or user.role != principal.role.value:
+        raise InvalidToken("the user is disabled or changed role; sign in again")
+
+
+# -- console users -----------------------------------------------------------------------------
+def create_user(
+    session: Session,
+    node_code: str,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    department: str | None,
+) -> ConsoleUser:
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace("_", "").replace(".", "").isalnum()
+    ):
+        raise Unprocessable("username: 1-64 letters, digits, '.' or '_'")
+    if len(password) < 12:
+        raise Unprocessable("password: at least 12 characters")
+    if repo.get_user_by_name(session, username) is not None:
+        raise UserExists(username)
+    user = ConsoleUser(
+        username=username,
+        password_hash=crypto.hash_password(password),
+        role=role.value,
+        department_id=_department_id(session, node_code, role, department),
+    )
+    repo.add(session, user)
+    found = repo.get_user(session, user.id)
+    assert found is not None
+    return found
+
+
+def user_principal(user: ConsoleUser, node_code: str) -> Principal:
+    dept = user.department
+    return Principal(
+        kind="user",
+        id=user.id,
+        name=user.username,
+        role=Role(user.role),
+        node_code=dept.node_code if dept else node_code,
+        department_id=dept.id if dept else None,
+        department_code=dept.code if dept else None,
+    )
+
+
+def authenticate_user(
+    session: Session, node_code: str, username: str, password: str
+) -> Principal | None:
+    user = repo.get_user_by_name(session, username)
+    if user is None:
+        crypto.hash_password(password)  # same time whether or not the user exists
+        return None
+    if not user.active or not crypto.password_matches(password, user.password_hash):
+        return None
+    return user_principal(user, node_code)
+
+
+def active_user(session: Session, node_code: str, user_id: uuid.UUID) -> Principal | None:
+    user = repo.get_user(session, user_id)
+    if user is None or not user.active:
+        return None
+    return user_principal(user, node_code)
+
+
+def listed(session: Session) -> list[ApiClient]:
+    return list(repo.list_clients(session))
+
+
+def users(session: Session) -> list[ConsoleUser]:
+    return list(repo.list_users(session))

@@ -1,0 +1,36 @@
+"""Routes: the resource catalogue (public to every caller of the sharing platform).
+
+Read-only, so served from the read replica when one is configured and fresh.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from exchange.core.deps import ReadSession
+from exchange.core.resource_schema import ShareClass
+from exchange.platforms.sharing.catalog import service
+from exchange.platforms.sharing.catalog.schemas import CatalogEntry, CatalogPage
+
+router = APIRouter(tags=["sharing"])
+
+
+@router.get("/catalog", response_model=CatalogPage, summary="Search the resource catalogue")
+def search_catalog(
+    session: ReadSession,
+    q: Annotated[str | None, Query(max_length=100, description="keyword, Chinese or code")] = None,
+    provider: Annotated[str | None, Query(max_length=32)] = None,
+    share_class: ShareClass | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CatalogPage:
+    return service.search(
+        session, q=q, provider=provider, share_class=share_class, limit=limit, offset=offset
+    )
+
+
+@router.get("/catalog/{code}", response_model=CatalogEntry, summary="One catalogue entry")
+def get_catalog_entry(code: str, session: ReadSession) -> CatalogEntry:
+    return service.entry(session, code)

@@ -1,0 +1,157 @@
+"""Parquet snapshots for bulk consumers, streamed from the database row group by row group.
+
+* full: every current record (deleted ones left out), consistent with change number
+  `cursor` (one REPEATABLE READ snapshot from first row to last);
+* delta: every change after a cursor up to `cursor` (`_seq`, `_action`, `_version` + fields):
+  what a consumer applies to its last full or delta to catch up, deletions included.
+
+The response carries `X-Snapshot-Cursor`, the change number it is consistent with; pass it
+to the next delta or to the events feed. Masking and granted fields are the API's.
+
+`parquet_stream` is the small piece the registries' exports can reuse; `ipc_stream` writes
+bulk deliveries cut to a grant (bulk_shape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import Row, Select
+from sqlalchemy.orm import Session
+
+from exchange.core.resource_schema import ResourceSchema
+from exchange.platforms.sharing.audit.log import ReadContext
+from exchange.platforms.sharing.env import SharingEnv
+from exchange.platforms.sharing.records import query
+from exchange.platforms.sharing.records import repository as repo
+from exchange.platforms.sharing.records.service import apply_mask, audit_read, begin_read
+
+BATCH_ROWS = 50_000
+PARQUET = "application/vnd.apache.parquet"
+
+
+class _Drain:
+    """A write-only file for ParquetWriter whose bytes are taken out after each row group."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._buf += data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        out = bytes(self._buf)
+        self._buf.clear()
+        return out
+
+
+def parquet_stream(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[bytes]:
+    """Encode record batches as one Parquet file, yielding bytes as each row group is done."""
+    return _encoded(batches, lambda sink: pq.ParquetWriter(sink, schema, compression="zstd"))
+
+
+def ipc_stream(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[bytes]:
+    """Encode record batches as one Arrow IPC stream, yielding bytes as each batch is done."""
+    return _encoded(batches, lambda sink: pa.ipc.new_stream(sink, schema))
+
+
+def _encoded(
+    batches: Iterator[pa.RecordBatch], open_writer: Callable[[_Drain], Any]
+) -> Iterator[bytes]:
+    sink = _Drain()
+    writer = open_writer(sink)
+    try:
+        for rb in batches:
+            writer.write_batch(rb)
+            if chunk := sink.take():
+                yield chunk
+    finally:
+        writer.close()
+    yield sink.take()
+
+
+@dataclass
+class Snapshot:
+    resource: str
+    kind: str
+    rows: int
+    cursor: str
+    chunks: Iterator[bytes]
+
+
+def _arrow_schema(
+    schema: ResourceSchema, fields: Sequence[str], masked: set[str], meta: Sequence[pa.Field]
+) -> pa.Schema:
+    cols = [pa.field(f, pa.string() if f in masked else schema.field(f).arrow_type) for f in fields]
+    return pa.schema([*meta, *cols], metadata={b"hub.resource": schema.code.encode()})
+
+
+def _batches(
+    stream_session: Session,
+    stmt: Select[Any],
+    to_row: Callable[[Row[Any]], dict[str, Any]],
+    arrow: pa.Schema,
+) -> Iterator[pa.RecordBatch]:
+    for part in repo.stream(stream_session, stmt, BATCH_ROWS):
+        rows = [to_row(r) for r in part]
+        yield pa.RecordBatch.from_pylist(rows, schema=arrow)
+
+
+def snapshot(
+    session: Session,
+    env: SharingEnv,
+    ctx: ReadContext,
+    stream_session: Session,
+    code: str,
+    *,
+    after: str | None = None,
+) -> Snapshot:
+    """A full snapshot (after=None) or a delta after a cursor, audited before it streams.
+
+    `stream_session` is the caller's second session, held open while the file is sent; the
+    caller ends it when the stream ends. The read is audited in `session` with its exact row count.
+    """
+    repo.stable_view(stream_session)  # first: its transaction must start before the request's
+    schema, grant = begin_read(session, env, ctx, code)
+    after_seq = query.read_seq_cursor(env.cursor_key, code, after) if after is not None else None
+    env.quotas.take(grant, 0)
+    fields = grant.fields
+    plan = query.mask_plan(schema, grant, fields)
+    masked = {f for f, s in plan if s is not None}
+    upto = repo.high_water(stream_session, schema)
+    if after_seq is None:
+        kind, rows = "full", repo.count_current(stream_session, schema)
+        stmt = repo.snapshot_select(schema, fields)
+        arrow = _arrow_schema(schema, fields, masked, [])
+
+        def to_row(r: Row[Any]) -> dict[str, Any]:
+            return apply_mask(r, plan, as_json=False)
+    else:
+        kind, rows = "delta", repo.count_changes(stream_session, schema, after_seq, upto)
+        stmt = repo.delta_select(schema, fields, after_seq, upto)
+        meta = [
+            pa.field("_seq", pa.int64()),
+            pa.field("_action", pa.string()),
+            pa.field("_version", pa.int32()),
+        ]
+        arrow = _arrow_schema(schema, fields, masked, meta)
+
+        def to_row(r: Row[Any]) -> dict[str, Any]:
+            m = r._mapping
+            head = {"_seq": m["_seq"], "_action": m["_action"], "_version": m["_version"]}
+            return head | apply_mask(r, plan, as_json=False)
+
+    audit_read(session, env, ctx, grant, action=f"snapshot_{kind}", keys=[], rows=rows)
+    chunks = parquet_stream(_batches(stream_session, stmt, to_row, arrow), arrow)
+    cursor = query.seq_cursor(env.cursor_key, code, upto)
+    return Snapshot(code, kind, rows, cursor, chunks)

@@ -1,0 +1,53 @@
+"""The composition root: each port of `exchange.core.ports` answered by the part that owns the
+rule. `wire()` is idempotent and cheap (each answer is imported on first use, so a `hub` command
+starts no slower); every entry point calls it: create_app, `hub`, DAG tasks, the seeder."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+
+from sqlalchemy.orm import Session
+
+from exchange.core import ports
+from exchange.core.runtime import Runtime
+
+
+def wire() -> None:
+    ports.install(admission=_admit, feeds=_Feeds(), stored_metrics=_stored_metrics)
+
+
+def _admit(
+    session: Session, rt: Runtime, request: ports.DeliveryRequest, /
+) -> ports.Admitted | None:
+    from exchange.platforms.sharing.bulk.admission import admit_delivery
+
+    return admit_delivery(session, rt, request)
+
+
+def _stored_metrics(session: Session) -> str:
+    from exchange.pipelines.exposition import render
+
+    return render(session)
+
+
+class _Feeds:
+    @staticmethod
+    def _impl() -> ports.DepartmentFeeds:
+        from exchange.platforms.exchange.relay.feeds import FEEDS
+
+        return FEEDS
+
+    def open(
+        self, session: Session, rt: Runtime, resource: str, department: str | None
+    ) -> uuid.UUID:
+        return self._impl().open(session, rt, resource, department)
+
+    def active(self, session: Session, feed_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        return self._impl().active(session, feed_ids)
+
+    def stop(self, session: Session, feed_ids: Collection[uuid.UUID]) -> None:
+        self._impl().stop(session, feed_ids)
+
+    def withdraw_pending(self, session: Session, department_id: uuid.UUID, resource: str) -> int:
+        return self._impl().withdraw_pending(session, department_id, resource)
