@@ -60,6 +60,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value
 
 
+# The largest BIGINT (and OFFSET) either database takes: the bound of every integer parameter
+# that reaches SQL, so a larger one is refused as input rather than failing in the driver.
+BIGINT_MAX = 2**63 - 1
+
 # Growing ids: BIGINT on PostgreSQL; SQLite only auto-numbers a column declared INTEGER.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 

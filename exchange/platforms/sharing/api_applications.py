@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from exchange.core.db import utcnow
+from exchange.core.db import BIGINT_MAX, utcnow
 from exchange.core.deps import DbSession
 from exchange.platforms.sharing import applications, grants
 from exchange.platforms.sharing.access_schemas import (
@@ -30,7 +30,7 @@ from exchange.platforms.sharing.views import application_read, grant_read
 
 router = APIRouter(tags=["sharing: applications and grants"])
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=BIGINT_MAX)]
 # An attachment may hold personal documents: not for operators.
 AttachmentReader = Annotated[
     Principal, Depends(require_active(Role.department, Role.admin, Role.auditor))
