@@ -95,6 +95,12 @@ def psycopg_connection(conn: Connection | Session) -> psycopg.Connection[Any]:
     return cast("psycopg.Connection[Any]", raw)
 
 
+# How long a SQLite transaction waits for the write lock before the request gets a 503.
+SQLITE_BUSY_TIMEOUT_S = 30
+# Execution option: this engine's transactions may write (`make_sessionmaker` sets it).
+WRITES = "hub_writes"
+
+
 def make_engine(url: str, *, pool_size: int = 10, connect_timeout_s: int = 5) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -122,12 +128,6 @@ def make_engine(url: str, *, pool_size: int = 10, connect_timeout_s: int = 5) ->
         pool_pre_ping=True,
         connect_args={"connect_timeout": connect_timeout_s, "application_name": "hub"},
     )
-
-
-# How long a SQLite transaction waits for the write lock before the request gets a 503.
-SQLITE_BUSY_TIMEOUT_S = 30
-# Execution option: this engine's transactions may write (`make_sessionmaker` sets it).
-WRITES = "hub_writes"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
