@@ -20,6 +20,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "portal": ([], ["--datasets", "2000", "--rows", "1000000", "--requests", "100"]),
     "sharing": ([], ["--rows", "200000", "--seconds", "5", "--rounds", "1"]),
     "deploy": ([], ["--rows", "50000", "--seconds", "3", "--rounds", "1", "--batch-mb", "2"]),
+    "embedded": ([], ["--rows", "20000", "--small", "500"]),
 }
 
 

@@ -60,6 +60,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value
 
 
+# The largest BIGINT (and OFFSET) either database takes: the bound of every integer parameter
+# that reaches SQL, so a larger one is refused as input rather than failing in the driver.
+BIGINT_MAX = 2**63 - 1
+
 # Growing ids: BIGINT on PostgreSQL; SQLite only auto-numbers a column declared INTEGER.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -91,6 +95,12 @@ def psycopg_connection(conn: Connection | Session) -> psycopg.Connection[Any]:
     return cast("psycopg.Connection[Any]", raw)
 
 
+# How long a SQLite transaction waits for the write lock before the request gets a 503.
+SQLITE_BUSY_TIMEOUT_S = 30
+# Execution option: this engine's transactions may write (`make_sessionmaker` sets it).
+WRITES = "hub_writes"
+
+
 def make_engine(url: str, *, pool_size: int = 10, connect_timeout_s: int = 5) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -99,7 +109,14 @@ def make_engine(url: str, *, pool_size: int = 10, connect_timeout_s: int = 5) ->
 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+            pool_pre_ping=True,
+            # Requests wait for the one writer at the database (busy timeout), not for a
+            # pooled connection: every worker thread can hold one.
+            pool_size=max(pool_size, 20),
+            max_overflow=pool_size,
+            pool_timeout=SQLITE_BUSY_TIMEOUT_S,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -124,12 +141,37 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+def _sqlite_begin(conn: Connection) -> None:
+    """SQLite transactions that may write take the write lock when they begin.
+
+    A plain (deferred) BEGIN reads first and asks for the lock at its first write; in WAL
+    mode that upgrade fails at once with "database is locked" if another writer committed
+    meanwhile, whatever the busy timeout (a keyed read's audit INSERT while the sealer or a
+    quota merge wrote: 11 of 20 reads failed). BEGIN IMMEDIATE waits for the lock up to the
+    busy timeout instead. The node's sessions (`make_sessionmaker`) may write; the engine's
+    own connections (health checks, inspection, stored-data checks) and `read_only_sessions`
+    only read: they begin deferred and read a snapshot beside the writer, never waiting.
+    """
+    writes = conn.get_execution_options().get(WRITES, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """The node's sessions: requests, commands and tasks (on SQLite: BEGIN IMMEDIATE)."""
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(**{WRITES: True})
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_only_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions for work that never writes: on SQLite they begin deferred (no write lock).
+
+    Anything else (PostgreSQL, the tests' shared connection) gets `sessions` back unchanged.
+    """
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        return sessionmaker(bind.execution_options(**{WRITES: False}), expire_on_commit=False)
+    return sessions
 
 
 @contextmanager

@@ -46,6 +46,14 @@ def keep_on_failure(request: Request, record: Callable[[Session], object]) -> No
     request.state.keep_on_failure.append(record)
 
 
+def commit_so_far(request: Request, session: Session) -> None:
+    """Commit what the request has done until now (authentication, rate counts), so that no
+    transaction, and on SQLite no write lock, stays open across a long wait such as an upload.
+    What was to be kept on failure is kept already; the rest of the request commits later."""
+    session.commit()
+    request.state.keep_on_failure = []
+
+
 # scope="function" ends the dependency (commit) before the response goes out, so a client
 # never sees success for a write that later fails to commit.
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

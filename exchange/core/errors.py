@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from exchange.core.context import request_id_var
@@ -121,16 +123,55 @@ def _http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
+# Busy, not broken: SQLite's one writer held the lock past the busy timeout, or PostgreSQL
+# gave up on a lock, a serialization or a deadlock. The same call succeeds when retried.
+_BUSY_SQLSTATES = {"40001", "40P01", "55P03"}
+_BUSY_SQLITE = ("database is locked", "database table is locked", "database is busy")
+RETRY_AFTER_S = 1
+
+
+def is_busy(exc: BaseException) -> bool:
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return str(exc.orig).startswith(_BUSY_SQLITE)
+
+
+def busy_response() -> JSONResponse:
+    return JSONResponse(
+        error_body("DatabaseBusy", "the database is busy with other writes; retry shortly"),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+def _database_error(_: Request, exc: Exception) -> JSONResponse:
+    if is_busy(exc):
+        log.warning("database busy", extra={"error": str(exc).splitlines()[0]})
+        return busy_response()
+    return _unexpected(_, exc)
+
+
+def internal_error_response() -> JSONResponse:
     return JSONResponse(
         error_body("InternalError", "an unexpected error occurred; quote the request_id"),
         status_code=500,
     )
 
 
+def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    """Reached only for what `RequestContextMiddleware` did not answer (it answers the rest)."""
+    log.exception("unhandled error", exc_info=exc)
+    return internal_error_response()
+
+
 def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HubError, _hub_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_error)
     app.add_exception_handler(Exception, _unexpected)

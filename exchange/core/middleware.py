@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request id, access log line and HTTP metrics for every request."""
+"""Pure ASGI middleware: request id, access log line and HTTP metrics for every request, and
+the answer to an unexpected error (a 500 that names its request id)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exchange.core.context import request_id_var
+from exchange.core.errors import busy_response, internal_error_response, is_busy
 from exchange.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger("hub.access")
+log_error = logging.getLogger("hub.errors")
 _VALID_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 # Request ids: random per process, then a counter (unique across workers and nodes without a
 # system call per request).
@@ -48,11 +51,12 @@ class RequestContextMiddleware:
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status = 500
+        started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"].append((b"x-request-id", rid.encode()))
                 latency, count = _metrics(scope["method"], _route_of(scope), status)
@@ -62,6 +66,18 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Answered here, inside the request's context, rather than by Starlette's outermost
+            # handler: there the id was already gone from the body, the header and the log.
+            busy = is_busy(exc)
+            if busy:
+                log_error.warning("database busy", extra={"error": str(exc).splitlines()[0]})
+            else:
+                log_error.exception("unhandled error", exc_info=exc)
+            if started:  # a streamed body broke off: the server must drop the connection
+                raise
+            response = busy_response() if busy else internal_error_response()
+            await response(scope, receive, send_with_id)
         finally:
             if log.isEnabledFor(logging.INFO):  # (the arguments cost more than a skipped line)
                 log.info(

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from exchange.core.db import make_engine, make_sessionmaker
+from exchange.core.db import make_engine, make_sessionmaker, read_only_sessions
 from exchange.core.replica import ReplicaRouter
 from exchange.core.resource_schema import SCHEMAS_DIR, ResourceSchema, load_all
 from exchange.core.settings import Environment, Settings
@@ -30,7 +30,10 @@ class Runtime:
     def reads(self) -> ReplicaRouter:
         """Where read-only queries go: the replica while it is fresh, else the primary."""
         return ReplicaRouter(
-            self.sessions, self.engine, self.replica_engine, self.settings.replica_max_lag_s
+            read_only_sessions(self.sessions),
+            self.engine,
+            self.replica_engine,
+            self.settings.replica_max_lag_s,
         )
 
     @cached_property

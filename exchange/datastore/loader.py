@@ -355,18 +355,27 @@ class BatchLoader:
         """Copy the versions this batch supersedes into the history, closed at valid-from.
 
         `when` says, over stage row `s` and current row `t`, which keys the batch changes.
-        EXISTS, not a join: a version is archived once even when the key repeats in the stage
-        (the upsert then refuses the batch and the savepoint takes this back).
+        On PostgreSQL EXISTS, not a join: a version is archived once even when the key repeats
+        in the stage (the upsert then refuses the batch and the savepoint takes this back).
+        SQLite has refused repeated keys before this runs, so it joins from the stage into the
+        table's key index (CROSS JOIN fixes that order): the work follows the batch, where
+        EXISTS scanned the whole table for every batch.
         """
         cur, hist, stage = _q(self.t.current.name), _q(self.t.history.name), _q(self.stage_name)
         match = " AND ".join(f"s.{_q(k)} = t.{_q(k)}" for k in self.t.key_columns)
+        if self.pg:
+            source = (
+                f"{cur} t WHERE EXISTS ("
+                f"SELECT 1 FROM {stage} s WHERE s._op = '{op}' AND {match} AND ({when}))"
+            )
+        else:
+            source = f"{stage} s CROSS JOIN {cur} t ON {match} WHERE s._op = '{op}' AND ({when})"
         self.conn.execute(
             text(
                 f"INSERT INTO {hist} (_seq, {self._cols()}, _version, _deleted, _batch_id, "
                 f"_recorded_at, _action, _valid_from, _valid_to) "
                 f"SELECT t._seq, {self._cols('t.')}, t._version, t._deleted, t._batch_id, "
-                f"t._recorded_at, {ACTION}, t._valid_from, :vf FROM {cur} t WHERE EXISTS ("
-                f"SELECT 1 FROM {stage} s WHERE s._op = '{op}' AND {match} AND ({when}))"
+                f"t._recorded_at, {ACTION}, t._valid_from, :vf FROM {source}"
             ),
             {"vf": self.valid_from},
         )

@@ -1,10 +1,14 @@
+import logging
 import os
+import sqlite3
 
 import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
+from sqlalchemy.exc import OperationalError
 
 from exchange.app import create_app
+from exchange.core.logging import JSONFormatter
 from exchange.core.settings import Settings
 from exchange.testing.postgres import free_port
 
@@ -42,6 +46,62 @@ def test_errors_have_one_json_shape(client: TestClient) -> None:
     assert body["error"] == "InvalidRequest"
     assert body["detail"].startswith("query.limit:")
     assert body["problems"][0]["field"] == "query.limit"
+
+
+class _Lines(logging.Handler):
+    """Formats each record when it is emitted, as the node's log does (the id is then known)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JSONFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def error_log() -> object:
+    handler = _Lines()
+    logger = logging.getLogger("hub.errors")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+def test_a_500_names_its_request_id_in_the_body_the_header_and_the_log(
+    client: TestClient, error_log: _Lines
+) -> None:
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    client.app.router.add_api_route("/test/boom", boom)  # type: ignore[attr-defined]
+    r = client.get("/test/boom")
+    assert r.status_code == 500
+    rid = r.headers["x-request-id"]
+    assert r.json() == {
+        "error": "InternalError",
+        "detail": "an unexpected error occurred; quote the request_id",
+        "request_id": rid,
+    }
+    logged = [line for line in error_log.lines if "a bug" in line]
+    assert len(logged) == 1 and f'"request_id": "{rid}"' in logged[0]
+    assert client.get("/test/boom", headers={"X-Request-ID": "t-500"}).json()["request_id"] == (
+        "t-500"
+    )
+
+
+def test_a_database_busy_past_its_timeout_is_a_503_to_retry_not_a_500(client: TestClient) -> None:
+    def locked() -> None:
+        raise OperationalError(
+            "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
+        )
+
+    client.app.router.add_api_route("/test/locked", locked)  # type: ignore[attr-defined]
+    r = client.get("/test/locked")
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert r.json()["error"] == "DatabaseBusy"
+    assert r.json()["request_id"] == r.headers["x-request-id"]
 
 
 def test_metrics_are_prometheus_text_labelled_by_route_template(client: TestClient) -> None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from exchange.core.deps import DbSession, RuntimeDep
+from exchange.core.deps import DbSession, RuntimeDep, commit_so_far
 from exchange.core.errors import error_body
 from exchange.platforms.exchange import service
 from exchange.platforms.exchange.deps import CallerDep, ConnectorDep
@@ -73,6 +73,9 @@ async def put_batch(
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise BatchTooLarge(limit)
+    # No transaction stays open while the body streams in: on SQLite it would hold the one
+    # write lock for the whole upload, and every other signed call would wait or fail.
+    await run_in_threadpool(commit_so_far, request, session)
     stored = await stream_to_store(
         rt.store, intake.payload_key(batch_id, headers.sha256), request.stream(), limit
     )

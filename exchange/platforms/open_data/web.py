@@ -157,7 +157,8 @@ def check_csrf(request: Request, secret: str, token: str | None) -> None:
     """The form must carry the token of the cookie this browser holds (SameSite=Strict):
     another site can neither read the cookie nor forge the signature."""
     nonce = request.cookies.get(CSRF_COOKIE)
-    if not nonce or not token or "." not in token:
+    # compare_digest raises on non-ASCII strings; no token of ours is one
+    if not nonce or not token or "." not in token or not (nonce + token).isascii():
         raise CsrfRejected()
     sent_nonce, sig = token.rsplit(".", 1)
     if not (

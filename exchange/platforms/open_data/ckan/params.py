@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from exchange.core.db import BIGINT_MAX
 from exchange.core.errors import HubError, TooManyRequests
 from exchange.platforms.open_data import errors
 from exchange.platforms.open_data.portal.service import Schemas
@@ -80,6 +81,8 @@ def integer(params: Mapping[str, Any], name: str, default: int, *, low: int = 0)
         raise ValidationError(name, "Invalid integer") from None
     if value < low:
         raise ValidationError(name, f"Must be at least {low}")
+    if value > BIGINT_MAX:  # what the database can take as an OFFSET or LIMIT
+        raise ValidationError(name, f"Must be at most {BIGINT_MAX}")
     return value
 
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from exchange.core.db import utcnow
+from exchange.core.db import BIGINT_MAX, utcnow
 from exchange.core.deps import DbSession
 from exchange.platforms.sharing.access.principal import Principal, Role
 from exchange.platforms.sharing.access.schemas import (
@@ -31,7 +31,7 @@ from exchange.platforms.sharing.grants import service as grants
 
 router = APIRouter(tags=["sharing: applications and grants"])
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=BIGINT_MAX)]
 # An attachment may hold personal documents: not for operators.
 AttachmentReader = Annotated[
     Principal, Depends(require_active(Role.department, Role.admin, Role.auditor))

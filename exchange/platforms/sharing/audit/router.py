@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from exchange.core.db import BIGINT_MAX
 from exchange.core.deps import DbSession
 from exchange.directory.keys import own_history
 from exchange.platforms.sharing.access.schemas import AuditEntryRead, AuditPage
@@ -19,7 +20,7 @@ router = APIRouter(tags=["sharing: audit"])
 def list_audit(
     who: Auditor,
     session: DbSession,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
     resource: Annotated[str | None, Query(max_length=64)] = None,
     department: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Annotated[str | None, Query(max_length=40)] = None,

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from exchange.core.db import BIGINT_MAX
 from exchange.core.deps import ReadSession
 from exchange.core.resource_schema import ShareClass
 from exchange.platforms.sharing.catalog import service
@@ -24,7 +25,7 @@ def search_catalog(
     provider: Annotated[str | None, Query(max_length=32)] = None,
     share_class: ShareClass | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> CatalogPage:
     return service.search(
         session, q=q, provider=provider, share_class=share_class, limit=limit, offset=offset

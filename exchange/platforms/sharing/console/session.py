@@ -49,7 +49,9 @@ def new_login_token(key: bytes) -> str:
 
 
 def login_token_ok(key: bytes, cookie: str | None, form_value: str | None) -> bool:
-    if not cookie or not form_value or not hmac.compare_digest(cookie, form_value):
+    if not cookie or not form_value or not (cookie + form_value).isascii():
+        return False  # (compare_digest raises on non-ASCII strings; no token of ours is one)
+    if not hmac.compare_digest(cookie, form_value):
         return False
     try:
         doc = unsign_value(key, cookie)
@@ -59,4 +61,6 @@ def login_token_ok(key: bytes, cookie: str | None, form_value: str | None) -> bo
 
 
 def csrf_ok(session: ConsoleSession, form_value: str | None) -> bool:
-    return bool(form_value) and hmac.compare_digest(session.csrf, str(form_value))
+    if not form_value or not form_value.isascii():  # (as in login_token_ok)
+        return False
+    return hmac.compare_digest(session.csrf, form_value)

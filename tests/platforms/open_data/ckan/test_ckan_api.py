@@ -183,6 +183,12 @@ def test_other_errors_have_ckan_shapes(client: TestClient, city: None) -> None:
     assert (status, err["__type"]) == (409, "Validation Error") and "rows" in err
     status, err = error(client, "package_search", **{"facet.field": "organization"})
     assert (status, err["__type"]) == (409, "Validation Error")
+    for name, param in (("package_search", "start"), ("package_list", "offset"),
+                        ("package_list", "limit")):  # fmt: skip
+        status, err = error(client, name, **{param: str(2**63)})  # past any BIGINT: was a 500
+        assert (status, err["__type"]) == (409, "Validation Error") and param in err
+    status, err = error(client, "datastore_search", resource_id="macro_indicator", offset=2**63)
+    assert (status, err["__type"]) == (409, "Validation Error") and "offset" in err
     status, err = error(client, "package_create", title="x")
     assert (status, err["__type"]) == (400, "Bad request") and "package_create" in err["message"]
     bad_json = client.post(

@@ -135,3 +135,9 @@ def test_numbers_visitors_leave_in_a_report_are_masked_in_public(
     assert "li.lei@example.com" not in public and "l***@example.com" in public
     tj = {"Authorization": f"Bearer {issue_staff_token(settings, 'TJ', '王统计')}"}
     assert "13912345678" in client.get("/staff/feedback", headers=tj).text  # the provider sees it
+
+
+def test_a_non_ascii_form_token_is_refused_not_a_500(client: TestClient, city: None) -> None:
+    form_token(client, "/datasets/macro_indicator")  # the browser holds the token's cookie
+    sent = report(client, "令牌.é")
+    assert sent.status_code == 403, sent.text  # type: ignore[attr-defined]
