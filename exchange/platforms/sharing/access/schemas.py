@@ -117,6 +117,9 @@ class ApplicationRead(BaseModel):
     review_due: dt.datetime
     answer_due: dt.datetime
     overdue: str | None = Field(description="the missed deadline: review, answer or null")
+    deadline_note: str | None = Field(
+        default=None, description="set when the deadlines had to be counted Mon-Fri"
+    )
     reviewed_at: dt.datetime | None
     decided_at: dt.datetime | None
     decided_by: str | None

@@ -11,7 +11,7 @@ from exchange.platforms.sharing.access.schemas import (
     ClientRead,
     GrantRead,
 )
-from exchange.platforms.sharing.applications.deadlines import overdue
+from exchange.platforms.sharing.applications.deadlines import calendar_note, overdue
 from exchange.platforms.sharing.grants.service import state_of
 from exchange.platforms.sharing.models import ApiClient, Application, Grant
 
@@ -39,6 +39,7 @@ def application_read(
         review_due=a.review_due,
         answer_due=a.answer_due,
         overdue=overdue(a.status, a.review_due, a.answer_due, now),
+        deadline_note=calendar_note(a.submitted_at, a.answer_due),
         reviewed_at=a.reviewed_at,
         decided_at=a.decided_at,
         decided_by=a.decided_by,
