@@ -16,6 +16,7 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -55,7 +56,7 @@ def raw_executemany_seconds(path: Path, table: pa.Table) -> float:
         return time.perf_counter() - start
 
 
-def timed_push(settings: Settings, table: pa.Table) -> tuple[float, dict]:
+def timed_push(settings: Settings, table: pa.Table) -> tuple[float, dict[str, Any]]:
     rt = build_runtime(settings)
     try:
         start = time.perf_counter()

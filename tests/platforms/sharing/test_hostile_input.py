@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from exchange.core.settings import Settings
-from exchange.platforms.sharing.principal import Role
+from exchange.platforms.sharing.access.principal import Role
 from tests.platforms.sharing.builders import (
     PURPOSE,
     Caller,
