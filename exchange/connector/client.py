@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -138,20 +137,6 @@ class HubClient:
                 retry_after=float(retry) if retry.isdigit() else None,
             )
         raise PushRefused(resp.status_code, body)
-
-    def push_with_retries(
-        self, batch: SpooledBatch, *, origin: str, attempts: int = 5, **kw: Any
-    ) -> dict[str, Any]:
-        delay = 1.0
-        for attempt in range(1, attempts + 1):
-            try:
-                return self.push(batch, origin=origin, **kw)
-            except HubUnavailable:
-                if attempt == attempts:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 30)
-        raise AssertionError("unreachable")
 
 
 def _file_chunks(path: Path, on_bytes: Callable[[int], None] | None) -> Iterator[bytes]:

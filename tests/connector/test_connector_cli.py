@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from exchange.core.signing import KeyPair
 from exchange.testing.postgres import free_port
 
 pytestmark = pytest.mark.slow
@@ -151,3 +152,35 @@ def test_a_suspended_connector_is_refused(node: Node, tmp_path: Path) -> None:
     )
     assert pushed.returncode == 1
     assert "403 ConnectorNotActive" in pushed.stderr
+    # The refusal is the connector's, not the batch's: it waits in the outbox, as under `run`.
+    assert len(list((folder / "outbox").glob("*.arrow"))) == 1
+    assert list((folder / "rejected").glob("*.arrow")) == []
+    node.hub("connector", "approve", connector_id)
+    flushed = node.hub("connector", "flush", "--dir", str(folder))
+    assert flushed.returncode == 0, flushed.stderr
+    assert " accepted rows=1 inserted=1" in flushed.stdout
+    assert list((folder / "outbox").glob("*.arrow")) == []
+
+
+def test_a_batch_with_a_bad_signature_stays_in_the_outbox(node: Node, connector: Path) -> None:
+    csv = write_csv(node.home / "gdp_2019.csv", ["GDP,330106000000,2019,1.0,亿元,x"])
+    key = connector / "connector.key"
+    real = key.read_bytes()
+    rejected_before = len(list((connector / "rejected").glob("*.arrow")))
+
+    KeyPair.generate().save(key)  # a key the hub does not know: 401 InvalidSignature
+    try:
+        pushed = node.hub(
+            "connector", "push", "--resource", "macro_indicator", str(csv), "--dir", str(connector)
+        )
+    finally:
+        key.unlink()
+        key.write_bytes(real)
+        key.chmod(0o600)
+    assert pushed.returncode == 1
+    assert "401" in pushed.stderr
+    assert len(list((connector / "outbox").glob("*.arrow"))) == 1
+    assert len(list((connector / "rejected").glob("*.arrow"))) == rejected_before
+    flushed = node.hub("connector", "flush", "--dir", str(connector))
+    assert flushed.returncode == 0, flushed.stderr
+    assert list((connector / "outbox").glob("*.arrow")) == []
