@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from exchange.core import wire
 from exchange.core.errors import (
     BadRequest,
     Conflict,
@@ -91,7 +92,7 @@ class BadBatchHeader(BadRequest):
 class HashMismatch(BadRequest):
     def __init__(self, declared: str, actual: str) -> None:
         super().__init__(
-            f"content SHA-256 is {actual} but X-Batch-SHA256 declared {declared}: "
+            f"content SHA-256 is {actual} but {wire.SHA256} declared {declared}: "
             "the body was altered or truncated in transit"
         )
 

@@ -6,9 +6,6 @@ database transaction either records the batch with its loaded rows and deliverie
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -17,12 +14,13 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from exchange.core import signing
+from exchange.core import signing, wire
 from exchange.core.db import utcnow
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
 from exchange.core.runtime import Runtime
 from exchange.core.store import StoredObject
+from exchange.core.wire import BatchHeaders
 from exchange.datastore.ingest import gate_and_load
 from exchange.directory import repository as directory
 from exchange.platforms.exchange import receipts, routing
@@ -41,60 +39,12 @@ from exchange.platforms.exchange.errors import (
 )
 from exchange.platforms.exchange.models import Batch
 
-ARROW_STREAM = "application/vnd.apache.arrow.stream"
-
-
-@dataclass(frozen=True)
-class BatchHeaders:
-    resource: str
-    sha256: str
-    signature: str
-    origin: str | None
-    origin_key: str | None
-    destination: str | None
-    valid_from: dt.datetime | None
-    lineage: list[dict[str, Any]]
-
 
 def parse_headers(h: Mapping[str, str]) -> BatchHeaders:
-    def need(name: str) -> str:
-        value = h.get(name)
-        if not value:
-            raise BadBatchHeader(name, "missing")
-        return value
-
-    sha = need("x-batch-sha256").lower()
-    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        raise BadBatchHeader("X-Batch-SHA256", "must be 64 hex digits")
-    destination = h.get("x-batch-destination") or None
-    if destination is not None and (len(destination) != 12 or not destination.isdigit()):
-        raise BadBatchHeader("X-Batch-Destination", "must be a 12-digit node code")
-    valid_from = None
-    if h.get("x-batch-valid-from"):
-        try:
-            valid_from = dt.datetime.fromisoformat(h["x-batch-valid-from"])
-        except ValueError:
-            raise BadBatchHeader("X-Batch-Valid-From", "must be an ISO 8601 time") from None
-        if valid_from.tzinfo is None:
-            raise BadBatchHeader("X-Batch-Valid-From", "must carry a UTC offset")
-        if valid_from > utcnow() + dt.timedelta(minutes=5):
-            raise BadBatchHeader("X-Batch-Valid-From", "is in the future")
-    lineage: list[dict[str, Any]] = []
-    if h.get("x-batch-lineage"):
-        try:
-            lineage = json.loads(base64.b64decode(h["x-batch-lineage"], validate=True))
-        except ValueError:
-            raise BadBatchHeader("X-Batch-Lineage", "must be base64 JSON") from None
-    return BatchHeaders(
-        resource=need("x-batch-resource"),
-        sha256=sha,
-        signature=need("x-batch-signature"),
-        origin=h.get("x-batch-origin"),
-        origin_key=h.get("x-batch-origin-key"),
-        destination=destination,
-        valid_from=valid_from,
-        lineage=lineage,
-    )
+    try:
+        return wire.parse_headers(h, utcnow())
+    except wire.HeaderProblem as exc:
+        raise BadBatchHeader(exc.header, exc.problem) from None
 
 
 def payload_key(batch_id: uuid.UUID, sha256: str) -> str:
@@ -190,9 +140,9 @@ def _origin(caller: Caller, h: BatchHeaders) -> tuple[str, str]:
     if caller.kind == "connector":
         return caller.path, caller.public_key
     if not h.origin or not h.origin_key:
-        raise BadBatchHeader("X-Batch-Origin", "a relayed batch must name its origin and key")
+        raise BadBatchHeader(wire.ORIGIN, "a relayed batch must name its origin and key")
     if not signing.valid_public_key(h.origin_key):
-        raise BadBatchHeader("X-Batch-Origin-Key", "not an Ed25519 public key")
+        raise BadBatchHeader(wire.ORIGIN_KEY, "not an Ed25519 public key")
     return h.origin, h.origin_key
 
 

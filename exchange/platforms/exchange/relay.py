@@ -7,9 +7,7 @@ marked in its own transaction, so a killed process resumes where it stopped.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import logging
 import random
 import threading
@@ -18,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from exchange.core import signing
+from exchange.core import signing, wire
 from exchange.core.db import session_scope, utcnow
 from exchange.core.runtime import Runtime
 from exchange.platforms.exchange import receipts
@@ -55,25 +53,23 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
     if node is None or not node.url:
         return _failed(rt, d, f"node {d.node_code} has no URL configured", permanent=False)
     lineage = receipts.lineage(session, rt, batch)
-    path = f"/exchange/v1/batches/{batch.id}"
+    path = wire.batch_path(batch.id)
     pair = rt.node_keys
-    headers = {
+    meta = wire.BatchHeaders(
+        batch.resource_code,
+        batch.sha256,
+        batch.signature,
+        origin=batch.origin,
+        origin_key=batch.origin_public_key,
+        destination=batch.destination,
+        valid_from=batch.valid_from,
+        lineage=lineage,
+    )
+    headers = meta.to_http(batch.size_bytes) | {
         "Authorization": signing.authorization_header(
             signing.qualified_key_id(rt.settings.node_code, pair), pair, "PUT", path, batch.sha256
-        ),
-        "Content-Type": "application/vnd.apache.arrow.stream",
-        "Content-Length": str(batch.size_bytes),
-        "X-Batch-Resource": batch.resource_code,
-        "X-Batch-SHA256": batch.sha256,
-        "X-Batch-Signature": batch.signature,
-        "X-Batch-Origin": batch.origin,
-        "X-Batch-Origin-Key": batch.origin_public_key,
-        "X-Batch-Lineage": base64.b64encode(json.dumps(lineage).encode()).decode(),
+        )
     }
-    if batch.destination:
-        headers["X-Batch-Destination"] = batch.destination
-    if batch.valid_from:
-        headers["X-Batch-Valid-From"] = batch.valid_from.isoformat()
     try:
         resp = client.put(
             node.url.rstrip("/") + path, content=_payload(rt, batch.payload_key), headers=headers
@@ -81,8 +77,8 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
     except httpx.HTTPError as exc:
         return _failed(rt, d, f"{type(exc).__name__}: {exc}", permanent=False)
     body = _json(resp)
-    # 422 with a batch body: the receiver recorded it (quarantined there); delivery is done.
-    if resp.status_code in (200, 201) or (resp.status_code == 422 and "batch" in body):
+    # A quarantine: the receiver recorded the batch (quarantined there); delivery is done.
+    if resp.status_code in (200, 201) or wire.is_quarantine(resp.status_code, body):
         d.state = "delivered"
         d.delivered_at = utcnow()
         d.remote_receipt = body.get("batch", body)
