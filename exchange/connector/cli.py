@@ -229,6 +229,8 @@ def _report(outcome: outbox.Outcome) -> None:
             console.print(f"  [red]{p.get('rule')}[/red] {where}: {p.get('message')}")
     elif isinstance(outcome, outbox.Deferred):
         console.print(f"[yellow]{batch.batch_id} kept in the outbox: {outcome.reason}[/yellow]")
+    elif outcome.receipt.get("replayed"):
+        typer.echo(f"{batch.batch_id} {outbox.replay_note(outcome.receipt)}")
     else:
         receipt = outcome.receipt
         load = receipt.get("load") or {}

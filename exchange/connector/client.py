@@ -90,7 +90,8 @@ class HubClient:
         origin: str,
         on_bytes: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
-        """Upload one spooled batch; returns the hub's receipt (also for a replay).
+        """Upload one spooled batch; returns the hub's receipt, with `replayed` true when the
+        hub had already accepted this batch id (and wrote nothing this time).
 
         A quarantined batch is a PushRefused(422) with the gate's problems, also on a replay."""
         target = wire.batch_path(batch.batch_id)
@@ -112,7 +113,7 @@ class HubClient:
             raise HubUnavailable(f"{type(exc).__name__}: {exc}") from None
         body = _json(resp)
         if resp.status_code in (200, 201):
-            return body
+            return body | {"replayed": resp.status_code == 200}
         if resp.status_code in RETRYABLE:
             retry = resp.headers.get("retry-after", "")
             raise HubUnavailable(

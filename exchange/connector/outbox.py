@@ -69,6 +69,12 @@ def refuses_connector(status: int, body: dict[str, Any]) -> bool:
     return status == 401 or body.get("error") in CONNECTOR_REFUSALS
 
 
+def replay_note(receipt: dict[str, Any]) -> str:
+    """What to say when the hub had the batch already: nothing was loaded again."""
+    at = receipt.get("completed_at") or receipt.get("received_at") or "an earlier push"
+    return f"already {receipt.get('status', 'accepted')} at {at}, nothing written"
+
+
 def mark_sent(folder: Path, batch: SpooledBatch) -> None:
     batch.meta_path.replace(sent_dir(folder) / batch.meta_path.name)
     Path(batch.path).unlink(missing_ok=True)  # the hub holds the payload now

@@ -36,7 +36,11 @@ class RunLog:
     def outcome(self, outcome: outbox.Outcome) -> None:
         b = outcome.batch
         what = escape(f"{b.resource} {b.batch_id} rows={b.rows} from {_source_name(b)}")
-        if isinstance(outcome, outbox.Accepted):
+        if isinstance(outcome, outbox.Accepted) and outcome.receipt.get("replayed"):
+            self.console.print(
+                f"[green]pushed[/green] {what}: {outbox.replay_note(outcome.receipt)}"
+            )
+        elif isinstance(outcome, outbox.Accepted):
             load = outcome.receipt.get("load") or {}
             counts = " ".join(f"{k}={load.get(k, 0)}" for k in ("inserted", "updated", "deleted"))
             self.console.print(f"[green]pushed[/green] {what} {counts}")
