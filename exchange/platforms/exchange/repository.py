@@ -86,6 +86,25 @@ def subscriptions_for(session: Session, resource_code: str) -> Sequence[Subscrip
     ).all()
 
 
+def find_subscription(
+    session: Session, resource_code: str, department_id: uuid.UUID | None, node_code: str | None
+) -> Subscription | None:
+    return session.scalars(
+        select(Subscription)
+        .where(
+            Subscription.resource_code == resource_code,
+            Subscription.department_id.is_(None)
+            if department_id is None
+            else Subscription.department_id == department_id,
+            Subscription.node_code.is_(None)
+            if node_code is None
+            else Subscription.node_code == node_code,
+        )
+        .order_by(Subscription.created_at)
+        .limit(1)
+    ).first()
+
+
 def inbox(session: Session, department_id: uuid.UUID, limit: int) -> Sequence[Delivery]:
     return session.scalars(
         select(Delivery)
