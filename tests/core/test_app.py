@@ -1,10 +1,13 @@
 import os
+import re
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
 from exchange.app import create_app
+from exchange.core import signing
 from exchange.core.settings import Settings
 from exchange.testing.postgres import free_port
 
@@ -30,6 +33,22 @@ def test_every_response_carries_a_request_id_and_keeps_a_callers_id(client: Test
     assert kept.headers["x-request-id"] == "trace-42"
     unsafe = client.get("/healthz", headers={"X-Request-ID": "bad id\n"})
     assert unsafe.headers["x-request-id"] != "bad id\n"
+
+
+def test_every_response_carries_the_nodes_clock(client: TestClient) -> None:
+    sent = time.time()
+    answer = client.get("/healthz")
+    assert signing.clock_offset(answer.headers, sent, time.time()) == pytest.approx(0, abs=1)
+
+
+def test_a_signature_from_a_skewed_clock_says_by_how_much(client: TestClient) -> None:
+    keys = signing.KeyPair.generate()
+    target = "/exchange/v1/inbox"
+    header = signing.authorization_header("someone", keys, "GET", target, signing.EMPTY_SHA256)
+    stale = re.sub(r"ts=(\d+)", lambda m: f"ts={int(m[1]) - 412}", header)
+    refused = client.get(target, headers={"Authorization": stale})
+    assert refused.status_code == 401 and refused.json()["error"] == "InvalidSignature"
+    assert re.search(r"clock is 41[23] s behind ours", refused.json()["detail"])
 
 
 def test_errors_have_one_json_shape(client: TestClient) -> None:

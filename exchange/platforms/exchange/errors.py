@@ -38,6 +38,18 @@ class InvalidSignature(Unauthorized):
         super().__init__(f"request signature rejected: {what}")
 
 
+class ClockSkew(InvalidSignature):
+    """A signature outside the allowed clock window; the caller's clock needs fixing (NTP)."""
+
+    def __init__(self, offset_s: float, max_s: int) -> None:
+        behind = "behind" if offset_s > 0 else "ahead of"
+        super().__init__(
+            f"timestamp more than {max_s} s from our clock: the caller's clock is "
+            f"{abs(offset_s):.0f} s {behind} ours; keep both clocks in sync (NTP)"
+        )
+        self.code = "InvalidSignature"
+
+
 class UnknownCaller(Unauthorized):
     def __init__(self, key_id: str) -> None:
         super().__init__(f"{key_id} is not a registered connector or neighbouring node")
@@ -128,6 +140,12 @@ class QueueFull(TooManyRequests):
 class DeliveryNotFound(NotFound):
     def __init__(self, delivery_id: int) -> None:
         super().__init__(f"delivery {delivery_id} is not in this connector's inbox")
+
+
+class DeliveryNotRejected(NotFound):
+    def __init__(self, delivery_ids: list[int]) -> None:
+        listed = ", ".join(str(i) for i in delivery_ids)
+        super().__init__(f"no rejected relay delivery with id {listed} (see `hub delivery list`)")
 
 
 class UnknownDepartment(NotFound):

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import random
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,14 @@ from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.models import Batch, Delivery
 
 log = logging.getLogger("hub.relay")
+
+# 401 is always about the sender's credentials (signature, clock, key not yet known there), never
+# about the batch; a 408/425/429 asks to come back later.
+TRANSIENT_STATUSES = frozenset({401, 408, 425, 429})
+TRANSIENT_REFUSALS = frozenset(
+    {"UnknownCaller", "UnknownKey", "KeyNotYetActive", "KeyRetired", "NoCurrentKey", "NotKeyOwner"}
+)
+CLOCK_WARN_S = 60.0
 
 
 def backoff(attempts: int, cap_s: float) -> dt.timedelta:
@@ -70,6 +79,7 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
             signing.qualified_key_id(rt.settings.node_code, pair), pair, "PUT", path, batch.sha256
         )
     }
+    sent_at = time.time()
     try:
         resp = client.put(
             node.url.rstrip("/") + path, content=_payload(rt, batch.payload_key), headers=headers
@@ -86,9 +96,18 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
         receipts.record(session, rt, batch, "sent", {"to": d.node_code, "status": resp.status_code})
         return True
     problem = f"{resp.status_code} {body.get('error', '')}: {body.get('detail', resp.text[:200])}"
-    # Other 4xx will not change by retrying (refused, not adjacent, unknown resource...).
-    permanent = 400 <= resp.status_code < 500 and resp.status_code != 429
-    return _failed(rt, d, problem, permanent=permanent)
+    offset = signing.clock_offset(resp.headers, sent_at, time.time())
+    if offset is not None and abs(offset) > CLOCK_WARN_S:
+        problem += f" (clock offset to {d.node_code}: {offset:+.0f} s)"
+    return _failed(rt, d, problem, permanent=is_final(resp.status_code, body))
+
+
+def is_final(status: int, body: dict[str, Any]) -> bool:
+    """Whether a refusal ends the delivery: only the batch itself can be at fault, e.g. its
+    schema or its provider; trouble with keys, clocks or the receiver is retried with backoff."""
+    if status < 400 or status >= 500 or status in TRANSIENT_STATUSES:
+        return False
+    return body.get("error") not in TRANSIENT_REFUSALS
 
 
 def _failed(rt: Runtime, d: Delivery, problem: str, *, permanent: bool) -> bool:

@@ -139,6 +139,15 @@ def due_node_deliveries(session: Session, now: dt.datetime, limit: int) -> Seque
     return session.scalars(stmt).all()
 
 
+def node_deliveries(
+    session: Session, state: str, *, limit: int = 1000, ids: Sequence[int] | None = None
+) -> Sequence[Delivery]:
+    stmt = select(Delivery).where(Delivery.node_code.is_not(None), Delivery.state == state)
+    if ids is not None:
+        stmt = stmt.where(Delivery.id.in_(ids))
+    return session.scalars(stmt.order_by(Delivery.id).limit(limit)).all()
+
+
 def mark_pushed(session: Session, connector_id: uuid.UUID, at: dt.datetime) -> None:
     session.execute(update(Connector).where(Connector.id == connector_id).values(last_push_at=at))
 
