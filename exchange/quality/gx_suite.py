@@ -146,7 +146,7 @@ def _expectations(
                 )
             return [(sev, exp, False)]
         case RuleName.code_list:
-            return [in_set(sorted(codelists.get(p["list"])))]
+            return [in_set(sorted(codelists.accepted(p["list"])))]
         case RuleName.division:
             return [in_set(sorted(divisions.table()))]
         case RuleName.cn_ric_checksum:

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from exchange.core import signing, wire
+from exchange.core import codelists, signing, wire
 from exchange.core.db import utcnow
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
@@ -147,16 +147,18 @@ def _origin(caller: Caller, h: BatchHeaders) -> tuple[str, str]:
 
 
 def read_stream(rt: Runtime, schema: ResourceSchema, key: str) -> Iterator[pa.RecordBatch]:
-    """Record batches of a stored payload, checked against the resource's columns."""
+    """Record batches of a stored payload, checked against the resource's columns, with values
+    of a code list sent as labels (汉族) turned into their codes (01): the code is stored."""
     with rt.store.open(key) as fh:
         try:
             reader = pa.ipc.open_stream(fh)
         except (pa.ArrowInvalid, OSError) as exc:
             raise NotArrow(str(exc)) from None
         _check_schema(schema, reader.schema)
+        coded = [(f.name, f.code_list) for f in schema.fields if f.code_list]
         while True:
             try:
-                yield reader.read_next_batch()
+                yield codelists.to_codes(reader.read_next_batch(), coded)
             except StopIteration:
                 return
             except (pa.ArrowInvalid, OSError) as exc:
