@@ -148,6 +148,14 @@ def node_deliveries(
     return session.scalars(stmt.order_by(Delivery.id).limit(limit)).all()
 
 
+def existing_batch_ids(session: Session, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(session.scalars(select(Batch.id).where(Batch.id.in_(chunk))))
+    return found
+
+
 def mark_pushed(session: Session, connector_id: uuid.UUID, at: dt.datetime) -> None:
     session.execute(update(Connector).where(Connector.id == connector_id).values(last_push_at=at))
 
