@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exchange.core import wire
+from exchange.core import divisions, wire
 from exchange.core.errors import (
     BadRequest,
     Conflict,
@@ -126,6 +126,26 @@ class SchemaMismatch(Unprocessable):
             f"batch columns do not match resource {resource!r}: {first['field']}: "
             f"{first['message']}",
             problems=problems,
+        )
+
+
+class OutsideJurisdiction(Unprocessable):
+    def __init__(self, resource: str, field: str, row: int, value: str, area: str) -> None:
+        message = (
+            f"{value} ({divisions.name_of(value)}) is outside {area} ({divisions.name_of(area)}): "
+            f"a department here publishes {resource} only for divisions within this node's area"
+        )
+        super().__init__(
+            f"row {row}, field {field}: {message}",
+            problems=[
+                {
+                    "rule": "jurisdiction",
+                    "field": field,
+                    "row": row,
+                    "value": value,
+                    "message": message,
+                }
+            ],
         )
 
 

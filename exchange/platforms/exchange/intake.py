@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from exchange.core import codelists, signing, wire
+from exchange.core import codelists, divisions, signing, wire
 from exchange.core.db import utcnow
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
@@ -33,6 +33,7 @@ from exchange.platforms.exchange.errors import (
     HashMismatch,
     NotArrow,
     NotProvider,
+    OutsideJurisdiction,
     QueueFull,
     SchemaMismatch,
     UnknownResource,
@@ -123,8 +124,8 @@ def accept(
             batch.status = "forwarded"
             receipts.record(session, rt, batch, "forwarded", {"to": h.destination})
         else:
-            _gate_and_load(session, rt, batch, schema)
-    except (NotArrow, SchemaMismatch):
+            _gate_and_load(session, rt, batch, schema, from_department=caller.kind == "connector")
+    except (NotArrow, SchemaMismatch, OutsideJurisdiction):
         rt.store.delete(stored.key)
         raise
     batch.completed_at = utcnow()
@@ -192,11 +193,32 @@ def _check_schema(schema: ResourceSchema, got: pa.Schema) -> None:
         raise SchemaMismatch(schema.code, problems)
 
 
-def _gate_and_load(session: Session, rt: Runtime, batch: Batch, schema: ResourceSchema) -> None:
+def _in_area(
+    batches: Iterator[pa.RecordBatch], schema: ResourceSchema, area: str
+) -> Iterator[pa.RecordBatch]:
+    """The batches, refused at the first known division outside `area` (unknown codes are the
+    gate's to report)."""
+    field = schema.jurisdiction_field
+    offset = 0
+    for rb in batches:
+        if field is not None and field in rb.schema.names:
+            for i, code in enumerate(rb.column(field).to_pylist()):
+                if code and divisions.get(code) and not divisions.within(code, area):
+                    raise OutsideJurisdiction(schema.code, field, offset + i, code, area)
+        offset += rb.num_rows
+        yield rb
+
+
+def _gate_and_load(
+    session: Session, rt: Runtime, batch: Batch, schema: ResourceSchema, *, from_department: bool
+) -> None:
+    stream = read_stream(rt, schema, batch.payload_key)
+    if from_department:
+        stream = _in_area(stream, schema, rt.settings.node_code)
     outcome = gate_and_load(
         session,
         schema,
-        read_stream(rt, schema, batch.payload_key),
+        stream,
         batch_id=batch.id,
         recorded_at=batch.received_at,
         valid_from=batch.valid_from,

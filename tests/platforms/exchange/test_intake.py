@@ -221,6 +221,23 @@ def test_a_replayed_quarantined_batch_gets_the_first_refusal_again(
     assert batches(db) == 1
 
 
+def test_a_department_may_publish_rows_only_within_its_nodes_area(
+    client: TestClient, db: Session, settings: Settings, tj: tuple[Connector, KeyPair]
+) -> None:
+    outside = indicators(3).set_column(
+        1, "division", pa.array(["330106000000", "330200000000", "330000000000"])
+    )
+    r = push(client, *tj, outside)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["error"] == "OutsideJurisdiction"
+    assert body["detail"].startswith("row 1, field division: 330200000000 (宁波市) is outside")
+    assert [(p["rule"], p["row"], p["value"]) for p in body["problems"]] == [
+        ("jurisdiction", 1, "330200000000")
+    ]
+    assert rows_in(db) == 0 and batches(db) == 0 and payload_files(settings) == []
+
+
 def test_a_duplicate_key_within_a_batch_quarantines_it(
     client: TestClient, db: Session, tj: tuple[Connector, KeyPair]
 ) -> None:
