@@ -16,6 +16,7 @@ from exchange import rotation
 from exchange.connector import outbox
 from exchange.connector.client import HubClient
 from exchange.connector.config import KEY_FILE, ConnectorConfig, load_keys, outbox_dir
+from exchange.connector.runlog import where
 from exchange.connector.spool import SpooledBatch, pending, spool
 from exchange.core.signing import KeyPair
 from exchange.rotation import Peer
@@ -177,7 +178,6 @@ def push(
 
 
 SEND_ATTEMPTS = 5
-WHERE = ("row", "field", "key")
 
 
 def _send_all(cfg: ConnectorConfig, folder: Path, batches: list[SpooledBatch]) -> int:
@@ -225,8 +225,7 @@ def _report(outcome: outbox.Outcome) -> None:
             f"{outcome.body.get('detail', '')}[/red]"
         )
         for p in outcome.body.get("problems", [])[:10]:
-            where = ", ".join(f"{k} {p[k]}" for k in WHERE if p.get(k) is not None)
-            console.print(f"  [red]{p.get('rule')}[/red] {where}: {p.get('message')}")
+            console.print(f"  [red]{p.get('rule')}[/red] {where(p)}: {p.get('message')}")
     elif isinstance(outcome, outbox.Deferred):
         console.print(f"[yellow]{batch.batch_id} kept in the outbox: {outcome.reason}[/yellow]")
     elif outcome.receipt.get("replayed"):

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from exchange.connector.client import HubClient, HubUnavailable, PushRefused
 from exchange.connector.config import outbox_dir, rejected_dir, sent_dir
 from exchange.connector.files import read_json, write_json
+from exchange.connector.findings import own_view
 from exchange.connector.spool import SpooledBatch, pending
 
 Fate = Literal["pending", "accepted", "refused", "unknown"]
@@ -80,12 +81,17 @@ def mark_sent(folder: Path, batch: SpooledBatch) -> None:
     Path(batch.path).unlink(missing_ok=True)  # the hub holds the payload now
 
 
-def set_aside(folder: Path, batch: SpooledBatch, status: int, body: dict[str, Any]) -> None:
-    """Move a refused batch out of the outbox (so it cannot block the others), with reasons."""
+def set_aside(
+    folder: Path, batch: SpooledBatch, status: int, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Move a refused batch out of the outbox (so it cannot block the others), with reasons as
+    the sender sees them (`findings.own_view`), which are returned."""
     rejected = rejected_dir(folder)
+    body = own_view(batch, body)
     write_json(rejected / f"{batch.batch_id}.error.json", {"status": status, **body})
     Path(batch.path).replace(rejected / Path(batch.path).name)
     batch.meta_path.replace(rejected / batch.meta_path.name)
+    return body
 
 
 def fate(folder: Path, batch_id: str) -> Fate:
@@ -121,8 +127,7 @@ def push_one(
     except PushRefused as exc:
         if refuses_connector(exc.status, exc.body):
             return Deferred(batch, str(exc), None)
-        set_aside(folder, batch, exc.status, exc.body)
-        return Refused(batch, exc.status, exc.body)
+        return Refused(batch, exc.status, set_aside(folder, batch, exc.status, exc.body))
     except HubUnavailable as exc:
         return Deferred(batch, str(exc), exc.retry_after, hub_unavailable=True)
     mark_sent(folder, batch)

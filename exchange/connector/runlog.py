@@ -89,5 +89,10 @@ def _source_name(batch: SpooledBatch) -> str:
 
 
 def _problem(p: dict[str, Any]) -> str:
-    where = ", ".join(f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None)
-    return f"{p.get('rule')} {where}: {p.get('message')}"
+    return f"{p.get('rule')} {where(p)}: {p.get('message')}"
+
+
+def where(p: dict[str, Any]) -> str:
+    """Row (numbered as the sender's file, see `findings`), field and key of a finding."""
+    shown = {"row": p.get("line"), "field": p.get("field"), "key": p.get("key")}
+    return ", ".join(f"{k} {v}" for k, v in shown.items() if v is not None)

@@ -127,7 +127,7 @@ def test_a_malformed_file_fails_locally_naming_row_and_field(node: Node, connect
         "connector", "push", "--resource", "macro_indicator", str(csv), "--dir", str(connector)
     )
     assert r.returncode == 2
-    assert "bad.csv row 2, field value" in r.stderr
+    assert "bad.csv row 3, field value" in r.stderr  # the file's line, header counted
 
 
 def test_a_batch_failing_the_gate_is_reported_and_set_aside(node: Node, connector: Path) -> None:
@@ -136,7 +136,7 @@ def test_a_batch_failing_the_gate_is_reported_and_set_aside(node: Node, connecto
         "connector", "push", "--resource", "macro_indicator", str(csv), "--dir", str(connector)
     )
     assert r.returncode == 1
-    assert "BatchQuarantined" in r.stderr and "division" in r.stderr and "row 0" in r.stderr
+    assert "BatchQuarantined" in r.stderr and "division" in r.stderr and "row 2" in r.stderr
     assert len(list((connector / "rejected").glob("*.arrow"))) == 1
 
 
