@@ -13,7 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from exchange.connector.cli import app as connector_app
 from exchange.core.settings import Settings, SettingsError, load_settings
 from exchange.pipelines.cli import airflow_app, check_app
-from exchange.platforms.exchange.cli import delivery_app
+from exchange.platforms.exchange.cli import batch_app, delivery_app, department_app
 from exchange.platforms.open_data.cli import app as portal_app
 from exchange.platforms.sharing.cli import audit_app, client_app, user_app
 
@@ -32,6 +32,8 @@ cluster_app = typer.Typer(help="A local multi-node topology.", no_args_is_help=T
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(connector_app, name="connector")
 app.add_typer(delivery_app, name="delivery")
+app.add_typer(batch_app, name="batch")
+app.add_typer(department_app, name="department")
 app.add_typer(check_app, name="check")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(portal_app, name="portal")

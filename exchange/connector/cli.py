@@ -74,6 +74,34 @@ def _set_state(connector_id: str, state: str) -> None:
         rt.close()
 
 
+@app.command("list")
+def list_connectors(
+    state: Annotated[
+        str | None, typer.Option(help="registered, active or suspended (default: all)")
+    ] = None,
+) -> None:
+    """(At the hub) the registered connectors, with their department and last contact."""
+    from exchange.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.exchange import repository
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            for c in repository.list_connectors(session):
+                if state is not None and c.state != state:
+                    continue
+                seen = f"{c.last_seen_at:%Y-%m-%d %H:%M}" if c.last_seen_at else "never"
+                pushed = f"{c.last_push_at:%Y-%m-%d %H:%M}" if c.last_push_at else "never"
+                typer.echo(
+                    f"{c.id}	{c.state}	{c.department.code}	{c.name}	"
+                    f"seen={seen}	pushed={pushed}"
+                )
+    finally:
+        rt.close()
+
+
 @app.command()
 def approve(connector_id: str) -> None:
     """(At the hub) activate a registered connector."""

@@ -186,3 +186,29 @@ def test_a_batch_with_a_bad_signature_stays_in_the_outbox(node: Node, connector:
     flushed = node.hub("connector", "flush", "--dir", str(connector))
     assert flushed.returncode == 0, flushed.stderr
     assert list((connector / "outbox").glob("*.arrow")) == []
+
+
+def test_an_operator_lists_quarantined_batches_connectors_and_departments(
+    node: Node, connector: Path
+) -> None:
+    csv = write_csv(node.home / "bad_division.csv", ["GDP,339998000000,2022,1.0,亿元,x"])
+    node.hub(
+        "connector", "push", "--resource", "macro_indicator", str(csv), "--dir", str(connector)
+    )
+    listed = node.hub("batch", "list", "--status", "quarantined", "--resource", "macro_indicator")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split("\t")[1:3] == ["quarantined", "macro_indicator"]
+    assert lines[1].strip().startswith("division row 0, field division")
+    shown = node.hub("batch", "show", lines[0].split("\t")[0])
+    assert shown.returncode == 0 and '"status": "quarantined"' in shown.stdout
+    assert node.hub("batch", "show", "nope").returncode == 2
+    connectors = node.hub("connector", "list", "--state", "active").stdout
+    assert "\tactive\tTJ\t统计局前置机\t" in connectors
+    assert any(
+        line.startswith("TJ\t") for line in node.hub("department", "list").stdout.splitlines()
+    )
+    assert node.hub("delivery", "list", "--state", "rejected").returncode == 0
+    assert (
+        node.hub("delivery", "retry", "--all-rejected").stdout.strip() == "no rejected deliveries"
+    )

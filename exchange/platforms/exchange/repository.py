@@ -65,6 +65,17 @@ def get_batch(session: Session, batch_id: uuid.UUID) -> Batch | None:
     return session.get(Batch, batch_id)
 
 
+def list_batches(
+    session: Session, *, status: str | None, resource: str | None, limit: int
+) -> Sequence[Batch]:
+    stmt = select(Batch)
+    if status is not None:
+        stmt = stmt.where(Batch.status == status)
+    if resource is not None:
+        stmt = stmt.where(Batch.resource_code == resource)
+    return session.scalars(stmt.order_by(Batch.received_at.desc()).limit(limit)).all()
+
+
 def receipts_of(session: Session, batch_id: uuid.UUID) -> Sequence[Receipt]:
     return session.scalars(
         select(Receipt).where(Receipt.batch_id == batch_id).order_by(Receipt.id)

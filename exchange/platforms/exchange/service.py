@@ -200,3 +200,15 @@ def retry_deliveries(
         d.attempts = 0
         d.next_attempt_at = now
     return found
+
+
+BATCH_STATUSES = ("accepted", "quarantined", "forwarded", "receiving")
+
+
+def batches(
+    session: Session, *, status: str | None = None, resource: str | None = None, limit: int = 100
+) -> Sequence[Batch]:
+    """The newest batches received here, by status and resource."""
+    if status is not None and status not in BATCH_STATUSES:
+        raise Unprocessable(f"status {status!r}: one of {', '.join(BATCH_STATUSES)}")
+    return repo.list_batches(session, status=status, resource=resource, limit=limit)
