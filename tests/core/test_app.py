@@ -1,15 +1,20 @@
 import os
 import re
 import time
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
+from sqlalchemy.orm import Session
 
 from exchange.app import create_app
 from exchange.core import signing
-from exchange.core.settings import Settings
+from exchange.core.runtime import Runtime
+from exchange.core.settings import NodeRef, Settings
+from exchange.platforms.exchange.routing import subscribe
 from exchange.testing.postgres import free_port
+from tests.builders import indicators, make_connector, push, seed_city
 
 pytestmark = pytest.mark.both_backends
 
@@ -128,3 +133,36 @@ def test_a_forked_worker_does_not_repeat_the_request_ids_of_its_parent() -> None
     child_prefix = os.read(read, 64).decode()
     os.close(read)
     assert len(child_prefix) == 16 and child_prefix != middleware._ID_PREFIX
+
+
+def test_readyz_is_degraded_but_serving_when_the_parent_is_unreachable(
+    settings: Settings, runtime: Runtime
+) -> None:
+    orphan = settings.model_copy(
+        update={"parent": NodeRef(code="330000000000", url=f"http://127.0.0.1:{free_port()}")}
+    )
+    with TestClient(create_app(orphan, runtime=replace(runtime, settings=orphan))) as c:
+        r = c.get("/readyz")
+    assert r.status_code == 200
+    assert r.json()["status"] == "degraded"
+    assert r.json()["degraded"][0].startswith("parent 330000000000 unreachable at http://127.0.0.1")
+
+
+def test_readyz_is_degraded_while_the_relay_backlog_is_past_its_bound(
+    client: TestClient, db: Session, settings: Settings, runtime: Runtime
+) -> None:
+    seed_city(db, settings)
+    provider = make_connector(db, settings, department="TJ")
+    subscribe(db, runtime, "macro_indicator", node_code="330106000000")
+    db.commit()
+    push(client, *provider, indicators(2))
+    assert client.get("/readyz").json()["status"] == "ready"
+    settings.relay_backlog_max = 0
+    r = client.get("/readyz")
+    assert r.status_code == 200 and r.json()["status"] == "degraded"
+    assert r.json()["degraded"] == [
+        "relay backlog: 1 deliveries pending, oldest for "
+        + r.json()["degraded"][0].split("oldest for ")[1]
+    ]
+    metrics = client.get("/metrics").text
+    assert 'hub_batches_received_total{resource="macro_indicator",status="accepted"}' in metrics

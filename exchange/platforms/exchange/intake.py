@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from exchange.core import codelists, divisions, signing, wire
 from exchange.core.db import utcnow
+from exchange.core.metrics import BATCHES_RECEIVED
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
 from exchange.core.runtime import Runtime
@@ -134,6 +135,7 @@ def accept(
     if caller.kind == "connector":
         repo.mark_pushed(session, uuid.UUID(caller.key_id), batch.completed_at)
     session.flush()
+    BATCHES_RECEIVED.labels(batch.resource_code, batch.status).inc()
     return Outcome(batch, replayed=False)
 
 

@@ -19,6 +19,7 @@ import httpx
 
 from exchange.core import signing, wire
 from exchange.core.db import session_scope, utcnow
+from exchange.core.metrics import RELAY_ATTEMPTS
 from exchange.core.runtime import Runtime
 from exchange.platforms.exchange import receipts
 from exchange.platforms.exchange import repository as repo
@@ -94,6 +95,7 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
         d.remote_receipt = body.get("batch", body)
         d.last_error = None
         receipts.record(session, rt, batch, "sent", {"to": d.node_code, "status": resp.status_code})
+        RELAY_ATTEMPTS.labels(d.node_code, "delivered").inc()
         return True
     problem = f"{resp.status_code} {body.get('error', '')}: {body.get('detail', resp.text[:200])}"
     offset = signing.clock_offset(resp.headers, sent_at, time.time())
@@ -112,6 +114,7 @@ def is_final(status: int, body: dict[str, Any]) -> bool:
 
 def _failed(rt: Runtime, d: Delivery, problem: str, *, permanent: bool) -> bool:
     d.last_error = problem
+    RELAY_ATTEMPTS.labels(d.node_code or "", "rejected" if permanent else "retry").inc()
     if permanent:
         d.state = "rejected"
     else:
