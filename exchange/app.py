@@ -15,6 +15,7 @@ from exchange.core.middleware import RequestContextMiddleware
 from exchange.core.resource_schema import SCHEMAS_DIR
 from exchange.core.runtime import Runtime, build_runtime
 from exchange.core.settings import Settings
+from exchange.platforms.exchange.janitor import JanitorWorker
 from exchange.platforms.exchange.relay.service import RelayWorker
 from exchange.platforms.sharing.audit.sealer import SealingWorker
 from exchange.platforms.sharing.env import aclose as close_sharing
@@ -34,6 +35,11 @@ def create_app(
         worker = RelayWorker(rt, settings.relay_interval_s) if settings.relay_interval_s else None
         if worker:
             worker.start()
+        janitor = (
+            JanitorWorker(rt, settings.janitor_interval_s) if settings.janitor_interval_s else None
+        )
+        if janitor:
+            janitor.start()
         seal_every = settings.sharing.seal_interval_s
         sealer = SealingWorker(rt, seal_every) if seal_every else None
         if sealer:
@@ -46,6 +52,8 @@ def create_app(
                 sealer.stop()
             if worker:
                 worker.stop()
+            if janitor:
+                janitor.stop()
             if runtime is None:
                 rt.close()
 

@@ -15,6 +15,7 @@ from exchange.commands.subscription import subscription_app
 from exchange.connector.cli import app as connector_app
 from exchange.core.settings import SettingsError
 from exchange.pipelines.cli import airflow_app, check_app
+from exchange.platforms.exchange.cli import batch_app, delivery_app, department_app
 from exchange.platforms.open_data.cli import app as portal_app
 from exchange.platforms.sharing.cli import audit_app, client_app, user_app
 
@@ -24,6 +25,9 @@ app.add_typer(node_app, name="node")
 app.add_typer(subscription_app, name="subscription")
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(connector_app, name="connector")
+app.add_typer(delivery_app, name="delivery")
+app.add_typer(batch_app, name="batch")
+app.add_typer(department_app, name="department")
 app.add_typer(check_app, name="check")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(portal_app, name="portal")

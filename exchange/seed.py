@@ -21,6 +21,7 @@ from exchange.core.db import session_scope
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.runtime import Runtime
 from exchange.core.signing import KeyPair
+from exchange.core.wire import BatchHeaders
 from exchange.directory import keys as node_keys
 from exchange.directory import repository as directory
 from exchange.platforms.exchange import repository as exchange_repo
@@ -80,7 +81,7 @@ def push_table(
     batch_id = uuid.uuid5(BATCH_NAMESPACE, f"{resource}:None:{sha}")
     with session_scope(rt.sessions) as session:
         caller, keys = seed_connector(session, rt, provider)
-        headers = intake.BatchHeaders(
+        headers = BatchHeaders(
             resource=resource,
             sha256=sha,
             signature=keys.sign(signing.batch_message(str(batch_id), resource, sha, caller.path)),

@@ -146,6 +146,7 @@ def settings(tmp_path: Path) -> Settings:
         var_dir=tmp_path,
         store_url=(tmp_path / "payloads").as_uri(),
         relay_interval_s=0,  # tests drive the relay themselves
+        janitor_interval_s=0,
         sharing={"seal_interval_s": 0},  # tests seal the audit log themselves
     )
 

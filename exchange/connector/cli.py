@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +14,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from exchange import rotation
 from exchange.connector import outbox
-from exchange.connector.client import HubClient, HubUnavailable, PushRefused
+from exchange.connector.client import HubClient
 from exchange.connector.config import KEY_FILE, ConnectorConfig, load_keys, outbox_dir
+from exchange.connector.runlog import where
 from exchange.connector.spool import SpooledBatch, pending, spool
 from exchange.core.signing import KeyPair
 from exchange.rotation import Peer
@@ -68,6 +70,34 @@ def _set_state(connector_id: str, state: str) -> None:
         with session_scope(rt.sessions) as session:
             c = service.set_connector_state(session, uuid.UUID(connector_id), state)
             typer.echo(f"{c.id} {c.state}")
+    finally:
+        rt.close()
+
+
+@app.command("list")
+def list_connectors(
+    state: Annotated[
+        str | None, typer.Option(help="registered, active or suspended (default: all)")
+    ] = None,
+) -> None:
+    """(At the hub) the registered connectors, with their department and last contact."""
+    from exchange.core.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.exchange import repository
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            for c in repository.list_connectors(session):
+                if state is not None and c.state != state:
+                    continue
+                seen = f"{c.last_seen_at:%Y-%m-%d %H:%M}" if c.last_seen_at else "never"
+                pushed = f"{c.last_push_at:%Y-%m-%d %H:%M}" if c.last_push_at else "never"
+                typer.echo(
+                    f"{c.id}	{c.state}	{c.department.code}	{c.name}	"
+                    f"seen={seen}	pushed={pushed}"
+                )
     finally:
         rt.close()
 
@@ -175,10 +205,14 @@ def push(
     raise typer.Exit(1 if failures else 0)
 
 
+SEND_ATTEMPTS = 5
+
+
 def _send_all(cfg: ConnectorConfig, folder: Path, batches: list[SpooledBatch]) -> int:
+    """Send as `hub connector run` does (`outbox.send`), retrying an unavailable hub a while."""
     client = HubClient(cfg.hub_url, cfg.connector_id, load_keys(folder))
     origin = f"{cfg.node_code}/{cfg.department}/{cfg.connector_id}"
-    failures = 0
+    outcomes: list[outbox.Outcome] = []
     try:
         with Progress(
             TextColumn("{task.description}"),
@@ -187,39 +221,51 @@ def _send_all(cfg: ConnectorConfig, folder: Path, batches: list[SpooledBatch]) -
             TransferSpeedColumn(),
             console=console,
         ) as bar:
-            for batch in batches:
+
+            def progress(batch: SpooledBatch) -> Callable[[int], None]:
                 task = bar.add_task(f"{Path(batch.source or batch.path).name}", total=batch.size)
-                try:
-                    receipt = client.push_with_retries(
-                        batch, origin=origin, on_bytes=lambda n, t=task: bar.advance(t, n)
-                    )
-                except PushRefused as exc:
-                    failures += 1
-                    _report_refusal(batch, exc)
-                    # A refusal will not change on retry: out of the outbox, so it blocks nothing.
-                    outbox.set_aside(folder, batch, exc.status, exc.body)
-                    continue
-                except HubUnavailable as exc:
-                    failures += 1
-                    console.print(f"[yellow]{batch.batch_id} kept in the outbox: {exc}[/yellow]")
-                    continue
-                outbox.mark_sent(folder, batch)
-                load = receipt.get("load") or {}
-                typer.echo(
-                    f"{batch.batch_id} {receipt.get('status')} rows={receipt.get('rows')} "
-                    f"inserted={load.get('inserted', 0)} updated={load.get('updated', 0)} "
-                    f"deleted={load.get('deleted', 0)}"
-                )
+                return lambda n: bar.advance(task, n)
+
+            outbox.send(
+                client,
+                folder,
+                batches,
+                origin=origin,
+                on_outcome=outcomes.append,
+                progress=progress,
+                attempts=SEND_ATTEMPTS,
+            )
     finally:
         client.close()
-    return failures
+    for outcome in outcomes:
+        _report(outcome)
+    waiting = [b for b in batches if b.batch_id not in {o.batch.batch_id for o in outcomes}]
+    for batch in waiting:
+        console.print(f"[yellow]{batch.batch_id} kept in the outbox: not sent yet[/yellow]")
+    return len(waiting) + sum(not isinstance(o, outbox.Accepted) for o in outcomes)
 
 
-def _report_refusal(batch: SpooledBatch, exc: PushRefused) -> None:
-    console.print(f"[red]{batch.batch_id} refused: {exc}[/red]")
-    for p in exc.body.get("problems", [])[:10]:
-        where = ", ".join(f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None)
-        console.print(f"  [red]{p.get('rule')}[/red] {where}: {p.get('message')}")
+def _report(outcome: outbox.Outcome) -> None:
+    batch = outcome.batch
+    if isinstance(outcome, outbox.Refused):
+        console.print(
+            f"[red]{batch.batch_id} refused: {outcome.status} {outcome.body.get('error', '')}: "
+            f"{outcome.body.get('detail', '')}[/red]"
+        )
+        for p in outcome.body.get("problems", [])[:10]:
+            console.print(f"  [red]{p.get('rule')}[/red] {where(p)}: {p.get('message')}")
+    elif isinstance(outcome, outbox.Deferred):
+        console.print(f"[yellow]{batch.batch_id} kept in the outbox: {outcome.reason}[/yellow]")
+    elif outcome.receipt.get("replayed"):
+        typer.echo(f"{batch.batch_id} {outbox.replay_note(outcome.receipt)}")
+    else:
+        receipt = outcome.receipt
+        load = receipt.get("load") or {}
+        typer.echo(
+            f"{batch.batch_id} {receipt.get('status')} rows={receipt.get('rows')} "
+            f"inserted={load.get('inserted', 0)} updated={load.get('updated', 0)} "
+            f"deleted={load.get('deleted', 0)}"
+        )
 
 
 @app.command()

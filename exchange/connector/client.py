@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 
 from exchange.connector.spool import SpooledBatch
-from exchange.core import signing
+from exchange.core import signing, wire
 from exchange.core.signing import EMPTY_SHA256, KeyPair, KeySource
 
 RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
@@ -91,23 +90,19 @@ class HubClient:
         origin: str,
         on_bytes: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
-        """Upload one spooled batch; returns the hub's receipt (also for a replay)."""
-        target = f"/exchange/v1/batches/{batch.batch_id}"
+        """Upload one spooled batch; returns the hub's receipt, with `replayed` true when the
+        hub had already accepted this batch id (and wrote nothing this time).
+
+        A quarantined batch is a PushRefused(422) with the gate's problems, also on a replay."""
+        target = wire.batch_path(batch.batch_id)
         pair = self.keys.current()  # one key for the request and the batch it carries
-        headers = self._headers("PUT", target, batch.sha256, pair)
-        headers.update(
-            {
-                "Content-Type": "application/vnd.apache.arrow.stream",
-                "Content-Length": str(batch.size),
-                "X-Batch-Resource": batch.resource,
-                "X-Batch-SHA256": batch.sha256,
-                "X-Batch-Signature": pair.sign(
-                    signing.batch_message(batch.batch_id, batch.resource, batch.sha256, origin)
-                ),
-            }
+        signature = pair.sign(
+            signing.batch_message(batch.batch_id, batch.resource, batch.sha256, origin)
         )
-        if batch.destination:
-            headers["X-Batch-Destination"] = batch.destination
+        meta = wire.BatchHeaders(
+            batch.resource, batch.sha256, signature, destination=batch.destination
+        )
+        headers = self._headers("PUT", target, batch.sha256, pair) | meta.to_http(batch.size)
         try:
             resp = self.http.put(
                 self.base_url + target,
@@ -117,20 +112,8 @@ class HubClient:
         except httpx.HTTPError as exc:
             raise HubUnavailable(f"{type(exc).__name__}: {exc}") from None
         body = _json(resp)
-        if resp.status_code == 200 and body.get("status") == "quarantined":
-            # A replay of a batch the gate refused earlier: still a refusal, with its reasons.
-            gate = body.get("gate") or {}
-            raise PushRefused(
-                422,
-                {
-                    "error": "BatchQuarantined",
-                    "detail": "this batch was quarantined when first sent",
-                    "problems": gate.get("findings", []),
-                    "batch": body,
-                },
-            )
         if resp.status_code in (200, 201):
-            return body
+            return body | {"replayed": resp.status_code == 200}
         if resp.status_code in RETRYABLE:
             retry = resp.headers.get("retry-after", "")
             raise HubUnavailable(
@@ -138,20 +121,6 @@ class HubClient:
                 retry_after=float(retry) if retry.isdigit() else None,
             )
         raise PushRefused(resp.status_code, body)
-
-    def push_with_retries(
-        self, batch: SpooledBatch, *, origin: str, attempts: int = 5, **kw: Any
-    ) -> dict[str, Any]:
-        delay = 1.0
-        for attempt in range(1, attempts + 1):
-            try:
-                return self.push(batch, origin=origin, **kw)
-            except HubUnavailable:
-                if attempt == attempts:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 30)
-        raise AssertionError("unreachable")
 
 
 def _file_chunks(path: Path, on_bytes: Callable[[int], None] | None) -> Iterator[bytes]:

@@ -19,6 +19,7 @@ import httpx
 
 from exchange.connector.client import HubClient, HubUnavailable
 from exchange.connector.files import sync_dir
+from exchange.core import wire
 
 INBOX = "/exchange/v1/inbox"
 
@@ -106,7 +107,7 @@ def download(client: HubClient, delivery: Delivery, dest: Path) -> None:
             if resp.status_code != 200:
                 resp.read()
                 raise DeliveryError(f"payload: {resp.status_code} {resp.text[:300]}")
-            announced = resp.headers.get("x-batch-sha256", "").lower()
+            announced = resp.headers.get(wire.SHA256, "").lower()
             with dest.open("wb") as fh:
                 for chunk in resp.iter_bytes(1 << 20):
                     digest.update(chunk)

@@ -5,9 +5,11 @@ matched by name; text is converted by `convert` (CSV cells are always read as te
 ID numbers and division codes keep their leading zeros). The first bad value stops the read
 with a `ReadError` that names the file, the row and the field.
 
-Rows are numbered from 1 for the first data record, the header excluded, counted across the
-whole file. A record is what the format calls one: a CSV cell may span lines inside quotes, and
-blank lines between JSON Lines records are skipped without being counted.
+Rows are numbered as an editor shows a file's lines: a CSV's header is line 1, so its first
+data record is 2; JSON Lines and Parquet count records from 1. A record is what the format calls
+one: a CSV cell may span lines inside quotes (then the number counts records, not lines), and
+blank lines between JSON Lines records are skipped without being counted. The gate's findings are
+shown to the sender in the same numbering (`findings.own_view`).
 
 A file with a header but no data rows (or an empty JSON Lines file) yields no batches at all.
 """
@@ -62,6 +64,14 @@ def detect_format(path: Path) -> Format:
     raise ReadError(path, "unknown file format: name it .csv, .parquet/.pq or .jsonl/.ndjson")
 
 
+def first_row_number(path: Path) -> int:
+    """The number the reader gives a file's first data row: a CSV's header is line 1."""
+    try:
+        return 2 if detect_format(path) == "csv" else 1
+    except ReadError:
+        return 1
+
+
 def read_batches(
     path: Path,
     schema: ResourceSchema,
@@ -90,6 +100,7 @@ def read_batches(
     else:
         raw = jsonl_blocks(path, schema, codec)
     target = schema.arrow_schema()
+    first = 2 if fmt == "csv" else 1
     done = 0
     for block in raw:
         for start in range(0, block.num_rows, batch_rows):
@@ -100,7 +111,7 @@ def read_batches(
                     converted = converted.append_column(OP_COLUMN, _ops(piece[OP_COLUMN]))
                 yield converted
             except BadValue as bad:
-                row = None if bad.index is None else done + bad.index + 1
+                row = None if bad.index is None else done + bad.index + first
                 raise ReadError(
                     path, bad.problem, row=row, field=bad.field, value=bad.value
                 ) from None
@@ -177,7 +188,7 @@ def _csv_blocks(path: Path, schema: ResourceSchema, codec: str) -> Iterator[pa.R
             raise ReadError(
                 path,
                 f"has {bad.actual_columns} values, the header {bad.expected_columns} columns",
-                row=None if bad.number is None else bad.number - 1,
+                row=bad.number,
                 value=bad.text,
             ) from None
         raise ReadError(path, f"not readable as CSV ({exc})") from None

@@ -36,7 +36,11 @@ class RunLog:
     def outcome(self, outcome: outbox.Outcome) -> None:
         b = outcome.batch
         what = escape(f"{b.resource} {b.batch_id} rows={b.rows} from {_source_name(b)}")
-        if isinstance(outcome, outbox.Accepted):
+        if isinstance(outcome, outbox.Accepted) and outcome.receipt.get("replayed"):
+            self.console.print(
+                f"[green]pushed[/green] {what}: {outbox.replay_note(outcome.receipt)}"
+            )
+        elif isinstance(outcome, outbox.Accepted):
             load = outcome.receipt.get("load") or {}
             counts = " ".join(f"{k}={load.get(k, 0)}" for k in ("inserted", "updated", "deleted"))
             self.console.print(f"[green]pushed[/green] {what} {counts}")
@@ -85,5 +89,10 @@ def _source_name(batch: SpooledBatch) -> str:
 
 
 def _problem(p: dict[str, Any]) -> str:
-    where = ", ".join(f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None)
-    return f"{p.get('rule')} {where}: {p.get('message')}"
+    return f"{p.get('rule')} {where(p)}: {p.get('message')}"
+
+
+def where(p: dict[str, Any]) -> str:
+    """Row (numbered as the sender's file, see `findings`), field and key of a finding."""
+    shown = {"row": p.get("line"), "field": p.get("field"), "key": p.get("key")}
+    return ", ".join(f"{k} {v}" for k, v in shown.items() if v is not None)

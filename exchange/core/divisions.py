@@ -99,6 +99,15 @@ def name_of(code: str) -> str:
     return table()[require(code)].name
 
 
+_AREA_DIGITS = {"province": 2, "city": 4, "district": 6}
+
+
+def within(code: str, area: str) -> bool:
+    """Whether division `code` is `area` itself or lies inside it (by the GB/T 2260 prefix)."""
+    digits = _AREA_DIGITS[_level(area)]
+    return code[:digits] == area[:digits]
+
+
 def children_of(code: str) -> list[Division]:
     """Direct children, skipping the placeholder 市辖区 entries that have no centroid."""
     return sorted(

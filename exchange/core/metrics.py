@@ -23,6 +23,15 @@ HTTP_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
+BATCHES_RECEIVED = Counter(
+    "hub_batches_received_total", "Batches taken in by this node", ["resource", "status"]
+)
+RELAY_ATTEMPTS = Counter(
+    "hub_relay_attempts_total",
+    "Relay sends to a neighbouring node, by outcome (delivered, retry, rejected)",
+    ["node", "outcome"],
+)
+
 
 def render() -> tuple[bytes, str]:
     """This process's metrics, or every worker's when several share the port.

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from exchange.core.context import request_id_var
 from exchange.core.errors import busy_response, internal_error_response, is_busy
 from exchange.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from exchange.core.signing import CLOCK_HEADER
 
 log = logging.getLogger("hub.access")
 log_error = logging.getLogger("hub.errors")
@@ -24,6 +25,7 @@ _VALID_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 # system call per request).
 _ID_PREFIX = os.urandom(8).hex()
 _ids = itertools.count(1)
+_CLOCK = CLOCK_HEADER.lower().encode()
 
 
 def _new_id_prefix() -> None:  # a forked worker (gunicorn --preload) must not repeat ids
@@ -59,6 +61,7 @@ class RequestContextMiddleware:
                 status, started = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"].append((b"x-request-id", rid.encode()))
+                message["headers"].append((_CLOCK, f"{time.time():.3f}".encode()))
                 latency, count = _metrics(scope["method"], _route_of(scope), status)
                 latency.observe(time.perf_counter() - start)
                 count.inc()

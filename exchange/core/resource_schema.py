@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 from frictionless import FrictionlessException, Schema
@@ -103,6 +103,12 @@ class Catalog(BaseModel):
     tags: list[str] = Field(default_factory=list)
     licence: str | None = None
     identifier: str | None = Field(default=None, description="资源代码 in the city catalogue")
+    jurisdiction: Literal["area", "any"] = Field(
+        default="area",
+        description="area: a department of a node publishes rows only for divisions within the "
+        "node's area (by the resource's first division field); any: no such rule (e.g. a "
+        "reference layer covering the province)",
+    )
 
     @field_validator("share_conditions")
     @classmethod
@@ -164,6 +170,13 @@ class ResourceSchema:
 
     def field(self, name: str) -> FieldSpec:
         return self.by_name[name]
+
+    @property
+    def jurisdiction_field(self) -> str | None:
+        """The field whose division must lie in the publishing node's area, if the rule holds."""
+        if self.catalog.jurisdiction == "any":
+            return None
+        return next((f.name for f in self.fields if f.check == "division"), None)
 
     @property
     def field_names(self) -> list[str]:

@@ -124,6 +124,20 @@ class Settings(BaseSettings):
         default=1.0, ge=0, description="outbox poll interval of the relay worker; 0 disables it"
     )
     relay_max_backoff_s: float = Field(default=300, gt=0, description="cap of the retry delay")
+    relay_backlog_max: int = Field(
+        default=1000, ge=1, description="/readyz is degraded past this many pending relays"
+    )
+    relay_backlog_max_age_s: float = Field(
+        default=3600, gt=0, description="/readyz is degraded while a relay waits longer"
+    )
+    janitor_interval_s: float = Field(
+        default=3600,
+        ge=0,
+        description="how often leftovers of killed uploads and loads are removed; 0 disables it",
+    )
+    janitor_grace_s: float = Field(
+        default=3600, ge=60, description="age before a leftover payload may be removed"
+    )
     sharing: SharingSettings = Field(default_factory=SharingSettings)
     log_level: str = "INFO"
     log_json: bool = True

@@ -17,6 +17,7 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -27,6 +28,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 SCHEME = "HubSig"
 MAX_CLOCK_SKEW_S = 300
+# Every response of a node carries its clock (seconds since the epoch), so a caller learns the
+# offset between the two clocks from any answer, signed calls included, before it reaches
+# MAX_CLOCK_SKEW_S and signatures start to fail.
+CLOCK_HEADER = "X-Hub-Time"
+
+
+def clock_offset(headers: Mapping[str, str], sent_at: float, received_at: float) -> float | None:
+    """Seconds the other node's clock is ahead of ours (negative: behind), from its answer."""
+    raw = headers.get(CLOCK_HEADER.lower()) or headers.get(CLOCK_HEADER)
+    try:
+        theirs = float(raw) if raw else None
+    except ValueError:
+        return None
+    return None if theirs is None else round(theirs - (sent_at + received_at) / 2, 1)
+
+
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 

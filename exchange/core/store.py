@@ -7,6 +7,7 @@ become visible only when completed).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
@@ -104,6 +105,22 @@ class PayloadStore:
 
     def size(self, key: str) -> int:
         return int(self.fs.size(self._path(key)))
+
+    def listing(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+        """Every object under `prefix` (local leftovers `*.part-*` included) with its time."""
+        base = self._path(prefix)
+        if not self.fs.exists(base):
+            return
+        root = self.root.rstrip("/") + "/"
+        for path, info in self.fs.find(base, detail=True).items():
+            stamp = info.get("mtime") or info.get("LastModified") or info.get("created")
+            if isinstance(stamp, (int, float)):
+                at = dt.datetime.fromtimestamp(stamp, dt.UTC)
+            elif isinstance(stamp, dt.datetime):
+                at = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+            else:
+                continue  # no time known: never old enough to remove
+            yield path.removeprefix(root), at
 
     def total_size(self) -> int:
         return int(self.fs.du(self.root, total=True)) if self.fs.exists(self.root) else 0

@@ -8,12 +8,14 @@ heartbeats, the relay outbox, the neighbouring nodes, storage, and the quarantin
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from exchange.core import signing
 from exchange.core.db import utcnow
 from exchange.core.resource_schema import UpdateCycle
 from exchange.core.runtime import Runtime
@@ -26,6 +28,8 @@ SILENT_CRITICAL = dt.timedelta(days=7)
 BACKLOG_WARNING = dt.timedelta(hours=1)
 BACKLOG_CRITICAL = dt.timedelta(days=1)
 PROBE_TIMEOUT_S = 3.0
+RETRY_ALARM_ATTEMPTS = 8  # about four minutes of backoff (1, 2, 4 ... s, capped)
+CLOCK_WARN_S = 60.0
 
 
 def _days(delta: dt.timedelta) -> float:
@@ -135,7 +139,40 @@ def check_relay(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
                     f"{count} deliveries to {dest} pending, oldest for {age}",
                 )
             )
+    _check_failing_deliveries(rt, result)
     return result
+
+
+def _check_failing_deliveries(rt: Runtime, result: CheckResult) -> None:
+    """Refused deliveries (critical: the batch stops here until an operator acts) and ones the
+    next hop keeps turning away (retried, but alarmed after RETRY_ALARM_ATTEMPTS)."""
+    with rt.sessions() as session:
+        failing = session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.node_code.is_not(None),
+                (Delivery.state == "rejected")
+                | ((Delivery.state == "pending") & (Delivery.attempts >= RETRY_ALARM_ATTEMPTS)),
+            )
+            .order_by(Delivery.id)
+        ).all()
+    rejected = [d for d in failing if d.state == "rejected"]
+    result.gauges.append(Gauge("rejected", float(len(rejected))))
+    for d in failing:
+        if d.state == "rejected":
+            code, what = "relay.rejected", f"refused by {d.node_code}; after fixing the cause: "
+            what += f"`hub delivery retry {d.id}`"
+        else:
+            code, what = "relay.retrying", f"{d.node_code} refused {d.attempts} attempts"
+        result.issues.append(
+            Issue(
+                code,
+                "critical",
+                f"delivery:{d.id}",
+                f"batch {d.batch_id} ({d.resource_code}) {what}: {d.last_error}",
+                {"batch": str(d.batch_id), "node": d.node_code, "attempts": d.attempts},
+            )
+        )
 
 
 def check_neighbours(rt: Runtime) -> CheckResult:
@@ -145,17 +182,40 @@ def check_neighbours(rt: Runtime) -> CheckResult:
     with httpx.Client(timeout=PROBE_TIMEOUT_S) as client:
         for n in neighbours:
             url = n.url.rstrip("/") + "/healthz"
+            sent_at = time.time()
             try:
                 response = client.get(url)
                 up, why = response.status_code == 200, f"answered {response.status_code}"
             except httpx.HTTPError as exc:
                 up, why = False, f"{type(exc).__name__}"
+            else:
+                offset = signing.clock_offset(response.headers, sent_at, time.time())
+                if offset is not None:
+                    _check_clock(result, n.code, offset)
             result.gauges.append(Gauge("up", 1.0 if up else 0.0, {"node": n.code}))
             if not up:
                 result.issues.append(
                     Issue("node.unreachable", "critical", f"node:{n.code}", f"{url} {why}")
                 )
     return result
+
+
+def _check_clock(result: CheckResult, node: str, offset: float) -> None:
+    result.gauges.append(Gauge("clock_offset_s", offset, {"node": node}))
+    if abs(offset) <= CLOCK_WARN_S:
+        return
+    limit = signing.MAX_CLOCK_SKEW_S
+    severity: Severity = "critical" if abs(offset) > limit else "warning"
+    result.issues.append(
+        Issue(
+            "node.clock_skew",
+            severity,
+            f"node:{node}",
+            f"the clock of {node} is {offset:+.0f} s from ours; signed calls fail beyond "
+            f"{limit} s: keep both clocks in sync (NTP)",
+            {"offset_s": offset},
+        )
+    )
 
 
 def check_storage(rt: Runtime) -> CheckResult:

@@ -46,7 +46,7 @@ def public_client(rt: Runtime, base_url: str | None = None) -> Iterator[PublicCl
 
     from exchange.app import create_app
 
-    settings = rt.settings.model_copy(update={"relay_interval_s": 0})
+    settings = rt.settings.model_copy(update={"relay_interval_s": 0, "janitor_interval_s": 0})
     with TestClient(create_app(settings, runtime=rt), raise_server_exceptions=False) as client:
         yield client
 

@@ -105,7 +105,7 @@ def primary_key_unique(rule: Rule, batch: Batch) -> list[Failure]:
 
 @cache
 def _codes_of(list_name: str) -> pa.Array:
-    return pa.array(list(codelists.get(list_name)), pa.string())
+    return pa.array(sorted(codelists.accepted(list_name)), pa.string())
 
 
 def code_list(rule: Rule, batch: Batch) -> list[Failure]:

@@ -116,7 +116,7 @@ def _value_rule(rule: Rule, f: str, p: Mapping[str, Any], sev: str) -> list[Expe
             )
             return [(sev, exp, False)]
         case RuleName.code_list:
-            return [_in_set(f, sev, sorted(codelists.get(p["list"])))]
+            return [_in_set(f, sev, sorted(codelists.accepted(p["list"])))]
         case RuleName.division:
             return [_in_set(f, sev, sorted(divisions.table()))]
     return None

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from exchange.core.signing import KeyPair
 from exchange.testing.postgres import free_port
 
 pytestmark = pytest.mark.slow
@@ -108,7 +109,9 @@ def test_push_a_csv_file(node: Node, connector: Path) -> None:
     again = node.hub(
         "connector", "push", "--resource", "macro_indicator", str(csv), "--dir", str(connector)
     )
-    assert again.returncode == 0 and "inserted=2" in again.stdout  # the same batch, replayed
+    assert again.returncode == 0  # the same batch, replayed: nothing loaded twice
+    assert "already accepted at 20" in again.stdout and "nothing written" in again.stdout
+    assert "inserted" not in again.stdout
     assert list((connector / "outbox").glob("*.arrow")) == []
 
 
@@ -124,7 +127,7 @@ def test_a_malformed_file_fails_locally_naming_row_and_field(node: Node, connect
         "connector", "push", "--resource", "macro_indicator", str(csv), "--dir", str(connector)
     )
     assert r.returncode == 2
-    assert "bad.csv row 2, field value" in r.stderr
+    assert "bad.csv row 3, field value" in r.stderr  # the file's line, header counted
 
 
 def test_a_batch_failing_the_gate_is_reported_and_set_aside(node: Node, connector: Path) -> None:
@@ -133,7 +136,7 @@ def test_a_batch_failing_the_gate_is_reported_and_set_aside(node: Node, connecto
         "connector", "push", "--resource", "macro_indicator", str(csv), "--dir", str(connector)
     )
     assert r.returncode == 1
-    assert "BatchQuarantined" in r.stderr and "division" in r.stderr and "row 0" in r.stderr
+    assert "BatchQuarantined" in r.stderr and "division" in r.stderr and "row 2" in r.stderr
     assert len(list((connector / "rejected").glob("*.arrow"))) == 1
 
 
@@ -151,3 +154,61 @@ def test_a_suspended_connector_is_refused(node: Node, tmp_path: Path) -> None:
     )
     assert pushed.returncode == 1
     assert "403 ConnectorNotActive" in pushed.stderr
+    # The refusal is the connector's, not the batch's: it waits in the outbox, as under `run`.
+    assert len(list((folder / "outbox").glob("*.arrow"))) == 1
+    assert list((folder / "rejected").glob("*.arrow")) == []
+    node.hub("connector", "approve", connector_id)
+    flushed = node.hub("connector", "flush", "--dir", str(folder))
+    assert flushed.returncode == 0, flushed.stderr
+    assert " accepted rows=1 inserted=1" in flushed.stdout
+    assert list((folder / "outbox").glob("*.arrow")) == []
+
+
+def test_a_batch_with_a_bad_signature_stays_in_the_outbox(node: Node, connector: Path) -> None:
+    csv = write_csv(node.home / "gdp_2019.csv", ["GDP,330106000000,2019,1.0,亿元,x"])
+    key = connector / "connector.key"
+    real = key.read_bytes()
+    rejected_before = len(list((connector / "rejected").glob("*.arrow")))
+
+    KeyPair.generate().save(key)  # a key the hub does not know: 401 InvalidSignature
+    try:
+        pushed = node.hub(
+            "connector", "push", "--resource", "macro_indicator", str(csv), "--dir", str(connector)
+        )
+    finally:
+        key.unlink()
+        key.write_bytes(real)
+        key.chmod(0o600)
+    assert pushed.returncode == 1
+    assert "401" in pushed.stderr
+    assert len(list((connector / "outbox").glob("*.arrow"))) == 1
+    assert len(list((connector / "rejected").glob("*.arrow"))) == rejected_before
+    flushed = node.hub("connector", "flush", "--dir", str(connector))
+    assert flushed.returncode == 0, flushed.stderr
+    assert list((connector / "outbox").glob("*.arrow")) == []
+
+
+def test_an_operator_lists_quarantined_batches_connectors_and_departments(
+    node: Node, connector: Path
+) -> None:
+    csv = write_csv(node.home / "bad_division.csv", ["GDP,339998000000,2022,1.0,亿元,x"])
+    node.hub(
+        "connector", "push", "--resource", "macro_indicator", str(csv), "--dir", str(connector)
+    )
+    listed = node.hub("batch", "list", "--status", "quarantined", "--resource", "macro_indicator")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split("\t")[1:3] == ["quarantined", "macro_indicator"]
+    assert lines[1].strip().startswith("division row 0, field division")
+    shown = node.hub("batch", "show", lines[0].split("\t")[0])
+    assert shown.returncode == 0 and '"status": "quarantined"' in shown.stdout
+    assert node.hub("batch", "show", "nope").returncode == 2
+    connectors = node.hub("connector", "list", "--state", "active").stdout
+    assert "\tactive\tTJ\t统计局前置机\t" in connectors
+    assert any(
+        line.startswith("TJ\t") for line in node.hub("department", "list").stdout.splitlines()
+    )
+    assert node.hub("delivery", "list", "--state", "rejected").returncode == 0
+    assert (
+        node.hub("delivery", "retry", "--all-rejected").stdout.strip() == "no rejected deliveries"
+    )

@@ -93,7 +93,7 @@ def test_an_unreadable_file_is_rejected_locally_naming_row_and_field(
     settled = watch.spool_file("macro_indicator", drop / "bad.csv")
     assert isinstance(settled, Settled) and settled.batch_id is None
     reasons = (drop / "rejected" / "bad.csv.error.json").read_text()
-    assert '"row": 2' in reasons and '"field": "value"' in reasons
+    assert '"row": 3' in reasons and '"field": "value"' in reasons  # line 3: header counted
 
 
 def test_a_file_whose_batch_left_the_outbox_is_read_again(watch: FolderWatch, drop: Path) -> None:

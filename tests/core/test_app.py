@@ -1,16 +1,24 @@
 import logging
 import os
+import re
 import sqlite3
+import time
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from exchange.app import create_app
+from exchange.core import signing
 from exchange.core.logging import JSONFormatter
-from exchange.core.settings import Settings
+from exchange.core.runtime import Runtime
+from exchange.core.settings import NodeRef, Settings
+from exchange.platforms.exchange.relay.routing import subscribe
 from exchange.testing.postgres import free_port
+from tests.builders import indicators, make_connector, push, seed_city
 
 pytestmark = pytest.mark.both_backends
 
@@ -34,6 +42,22 @@ def test_every_response_carries_a_request_id_and_keeps_a_callers_id(client: Test
     assert kept.headers["x-request-id"] == "trace-42"
     unsafe = client.get("/healthz", headers={"X-Request-ID": "bad id\n"})
     assert unsafe.headers["x-request-id"] != "bad id\n"
+
+
+def test_every_response_carries_the_nodes_clock(client: TestClient) -> None:
+    sent = time.time()
+    answer = client.get("/healthz")
+    assert signing.clock_offset(answer.headers, sent, time.time()) == pytest.approx(0, abs=1)
+
+
+def test_a_signature_from_a_skewed_clock_says_by_how_much(client: TestClient) -> None:
+    keys = signing.KeyPair.generate()
+    target = "/exchange/v1/inbox"
+    header = signing.authorization_header("someone", keys, "GET", target, signing.EMPTY_SHA256)
+    stale = re.sub(r"ts=(\d+)", lambda m: f"ts={int(m[1]) - 412}", header)
+    refused = client.get(target, headers={"Authorization": stale})
+    assert refused.status_code == 401 and refused.json()["error"] == "InvalidSignature"
+    assert re.search(r"clock is 41[23] s behind ours", refused.json()["detail"])
 
 
 def test_errors_have_one_json_shape(client: TestClient) -> None:
@@ -109,7 +133,8 @@ def test_metrics_are_prometheus_text_labelled_by_route_template(client: TestClie
     text = client.get("/metrics").text
     assert "# TYPE hub_http_requests_total counter" in text
     assert 'route="/exchange/v1/nodes/{code}"' in text
-    assert "330106000000" not in text
+    # A raw path never becomes a label (a neighbour's code may, as the relay counter's node).
+    assert 'route="/exchange/v1/nodes/330106000000"' not in text
 
 
 def test_readyz_is_503_with_the_reason_when_the_database_is_unreachable(settings: Settings) -> None:
@@ -169,3 +194,36 @@ def test_a_forked_worker_does_not_repeat_the_request_ids_of_its_parent() -> None
     child_prefix = os.read(read, 64).decode()
     os.close(read)
     assert len(child_prefix) == 16 and child_prefix != middleware._ID_PREFIX
+
+
+def test_readyz_is_degraded_but_serving_when_the_parent_is_unreachable(
+    settings: Settings, runtime: Runtime
+) -> None:
+    orphan = settings.model_copy(
+        update={"parent": NodeRef(code="330000000000", url=f"http://127.0.0.1:{free_port()}")}
+    )
+    with TestClient(create_app(orphan, runtime=replace(runtime, settings=orphan))) as c:
+        r = c.get("/readyz")
+    assert r.status_code == 200
+    assert r.json()["status"] == "degraded"
+    assert r.json()["degraded"][0].startswith("parent 330000000000 unreachable at http://127.0.0.1")
+
+
+def test_readyz_is_degraded_while_the_relay_backlog_is_past_its_bound(
+    client: TestClient, db: Session, settings: Settings, runtime: Runtime
+) -> None:
+    seed_city(db, settings)
+    provider = make_connector(db, settings, department="TJ")
+    subscribe(db, runtime, "macro_indicator", node_code="330106000000")
+    db.commit()
+    push(client, *provider, indicators(2))
+    assert client.get("/readyz").json()["status"] == "ready"
+    settings.relay_backlog_max = 0
+    r = client.get("/readyz")
+    assert r.status_code == 200 and r.json()["status"] == "degraded"
+    assert r.json()["degraded"] == [
+        "relay backlog: 1 deliveries pending, oldest for "
+        + r.json()["degraded"][0].split("oldest for ")[1]
+    ]
+    metrics = client.get("/metrics").text
+    assert 'hub_batches_received_total{resource="macro_indicator",status="accepted"}' in metrics

@@ -42,6 +42,7 @@ def settings_for(pair: tuple[LocalPostgres, LocalPostgres], tmp_path: Path) -> S
         read_replica_url=replica.url("replicated"),
         replica_max_lag_s=5,
         relay_interval_s=0,
+        janitor_interval_s=0,
     )
 
 

@@ -36,6 +36,7 @@ def city_settings(database_url: str, var_dir: Path) -> Settings:
         var_dir=var_dir,
         store_url=(var_dir / "payloads").as_uri(),
         relay_interval_s=0,
+        janitor_interval_s=0,
     )
 
 

@@ -18,6 +18,7 @@ from exchange.core.db import utcnow
 from exchange.directory import keys
 from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.errors import (
+    ClockSkew,
     ConnectorNotActive,
     InvalidSignature,
     MissingCredentials,
@@ -66,8 +67,9 @@ def authenticate(
     parsed = signing.parse_authorization(authorization)
     if parsed is None:
         raise InvalidSignature("malformed Authorization header")
-    if abs(time.time() - parsed.timestamp) > signing.MAX_CLOCK_SKEW_S:
-        raise InvalidSignature(f"timestamp more than {signing.MAX_CLOCK_SKEW_S} s from our clock")
+    now = time.time()
+    if abs(now - parsed.timestamp) > signing.MAX_CLOCK_SKEW_S:
+        raise ClockSkew(now - parsed.timestamp, signing.MAX_CLOCK_SKEW_S)
     principal, key_id = signing.split_key_id(parsed.key_id)
     caller, legacy = _lookup(session, me, principal)
     message = signing.request_message(method, target, parsed.timestamp, content_sha256)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from exchange.core import ratelimit
+from exchange.core import ratelimit, wire
 from exchange.core.deps import DbSession, RuntimeDep
 from exchange.core.signing import EMPTY_SHA256
 from exchange.platforms.exchange.auth import Caller, authenticate
@@ -15,7 +15,7 @@ from exchange.platforms.exchange.errors import ConnectorNotActive
 
 def require_caller(request: Request, session: DbSession, rt: RuntimeDep) -> Caller:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    content = request.headers.get("x-batch-sha256") or request.headers.get(
+    content = request.headers.get(wire.SHA256) or request.headers.get(
         "x-content-sha256", EMPTY_SHA256
     )
     caller = authenticate(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from exchange.core import divisions, wire
 from exchange.core.errors import (
     BadRequest,
     Conflict,
@@ -35,6 +36,18 @@ class MissingCredentials(Unauthorized):
 class InvalidSignature(Unauthorized):
     def __init__(self, what: str) -> None:
         super().__init__(f"request signature rejected: {what}")
+
+
+class ClockSkew(InvalidSignature):
+    """A signature outside the allowed clock window; the caller's clock needs fixing (NTP)."""
+
+    def __init__(self, offset_s: float, max_s: int) -> None:
+        behind = "behind" if offset_s > 0 else "ahead of"
+        super().__init__(
+            f"timestamp more than {max_s} s from our clock: the caller's clock is "
+            f"{abs(offset_s):.0f} s {behind} ours; keep both clocks in sync (NTP)"
+        )
+        self.code = "InvalidSignature"
 
 
 class UnknownCaller(Unauthorized):
@@ -91,7 +104,7 @@ class BadBatchHeader(BadRequest):
 class HashMismatch(BadRequest):
     def __init__(self, declared: str, actual: str) -> None:
         super().__init__(
-            f"content SHA-256 is {actual} but X-Batch-SHA256 declared {declared}: "
+            f"content SHA-256 is {actual} but {wire.SHA256} declared {declared}: "
             "the body was altered or truncated in transit"
         )
 
@@ -116,6 +129,26 @@ class SchemaMismatch(Unprocessable):
         )
 
 
+class OutsideJurisdiction(Unprocessable):
+    def __init__(self, resource: str, field: str, row: int, value: str, area: str) -> None:
+        message = (
+            f"{value} ({divisions.name_of(value)}) is outside {area} ({divisions.name_of(area)}): "
+            f"a department here publishes {resource} only for divisions within this node's area"
+        )
+        super().__init__(
+            f"row {row}, field {field}: {message}",
+            problems=[
+                {
+                    "rule": "jurisdiction",
+                    "field": field,
+                    "row": row,
+                    "value": value,
+                    "message": message,
+                }
+            ],
+        )
+
+
 class QueueFull(TooManyRequests):
     def __init__(self, connector_id: str, cap: int) -> None:
         super().__init__(
@@ -127,6 +160,12 @@ class QueueFull(TooManyRequests):
 class DeliveryNotFound(NotFound):
     def __init__(self, delivery_id: int) -> None:
         super().__init__(f"delivery {delivery_id} is not in this connector's inbox")
+
+
+class DeliveryNotRejected(NotFound):
+    def __init__(self, delivery_ids: list[int]) -> None:
+        listed = ", ".join(str(i) for i in delivery_ids)
+        super().__init__(f"no rejected relay delivery with id {listed} (see `hub delivery list`)")
 
 
 class UnknownDepartment(NotFound):

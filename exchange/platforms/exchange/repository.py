@@ -65,6 +65,17 @@ def get_batch(session: Session, batch_id: uuid.UUID) -> Batch | None:
     return session.get(Batch, batch_id)
 
 
+def list_batches(
+    session: Session, *, status: str | None, resource: str | None, limit: int
+) -> Sequence[Batch]:
+    stmt = select(Batch)
+    if status is not None:
+        stmt = stmt.where(Batch.status == status)
+    if resource is not None:
+        stmt = stmt.where(Batch.resource_code == resource)
+    return session.scalars(stmt.order_by(Batch.received_at.desc()).limit(limit)).all()
+
+
 def receipts_of(session: Session, batch_id: uuid.UUID) -> Sequence[Receipt]:
     return session.scalars(
         select(Receipt).where(Receipt.batch_id == batch_id).order_by(Receipt.id)
@@ -84,6 +95,25 @@ def subscriptions_for(session: Session, resource_code: str) -> Sequence[Subscrip
             Subscription.resource_code == resource_code, Subscription.active.is_(True)
         )
     ).all()
+
+
+def find_subscription(
+    session: Session, resource_code: str, department_id: uuid.UUID | None, node_code: str | None
+) -> Subscription | None:
+    return session.scalars(
+        select(Subscription)
+        .where(
+            Subscription.resource_code == resource_code,
+            Subscription.department_id.is_(None)
+            if department_id is None
+            else Subscription.department_id == department_id,
+            Subscription.node_code.is_(None)
+            if node_code is None
+            else Subscription.node_code == node_code,
+        )
+        .order_by(Subscription.created_at)
+        .limit(1)
+    ).first()
 
 
 def inbox(session: Session, department_id: uuid.UUID, limit: int) -> Sequence[Delivery]:
@@ -118,6 +148,23 @@ def due_node_deliveries(session: Session, now: dt.datetime, limit: int) -> Seque
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return session.scalars(stmt).all()
+
+
+def node_deliveries(
+    session: Session, state: str, *, limit: int = 1000, ids: Sequence[int] | None = None
+) -> Sequence[Delivery]:
+    stmt = select(Delivery).where(Delivery.node_code.is_not(None), Delivery.state == state)
+    if ids is not None:
+        stmt = stmt.where(Delivery.id.in_(ids))
+    return session.scalars(stmt.order_by(Delivery.id).limit(limit)).all()
+
+
+def existing_batch_ids(session: Session, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(session.scalars(select(Batch.id).where(Batch.id.in_(chunk))))
+    return found
 
 
 def mark_pushed(session: Session, connector_id: uuid.UUID, at: dt.datetime) -> None:

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from exchange.core import wire
 from exchange.core.deps import DbSession, RuntimeDep, commit_so_far
-from exchange.core.errors import error_body
 from exchange.platforms.exchange import service
 from exchange.platforms.exchange.deps import CallerDep, ConnectorDep
 from exchange.platforms.exchange.errors import BatchTooLarge
@@ -59,41 +59,36 @@ def register_connector(body: ConnectorCreate, session: DbSession, rt: RuntimeDep
     "/batches/{batch_id}",
     response_model=BatchRead,
     summary="Push a batch (Arrow IPC stream); re-sending the same id returns the first receipt",
-    responses={200: {"description": "replay"}, 201: {"description": "accepted"}},
+    responses={
+        200: {"description": "replay of an accepted batch"},
+        201: {"description": "accepted"},
+        422: {"description": "quarantined by the quality gate (also on a replay)"},
+    },
 )
 async def put_batch(
     batch_id: uuid.UUID, request: Request, caller: CallerDep, session: DbSession, rt: RuntimeDep
 ) -> Response:
     headers = intake.parse_headers(request.headers)
     existing = await run_in_threadpool(intake.precheck, session, rt, caller, batch_id, headers)
-    if existing is not None:
-        view = await run_in_threadpool(service.batch_view, session, rt, batch_id)
-        return JSONResponse(view.model_dump(mode="json"), status_code=200)
-    limit = rt.settings.max_batch_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise BatchTooLarge(limit)
-    # No transaction stays open while the body streams in: on SQLite it would hold the one
-    # write lock for the whole upload, and every other signed call would wait or fail.
-    await run_in_threadpool(commit_so_far, request, session)
-    stored = await stream_to_store(
-        rt.store, intake.payload_key(batch_id, headers.sha256), request.stream(), limit
-    )
-    outcome = await run_in_threadpool(intake.accept, session, rt, caller, batch_id, headers, stored)
+    if existing is None:
+        limit = rt.settings.max_batch_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise BatchTooLarge(limit)
+        # No transaction stays open while the body streams in: on SQLite it would hold the
+        # one write lock for the whole upload, and every other signed call would wait or fail.
+        await run_in_threadpool(commit_so_far, request, session)
+        stored = await stream_to_store(
+            rt.store, intake.payload_key(batch_id, headers.sha256), request.stream(), limit
+        )
+        await run_in_threadpool(intake.accept, session, rt, caller, batch_id, headers, stored)
     view = await run_in_threadpool(service.batch_view, session, rt, batch_id)
     body = view.model_dump(mode="json")
-    if outcome.batch.status == "quarantined":
-        # Returned, not raised: the quarantine record must commit with the request.
-        gate = outcome.batch.gate or {}
-        problems = gate.get("findings", [])
-        first = problems[0] if problems else {"message": "failed the quality gate"}
-        detail = f"batch quarantined: {first.get('rule', '')} {first.get('field') or ''}".strip()
-        if first.get("row") is not None:
-            detail += f" row {first['row']}"
-        payload = error_body("BatchQuarantined", f"{detail}: {first['message']}", problems)
-        payload["batch"] = body
-        return JSONResponse(payload, status_code=422)
-    return JSONResponse(body, status_code=201)
+    if view.status == "quarantined":
+        # Returned, not raised: the quarantine record must commit with the request. A replay
+        # gets the same answer as the first refusal.
+        return JSONResponse(wire.quarantine_body(body), status_code=422)
+    return JSONResponse(body, status_code=200 if existing is not None else 201)
 
 
 @router.get("/batches/{batch_id}", response_model=BatchRead, summary="Status and lineage")
@@ -141,10 +136,10 @@ def get_delivery_payload(
 
     return StreamingResponse(
         chunks(),
-        media_type=intake.ARROW_STREAM,
+        media_type=wire.ARROW_STREAM,
         headers={
-            "X-Batch-SHA256": payload.sha256,
-            "X-Batch-Id": str(d.batch_id),
+            wire.SHA256: payload.sha256,
+            wire.BATCH_ID: str(d.batch_id),
             "Content-Length": str(payload.size),
         },
     )

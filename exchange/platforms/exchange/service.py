@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
@@ -19,12 +20,13 @@ from exchange.platforms.exchange.auth import Caller
 from exchange.platforms.exchange.errors import (
     BatchNotFound,
     ConnectorNotFound,
+    DeliveryNotRejected,
     NodeNotFound,
     NodeNotInitialised,
     UnknownDepartment,
 )
 from exchange.platforms.exchange.lineage import service as receipts
-from exchange.platforms.exchange.models import Batch, Connector
+from exchange.platforms.exchange.models import Batch, Connector, Delivery
 from exchange.platforms.exchange.schemas import (
     BatchRead,
     ConnectorCreate,
@@ -33,6 +35,8 @@ from exchange.platforms.exchange.schemas import (
     KeyRead,
     ReceiptRead,
 )
+
+DELIVERY_STATES = ("pending", "rejected", "delivered")
 
 
 def topology(session: Session) -> tuple[Node, Node | None, list[Node]]:
@@ -170,3 +174,41 @@ def batch_of(session: Session, batch_id: uuid.UUID) -> Batch:
     if b is None:
         raise BatchNotFound(batch_id)
     return b
+
+
+def deliveries(session: Session, state: str, limit: int = 1000) -> Sequence[Delivery]:
+    """Relay deliveries to neighbouring nodes in `state` (pending, rejected, delivered)."""
+    if state not in DELIVERY_STATES:
+        raise Unprocessable(f"state {state!r}: one of {', '.join(DELIVERY_STATES)}")
+    return repo.node_deliveries(session, state, limit=limit)
+
+
+def retry_deliveries(
+    session: Session, ids: Sequence[int] | None = None, *, all_rejected: bool = False
+) -> list[Delivery]:
+    """Queue refused deliveries again (after the cause was fixed), to be sent at once."""
+    if (ids is None) == (not all_rejected):
+        raise Unprocessable("name delivery ids or ask for all rejected ones, not both")
+    found = list(repo.node_deliveries(session, "rejected", ids=ids, limit=100_000))
+    if ids is not None:
+        missing = sorted(set(ids) - {d.id for d in found})
+        if missing:
+            raise DeliveryNotRejected(missing)
+    now = utcnow()
+    for d in found:
+        d.state = "pending"
+        d.attempts = 0
+        d.next_attempt_at = now
+    return found
+
+
+BATCH_STATUSES = ("accepted", "quarantined", "forwarded", "receiving")
+
+
+def batches(
+    session: Session, *, status: str | None = None, resource: str | None = None, limit: int = 100
+) -> Sequence[Batch]:
+    """The newest batches received here, by status and resource."""
+    if status is not None and status not in BATCH_STATUSES:
+        raise Unprocessable(f"status {status!r}: one of {', '.join(BATCH_STATUSES)}")
+    return repo.list_batches(session, status=status, resource=resource, limit=limit)

@@ -31,7 +31,7 @@ from exchange.platforms.open_data.feedback import service as feedback
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["num"] = lambda n: f"{n:,}"
 templates.env.filters["redact"] = pii_scan.redact
-templates.env.globals["code_label"] = lambda f, v: codelists.get(f.code_list).get(str(v), "")
+templates.env.globals["code_label"] = lambda f, v: codelists.label(f.code_list, v)
 LANG_COOKIE = "lang"
 CSRF_COOKIE = "od_csrf"
 CSRF_FIELD = "csrf_token"

@@ -98,6 +98,7 @@ def live_portal(
         var_dir=root / "var",
         store_url=env["HUB_STORE_URL"],
         relay_interval_s=0,
+        janitor_interval_s=0,
     )
     rt = build_runtime(settings)
     prepare_database(rt.engine, rt.schemas)

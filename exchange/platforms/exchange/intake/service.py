@@ -6,9 +6,6 @@ database transaction either records the batch with its loaded rows and deliverie
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -17,12 +14,14 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from exchange.core import signing
+from exchange.core import codelists, divisions, signing, wire
 from exchange.core.db import utcnow
+from exchange.core.metrics import BATCHES_RECEIVED
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
 from exchange.core.runtime import Runtime
 from exchange.core.store import StoredObject
+from exchange.core.wire import BatchHeaders
 from exchange.datastore.ingest import gate_and_load
 from exchange.directory import repository as directory
 from exchange.platforms.exchange import repository as repo
@@ -34,6 +33,7 @@ from exchange.platforms.exchange.errors import (
     HashMismatch,
     NotArrow,
     NotProvider,
+    OutsideJurisdiction,
     QueueFull,
     SchemaMismatch,
     UnknownResource,
@@ -42,60 +42,12 @@ from exchange.platforms.exchange.lineage import service as receipts
 from exchange.platforms.exchange.models import Batch
 from exchange.platforms.exchange.relay import routing
 
-ARROW_STREAM = "application/vnd.apache.arrow.stream"
-
-
-@dataclass(frozen=True)
-class BatchHeaders:
-    resource: str
-    sha256: str
-    signature: str
-    origin: str | None
-    origin_key: str | None
-    destination: str | None
-    valid_from: dt.datetime | None
-    lineage: list[dict[str, Any]]
-
 
 def parse_headers(h: Mapping[str, str]) -> BatchHeaders:
-    def need(name: str) -> str:
-        value = h.get(name)
-        if not value:
-            raise BadBatchHeader(name, "missing")
-        return value
-
-    sha = need("x-batch-sha256").lower()
-    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        raise BadBatchHeader("X-Batch-SHA256", "must be 64 hex digits")
-    destination = h.get("x-batch-destination") or None
-    if destination is not None and (len(destination) != 12 or not destination.isdigit()):
-        raise BadBatchHeader("X-Batch-Destination", "must be a 12-digit node code")
-    valid_from = None
-    if h.get("x-batch-valid-from"):
-        try:
-            valid_from = dt.datetime.fromisoformat(h["x-batch-valid-from"])
-        except ValueError:
-            raise BadBatchHeader("X-Batch-Valid-From", "must be an ISO 8601 time") from None
-        if valid_from.tzinfo is None:
-            raise BadBatchHeader("X-Batch-Valid-From", "must carry a UTC offset")
-        if valid_from > utcnow() + dt.timedelta(minutes=5):
-            raise BadBatchHeader("X-Batch-Valid-From", "is in the future")
-    lineage: list[dict[str, Any]] = []
-    if h.get("x-batch-lineage"):
-        try:
-            lineage = json.loads(base64.b64decode(h["x-batch-lineage"], validate=True))
-        except ValueError:
-            raise BadBatchHeader("X-Batch-Lineage", "must be base64 JSON") from None
-    return BatchHeaders(
-        resource=need("x-batch-resource"),
-        sha256=sha,
-        signature=need("x-batch-signature"),
-        origin=h.get("x-batch-origin"),
-        origin_key=h.get("x-batch-origin-key"),
-        destination=destination,
-        valid_from=valid_from,
-        lineage=lineage,
-    )
+    try:
+        return wire.parse_headers(h, utcnow())
+    except wire.HeaderProblem as exc:
+        raise BadBatchHeader(exc.header, exc.problem) from None
 
 
 def payload_key(batch_id: uuid.UUID, sha256: str) -> str:
@@ -174,8 +126,8 @@ def accept(
             batch.status = "forwarded"
             receipts.record(session, rt, batch, "forwarded", {"to": h.destination})
         else:
-            _gate_and_load(session, rt, batch, schema)
-    except (NotArrow, SchemaMismatch):
+            _gate_and_load(session, rt, batch, schema, from_department=caller.kind == "connector")
+    except (NotArrow, SchemaMismatch, OutsideJurisdiction):
         rt.store.delete(stored.key)
         raise
     batch.completed_at = utcnow()
@@ -184,6 +136,7 @@ def accept(
     if caller.kind == "connector":
         repo.mark_pushed(session, uuid.UUID(caller.key_id), batch.completed_at)
     session.flush()
+    BATCHES_RECEIVED.labels(batch.resource_code, batch.status).inc()
     return Outcome(batch, replayed=False)
 
 
@@ -191,23 +144,25 @@ def _origin(caller: Caller, h: BatchHeaders) -> tuple[str, str]:
     if caller.kind == "connector":
         return caller.path, caller.public_key
     if not h.origin or not h.origin_key:
-        raise BadBatchHeader("X-Batch-Origin", "a relayed batch must name its origin and key")
+        raise BadBatchHeader(wire.ORIGIN, "a relayed batch must name its origin and key")
     if not signing.valid_public_key(h.origin_key):
-        raise BadBatchHeader("X-Batch-Origin-Key", "not an Ed25519 public key")
+        raise BadBatchHeader(wire.ORIGIN_KEY, "not an Ed25519 public key")
     return h.origin, h.origin_key
 
 
 def read_stream(rt: Runtime, schema: ResourceSchema, key: str) -> Iterator[pa.RecordBatch]:
-    """Record batches of a stored payload, checked against the resource's columns."""
+    """Record batches of a stored payload, checked against the resource's columns, with values
+    of a code list sent as labels (汉族) turned into their codes (01): the code is stored."""
     with rt.store.open(key) as fh:
         try:
             reader = pa.ipc.open_stream(fh)
         except (pa.ArrowInvalid, OSError) as exc:
             raise NotArrow(str(exc)) from None
         _check_schema(schema, reader.schema)
+        coded = [(f.name, f.code_list) for f in schema.fields if f.code_list]
         while True:
             try:
-                yield reader.read_next_batch()
+                yield codelists.to_codes(reader.read_next_batch(), coded)
             except StopIteration:
                 return
             except (pa.ArrowInvalid, OSError) as exc:
@@ -241,11 +196,32 @@ def _check_schema(schema: ResourceSchema, got: pa.Schema) -> None:
         raise SchemaMismatch(schema.code, problems)
 
 
-def _gate_and_load(session: Session, rt: Runtime, batch: Batch, schema: ResourceSchema) -> None:
+def _in_area(
+    batches: Iterator[pa.RecordBatch], schema: ResourceSchema, area: str
+) -> Iterator[pa.RecordBatch]:
+    """The batches, refused at the first known division outside `area` (unknown codes are the
+    gate's to report)."""
+    field = schema.jurisdiction_field
+    offset = 0
+    for rb in batches:
+        if field is not None and field in rb.schema.names:
+            for i, code in enumerate(rb.column(field).to_pylist()):
+                if code and divisions.get(code) and not divisions.within(code, area):
+                    raise OutsideJurisdiction(schema.code, field, offset + i, code, area)
+        offset += rb.num_rows
+        yield rb
+
+
+def _gate_and_load(
+    session: Session, rt: Runtime, batch: Batch, schema: ResourceSchema, *, from_department: bool
+) -> None:
+    stream = read_stream(rt, schema, batch.payload_key)
+    if from_department:
+        stream = _in_area(stream, schema, rt.settings.node_code)
     outcome = gate_and_load(
         session,
         schema,
-        read_stream(rt, schema, batch.payload_key),
+        stream,
         batch_id=batch.id,
         recorded_at=batch.received_at,
         valid_from=batch.valid_from,

@@ -47,9 +47,13 @@ def route(session: Session, rt: Runtime, batch: Batch) -> list[Delivery]:
         assert batch.destination is not None
         deliveries.append(_delivery(batch, node_code=next_hop(rt, batch.destination)))
     else:
+        seen: set[tuple[str | None, uuid.UUID | None]] = set()
         for sub in repo.subscriptions_for(session, batch.resource_code):
             if sub.node_code and sub.node_code == batch.sender:
                 continue  # never bounce a batch back to the node it came from
+            if (sub.node_code, sub.department_id) in seen:
+                continue  # a duplicate subscription made before subscribing was idempotent
+            seen.add((sub.node_code, sub.department_id))
             admitted: Admitted | None = (
                 ports.delivery_admission()(session, rt, _request(batch, sub))
                 if sub.department_id
@@ -142,7 +146,8 @@ def subscribe(
     department: str | None = None,
     node_code: str | None = None,
 ) -> Subscription:
-    """Send `resource`'s accepted batches to a department here or a neighbouring node."""
+    """Send `resource`'s accepted batches to a department here or a neighbouring node, once:
+    subscribing again to the same destination returns the first subscription."""
     if directory.get_resource(session, resource) is None:
         raise UnknownResource(resource)
     dept_id = None
@@ -155,6 +160,10 @@ def subscribe(
         raise NotAdjacent(node_code, rt.settings.node_code)
     if (dept_id is None) == (node_code is None):
         raise BadRequest("a subscription names either a department or a node")
+    existing = repo.find_subscription(session, resource, dept_id, node_code)
+    if existing is not None:  # idempotent: a restarted `hub cluster up` subscribes again
+        existing.active = True
+        return existing
     sub = Subscription(resource_code=resource, department_id=dept_id, node_code=node_code)
     repo.add(session, sub)
     return sub

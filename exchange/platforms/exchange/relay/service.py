@@ -7,25 +7,33 @@ marked in its own transaction, so a killed process resumes where it stopped.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
-from exchange.core import signing
+from exchange.core import signing, wire
 from exchange.core.db import session_scope, utcnow
+from exchange.core.metrics import RELAY_ATTEMPTS
 from exchange.core.runtime import Runtime
 from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.lineage import service as receipts
 from exchange.platforms.exchange.models import Batch, Delivery
 
 log = logging.getLogger("hub.relay")
+
+# 401 is always about the sender's credentials (signature, clock, key not yet known there), never
+# about the batch; a 408/425/429 asks to come back later.
+TRANSIENT_STATUSES = frozenset({401, 408, 425, 429})
+TRANSIENT_REFUSALS = frozenset(
+    {"UnknownCaller", "UnknownKey", "KeyNotYetActive", "KeyRetired", "NoCurrentKey", "NotKeyOwner"}
+)
+CLOCK_WARN_S = 60.0
 
 
 def backoff(attempts: int, cap_s: float) -> dt.timedelta:
@@ -55,25 +63,24 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
     if node is None or not node.url:
         return _failed(rt, d, f"node {d.node_code} has no URL configured", permanent=False)
     lineage = receipts.lineage(session, rt, batch)
-    path = f"/exchange/v1/batches/{batch.id}"
+    path = wire.batch_path(batch.id)
     pair = rt.node_keys
-    headers = {
+    meta = wire.BatchHeaders(
+        batch.resource_code,
+        batch.sha256,
+        batch.signature,
+        origin=batch.origin,
+        origin_key=batch.origin_public_key,
+        destination=batch.destination,
+        valid_from=batch.valid_from,
+        lineage=lineage,
+    )
+    headers = meta.to_http(batch.size_bytes) | {
         "Authorization": signing.authorization_header(
             signing.qualified_key_id(rt.settings.node_code, pair), pair, "PUT", path, batch.sha256
-        ),
-        "Content-Type": "application/vnd.apache.arrow.stream",
-        "Content-Length": str(batch.size_bytes),
-        "X-Batch-Resource": batch.resource_code,
-        "X-Batch-SHA256": batch.sha256,
-        "X-Batch-Signature": batch.signature,
-        "X-Batch-Origin": batch.origin,
-        "X-Batch-Origin-Key": batch.origin_public_key,
-        "X-Batch-Lineage": base64.b64encode(json.dumps(lineage).encode()).decode(),
+        )
     }
-    if batch.destination:
-        headers["X-Batch-Destination"] = batch.destination
-    if batch.valid_from:
-        headers["X-Batch-Valid-From"] = batch.valid_from.isoformat()
+    sent_at = time.time()
     try:
         resp = client.put(
             node.url.rstrip("/") + path, content=_payload(rt, batch.payload_key), headers=headers
@@ -81,22 +88,33 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
     except httpx.HTTPError as exc:
         return _failed(rt, d, f"{type(exc).__name__}: {exc}", permanent=False)
     body = _json(resp)
-    # 422 with a batch body: the receiver recorded it (quarantined there); delivery is done.
-    if resp.status_code in (200, 201) or (resp.status_code == 422 and "batch" in body):
+    # A quarantine: the receiver recorded the batch (quarantined there); delivery is done.
+    if resp.status_code in (200, 201) or wire.is_quarantine(resp.status_code, body):
         d.state = "delivered"
         d.delivered_at = utcnow()
         d.remote_receipt = body.get("batch", body)
         d.last_error = None
         receipts.record(session, rt, batch, "sent", {"to": d.node_code, "status": resp.status_code})
+        RELAY_ATTEMPTS.labels(d.node_code, "delivered").inc()
         return True
     problem = f"{resp.status_code} {body.get('error', '')}: {body.get('detail', resp.text[:200])}"
-    # Other 4xx will not change by retrying (refused, not adjacent, unknown resource...).
-    permanent = 400 <= resp.status_code < 500 and resp.status_code != 429
-    return _failed(rt, d, problem, permanent=permanent)
+    offset = signing.clock_offset(resp.headers, sent_at, time.time())
+    if offset is not None and abs(offset) > CLOCK_WARN_S:
+        problem += f" (clock offset to {d.node_code}: {offset:+.0f} s)"
+    return _failed(rt, d, problem, permanent=is_final(resp.status_code, body))
+
+
+def is_final(status: int, body: dict[str, Any]) -> bool:
+    """Whether a refusal ends the delivery: only the batch itself can be at fault, e.g. its
+    schema or its provider; trouble with keys, clocks or the receiver is retried with backoff."""
+    if status < 400 or status >= 500 or status in TRANSIENT_STATUSES:
+        return False
+    return body.get("error") not in TRANSIENT_REFUSALS
 
 
 def _failed(rt: Runtime, d: Delivery, problem: str, *, permanent: bool) -> bool:
     d.last_error = problem
+    RELAY_ATTEMPTS.labels(d.node_code or "", "rejected" if permanent else "retry").inc()
     if permanent:
         d.state = "rejected"
     else:

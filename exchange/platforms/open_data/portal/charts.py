@@ -33,7 +33,7 @@ class Chart:
 
 def _label(f: FieldSpec, value: Any) -> str:
     if f.code_list and value is not None:
-        return codelists.get(f.code_list).get(str(value), str(value))
+        return codelists.label(f.code_list, value) or str(value)
     return str(value)
 
 

@@ -209,6 +209,35 @@ def test_a_batch_failing_the_quality_gate_is_quarantined_with_reasons(
     assert fixed.status_code == 201 and rows_in(db) == 3
 
 
+def test_a_replayed_quarantined_batch_gets_the_first_refusal_again(
+    client: TestClient, db: Session, tj: tuple[Connector, KeyPair]
+) -> None:
+    bad = indicators(2).set_column(1, "division", pa.array(["330106000000", "339999000000"]))
+    batch_id = uuid.uuid4()
+    first = push(client, *tj, bad, batch_id=batch_id)
+    again = push(client, *tj, bad, batch_id=batch_id)
+    assert first.status_code == again.status_code == 422
+    assert {**again.json(), "request_id": None} == {**first.json(), "request_id": None}
+    assert batches(db) == 1
+
+
+def test_a_department_may_publish_rows_only_within_its_nodes_area(
+    client: TestClient, db: Session, settings: Settings, tj: tuple[Connector, KeyPair]
+) -> None:
+    outside = indicators(3).set_column(
+        1, "division", pa.array(["330106000000", "330200000000", "330000000000"])
+    )
+    r = push(client, *tj, outside)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["error"] == "OutsideJurisdiction"
+    assert body["detail"].startswith("row 1, field division: 330200000000 (宁波市) is outside")
+    assert [(p["rule"], p["row"], p["value"]) for p in body["problems"]] == [
+        ("jurisdiction", 1, "330200000000")
+    ]
+    assert rows_in(db) == 0 and batches(db) == 0 and payload_files(settings) == []
+
+
 def test_a_duplicate_key_within_a_batch_quarantines_it(
     client: TestClient, db: Session, tj: tuple[Connector, KeyPair]
 ) -> None:

@@ -83,3 +83,20 @@ def test_a_quarantined_batch_is_not_delivered(
     bad = indicators(1).set_column(1, "division", pa.array(["000000000000"]))
     assert push(client, *provider, bad).status_code == 422
     assert signed_get(client, str(fg.id), fg_keys, "/exchange/v1/inbox").json() == []
+
+
+def test_subscribing_again_changes_nothing(
+    client: TestClient,
+    db: Session,
+    runtime: Runtime,
+    parties,  # type: ignore[no-untyped-def]
+) -> None:
+    provider, _, _ = parties
+    first = subscribe(db, runtime, "macro_indicator", node_code="330106000000")
+    again = subscribe(db, runtime, "macro_indicator", node_code="330106000000")
+    dept_again = subscribe(db, runtime, "macro_indicator", department="FG")
+    db.commit()
+    assert again.id == first.id and dept_again.department_id is not None
+    batch = push(client, *provider, indicators(2)).json()
+    targets = sorted(d["node_code"] or "dept" for d in batch["deliveries"])
+    assert targets == ["330106000000", "dept"]  # one delivery per destination

@@ -52,6 +52,7 @@ def committed(pg_server: LocalPostgres, tmp_path: Path) -> Iterator[tuple[TestCl
         var_dir=tmp_path,
         database_url=url,
         relay_interval_s=0,
+        janitor_interval_s=0,
         sharing={"seal_interval_s": 0},
     )
     rt = build_runtime(settings)

@@ -1,0 +1,160 @@
+"""`hub delivery ...`: an operator's view of the relay outbox, and re-queueing what was refused."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+delivery_app = typer.Typer(help="Batches relayed to neighbouring nodes.", no_args_is_help=True)
+
+
+@delivery_app.command("list")
+def delivery_list(
+    state: Annotated[str, typer.Option(help="pending, rejected or delivered")] = "rejected",
+    limit: Annotated[int, typer.Option(min=1)] = 100,
+) -> None:
+    """Relay deliveries in STATE, each with its attempts and the next hop's last answer."""
+    from exchange.core.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.errors import HubError
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.exchange import service
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            for d in service.deliveries(session, state, limit):
+                typer.echo(
+                    f"{d.id}\t{d.state}\t{d.node_code}\t{d.resource_code}\t{d.batch_id}\t"
+                    f"attempts={d.attempts}\t{d.last_error or ''}"
+                )
+    except HubError as exc:
+        typer.echo(f"{exc.code}: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        rt.close()
+
+
+@delivery_app.command("retry")
+def delivery_retry(
+    delivery_ids: Annotated[list[int] | None, typer.Argument(help="Delivery ids")] = None,
+    all_rejected: Annotated[
+        bool, typer.Option("--all-rejected", help="Every rejected delivery")
+    ] = False,
+) -> None:
+    """Queue rejected deliveries again, once the cause is fixed; the relay sends them at once."""
+    from exchange.core.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.errors import HubError
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.exchange import service
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            queued = service.retry_deliveries(
+                session, delivery_ids or None, all_rejected=all_rejected
+            )
+            for d in queued:
+                typer.echo(f"{d.id} queued again for {d.node_code} (batch {d.batch_id})")
+            if not queued:
+                typer.echo("no rejected deliveries")
+    except HubError as exc:
+        typer.echo(f"{exc.code}: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        rt.close()
+
+
+batch_app = typer.Typer(help="Batches received by this node.", no_args_is_help=True)
+
+
+@batch_app.command("list")
+def batch_list(
+    status: Annotated[
+        str | None, typer.Option(help="accepted, quarantined, forwarded or receiving")
+    ] = None,
+    resource: Annotated[str | None, typer.Option(help="Resource code")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 100,
+) -> None:
+    """The newest batches here; a quarantined one with each problem the gate found."""
+    from exchange.core.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.errors import HubError
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.exchange import service
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            for b in service.batches(session, status=status, resource=resource, limit=limit):
+                typer.echo(
+                    f"{b.id}\t{b.status}\t{b.resource_code}\trows={b.rows}\t{b.origin}\t"
+                    f"{b.received_at:%Y-%m-%d %H:%M:%S}"
+                )
+                if b.status == "quarantined":
+                    for p in (b.gate or {}).get("findings", []):
+                        where = ", ".join(
+                            f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None
+                        )
+                        typer.echo(f"  {p.get('rule')} {where}: {p.get('message')}")
+    except HubError as exc:
+        typer.echo(f"{exc.code}: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        rt.close()
+
+
+@batch_app.command("show")
+def batch_show(batch_id: Annotated[str, typer.Argument(help="Batch id")]) -> None:
+    """A batch's status, gate report, lineage (upstream hops, then this node's receipts) and
+    deliveries, as JSON."""
+    import json
+    import uuid
+
+    from exchange.core.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.errors import HubError
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.exchange import service
+
+    try:
+        wanted = uuid.UUID(batch_id)
+    except ValueError:
+        typer.echo(f"{batch_id!r} is not a batch id (a UUID)", err=True)
+        raise typer.Exit(2) from None
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            view = service.batch_view(session, rt, wanted)
+            typer.echo(json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    except HubError as exc:
+        typer.echo(f"{exc.code}: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        rt.close()
+
+
+department_app = typer.Typer(help="Departments of this node.", no_args_is_help=True)
+
+
+@department_app.command("list")
+def department_list() -> None:
+    """Every department of this node, with its connectors."""
+    from exchange.core.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.runtime import build_runtime
+    from exchange.directory import repository as directory
+    from exchange.platforms.exchange import repository as repo
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            connectors = repo.list_connectors(session)
+            for d in directory.list_departments(session, rt.settings.node_code):
+                mine = [c for c in connectors if c.department_id == d.id]
+                states = ", ".join(f"{c.id} {c.state}" for c in mine) or "no connector"
+                typer.echo(f"{d.code}\t{d.name}\t{states}")
+    finally:
+        rt.close()
