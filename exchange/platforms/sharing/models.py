@@ -169,3 +169,5 @@ class AuditSeal(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(100))
+    # fingerprint of the node key that signed (None: sealed before 0009; verify finds the key)
+    key_id: Mapped[str | None] = mapped_column(String(16))

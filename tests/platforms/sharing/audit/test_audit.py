@@ -163,9 +163,16 @@ def test_seals_made_before_a_node_key_rotation_still_verify(
     assert audit_chain.seal(db, runtime.node_keys)
     history = keys.own_history(db, runtime.settings.node_code, runtime.node_keys)
     assert history == [old.public_b64, new.public_b64]
-    assert audit_chain.verify(db, history, log).ok
+    report = audit_chain.verify(db, history, log)
+    assert report.ok
+    assert [(s.first_seal, s.last_seal, s.key_id) for s in report.signed_by] == [
+        (1, 1, old.key_id),
+        (2, 2, new.key_id),
+    ]
     only_new = audit_chain.verify(db, [new.public_b64], log)
-    assert only_new.problems == ["seal 1 does not carry this node's signature"]
+    assert only_new.problems == [
+        f"seal 1 does not carry this node's signature (it names key {old.key_id})"
+    ]
 
 
 def test_an_edited_sealed_entry_is_detected(db: Session, runtime: Runtime, log: AuditLog) -> None:
