@@ -1,11 +1,12 @@
-"""audit anchors: the key that signed each seal, parents' countersignatures, children's heads
+"""audit anchors: the key that signed each seal, parents' countersignatures, children's heads;
+the caller's X-Request-ID of an entry beside the node's own
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04 19:10:00.000000
 
-Expand only: a nullable column on audit_seal (added in place, so the append-only triggers of
-0004 stay) and two append-only tables.
+Expand only: nullable columns on audit_seal and audit_entry (added in place, so the
+append-only triggers of 0004 stay) and two append-only tables.
 """
 
 from collections.abc import Sequence
@@ -43,6 +44,9 @@ def _append_only(table: str) -> None:
 
 def upgrade() -> None:
     op.add_column("audit_seal", sa.Column("key_id", sa.String(length=16), nullable=True))
+    op.add_column(
+        "audit_entry", sa.Column("caller_request_id", sa.String(length=128), nullable=True)
+    )
     op.create_table(
         "audit_anchor",
         sa.Column("seal_no", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -73,8 +77,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TABLES:
         op.drop_table(table)  # its triggers go with it
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_column("audit_seal", "key_id")
-        return
-    # SQLite drops a column in place (3.35+) as long as nothing refers to it; the triggers stay.
-    op.execute("ALTER TABLE audit_seal DROP COLUMN key_id")
+    for table, column in (("audit_entry", "caller_request_id"), ("audit_seal", "key_id")):
+        if op.get_bind().dialect.name == "postgresql":
+            op.drop_column(table, column)
+        else:
+            # SQLite drops a column in place (3.35+) when nothing refers to it; triggers stay.
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -148,6 +148,7 @@ class AuditEntry(Base):
     case_number: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(40))
     request_id: Mapped[str | None] = mapped_column(String(128))
+    caller_request_id: Mapped[str | None] = mapped_column(String(128))  # the caller's X-Request-ID
     mac: Mapped[str] = mapped_column(String(64))
 
 

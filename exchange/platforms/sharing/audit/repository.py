@@ -46,6 +46,7 @@ COLUMNS = (
     "case_number",
     "outcome",
     "request_id",
+    "caller_request_id",
     "mac",
 )
 
