@@ -226,7 +226,7 @@ def check_anchors(
     problems: list[str] = []
     bad_sig = [a.seal_no for a in kept if not _countersigned_ok(me, a, parent_keys)]
     if bad_sig:
-        problems.append(f"countersignatures of seals {_spans(bad_sig)} do not verify with "
+        problems.append(f"the countersignatures of {_seals(bad_sig)} do not verify with "
                         f"the keys of parent {parent}")  # fmt: skip
     pairs = [(a.seal_no, a.seal_hash) for a in kept if a.seal_no not in set(bad_sig)]
     problems += _against(session, pairs, f"countersigned by parent {parent} (kept here)")
@@ -275,12 +275,18 @@ def _against(session: Session, heads: Sequence[tuple[int, str]], where: str) -> 
     forked = sorted(n for n, h in heads if n in local and local[n].hash != h)
     out = []
     if missing:
-        out.append(f"seals {_spans(missing)} were {where} but are missing here: "
-                   "the chain was truncated")  # fmt: skip
+        one = len(missing) == 1
+        out.append(f"{_seals(missing)} {'was' if one else 'were'} {where} but "
+                   f"{'is' if one else 'are'} missing here: the chain was truncated")  # fmt: skip
     if forked:
-        out.append(f"seals {_spans(forked)} differ from the heads {where}: the chain was "
-                   f"rewritten (forked at seal {forked[0]})")  # fmt: skip
+        verb = "differs" if len(forked) == 1 else "differ"
+        out.append(f"{_seals(forked)} {verb} from the heads {where}: the chain was rewritten "
+                   f"(forked at seal {forked[0]})")  # fmt: skip
     return out
+
+
+def _seals(numbers: Sequence[int]) -> str:
+    return f"{'seal' if len(numbers) == 1 else 'seals'} {_spans(numbers)}"
 
 
 def _spans(numbers: Sequence[int]) -> str:
