@@ -144,6 +144,31 @@ def audit_anchor() -> None:
         rt.close()
 
 
+@audit_app.command("held")
+def audit_held(
+    child: Annotated[
+        str | None, typer.Option(help="One child's heads in full (default: a line per child)")
+    ] = None,
+) -> None:
+    """The seal heads of this node's children that it countersigned (the copy their insiders
+    cannot reach): a summary per child, or every head of one child."""
+    from exchange.core.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.sharing.audit import anchor
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            if child is None:
+                typer.echo(json.dumps(anchor.children_summary(session), indent=2))
+                return
+            heads = anchor.held_heads(session, child, after=0, limit=10**9)
+            typer.echo(json.dumps([h.model_dump(mode="json") for h in heads], indent=2))
+    finally:
+        rt.close()
+
+
 @audit_app.command("verify")
 def audit_verify(
     against_parent: Annotated[

@@ -19,6 +19,7 @@ heads by a TSA is not built yet).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
@@ -46,6 +47,8 @@ from exchange.platforms.sharing.audit.schemas import (
     SealHead,
 )
 from exchange.platforms.sharing.models import AuditSeal
+
+log = logging.getLogger("hub.sharing.anchor")
 
 
 def countersign_message(child: str, seal_no: int, seal_hash: str, at: dt.datetime) -> bytes:
@@ -113,6 +116,7 @@ def countersign(
         held = repo.child_head(session, child, h.seal_no)
         if held is not None:
             if held.seal_hash != h.hash:
+                _refused(child, h.seal_no, "rewritten")
                 raise ForkedChain(child, h.seal_no, f"differs from the head countersigned "
                                   f"at {held.anchored_at:%Y-%m-%d %H:%M:%S}")  # fmt: skip
             out.append(_countersigned(held))
@@ -122,6 +126,7 @@ def countersign(
         if prev_hash is None and (prev := repo.child_head(session, child, h.seal_no - 1)):
             prev_hash = prev.seal_hash
         if prev_hash is not None and prev_hash != h.prev_hash:
+            _refused(child, h.seal_no, "unlinked")
             raise ForkedChain(child, h.seal_no, f"does not link to seal {h.seal_no - 1}")
         at = utcnow()
         row = ChildSealHead(
@@ -139,6 +144,22 @@ def countersign(
         out.append(_countersigned(row))
         before[h.seal_no] = h.hash
     return AnchorReceipt(anchor=_me(session), key_id=keys.key_id, countersigned=out)
+
+
+def _refused(child: str, seal_no: int, why: str) -> None:
+    # The parent's operators should hear of it, not only the child's sealer.
+    log.warning(
+        "a child's audit chain contradicts the heads countersigned for it",
+        extra={"child": child, "seal_no": seal_no, "why": why},
+    )
+
+
+def children_summary(session: Session) -> list[dict[str, object]]:
+    """Per child: how many heads this node holds, the last seal number and when."""
+    return [
+        {"child": child, "heads": n, "last_seal": last, "last_anchored_at": at.isoformat()}
+        for child, n, last, at in repo.child_head_summary(session)
+    ]
 
 
 def _me(session: Session) -> str:

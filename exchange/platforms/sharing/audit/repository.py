@@ -242,3 +242,13 @@ def child_heads(session: Session, child: str, *, after: int, limit: int) -> Sequ
 def add_child_head(session: Session, head: ChildSealHead) -> None:
     session.add(head)
     session.flush()
+
+
+def child_head_summary(session: Session) -> Sequence[Row[str, int, int, dt.datetime]]:
+    h = ChildSealHead
+    stmt = (
+        select(h.child, func.count(), func.max(h.seal_no), func.max(h.anchored_at))
+        .group_by(h.child)
+        .order_by(h.child)
+    )
+    return session.execute(stmt).all()
