@@ -11,6 +11,7 @@ from exchange.platforms.open_data.models import (
     PortalDataset,
     SearchTerm,
 )
+from exchange.platforms.sharing.audit.models import AuditAnchor, ChildSealHead
 from exchange.platforms.sharing.models import (
     ApiClient,
     Application,
@@ -25,12 +26,14 @@ __all__ = [
     "ApiClient",
     "ApiKey",
     "Application",
+    "AuditAnchor",
     "AuditEntry",
     "AuditSeal",
     "Batch",
     "BulkSubscription",
     "CheckFinding",
     "CheckRun",
+    "ChildSealHead",
     "Connector",
     "ConsoleUser",
     "Delivery",

@@ -14,7 +14,12 @@ from exchange.core.runtime import Runtime
 
 
 def wire() -> None:
-    ports.install(admission=_admit, feeds=_Feeds(), stored_metrics=_stored_metrics)
+    ports.install(
+        admission=_admit,
+        feeds=_Feeds(),
+        stored_metrics=_stored_metrics,
+        node_authentication=_node_caller,
+    )
 
 
 def _admit(
@@ -23,6 +28,31 @@ def _admit(
     from exchange.platforms.sharing.bulk.admission import admit_delivery
 
     return admit_delivery(session, rt, request)
+
+
+def _node_caller(
+    session: Session,
+    *,
+    me: str,
+    authorization: str | None,
+    method: str,
+    target: str,
+    content_sha256: str,
+) -> str:
+    from exchange.platforms.exchange.auth import authenticate
+    from exchange.platforms.exchange.errors import UnknownCaller
+
+    caller = authenticate(
+        session,
+        me=me,
+        authorization=authorization,
+        method=method,
+        target=target,
+        content_sha256=content_sha256,
+    )
+    if caller.kind != "node":
+        raise UnknownCaller(caller.key_id)
+    return caller.node_code
 
 
 def _stored_metrics(session: Session) -> str:

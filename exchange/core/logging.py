@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from exchange.core.context import request_id_var
+from exchange.core.context import caller_request_id_var, request_id_var
 
 _RESERVED = {*vars(logging.makeLogRecord({})), "color_message"}
 
@@ -25,6 +25,8 @@ class JSONFormatter(logging.Formatter):
         rid = request_id_var.get()
         if rid:
             doc["request_id"] = rid
+            if caller := caller_request_id_var.get():
+                doc["caller_request_id"] = caller
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 doc[key] = value

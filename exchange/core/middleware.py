@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from exchange.core.context import request_id_var
+from exchange.core.context import caller_request_id_var, request_id_var
 from exchange.core.errors import busy_response, internal_error_response, is_busy
 from exchange.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from exchange.core.signing import CLOCK_HEADER
@@ -45,12 +45,13 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        # A caller's id is kept for cross-node tracing, but only if it is harmless in logs.
-        if _VALID_ID.fullmatch(incoming):
-            rid = incoming.decode("latin-1")
-        else:
-            rid = f"{_ID_PREFIX}{next(_ids):016x}"
+        # The node names every request itself; a caller's id is kept beside it for cross-node
+        # tracing (only if it is harmless in logs), so no caller picks the id an audit entry,
+        # a log line or an error body carries.
+        caller = incoming.decode("latin-1") if _VALID_ID.fullmatch(incoming) else None
+        rid = f"{_ID_PREFIX}{next(_ids):016x}"
         token = request_id_var.set(rid)
+        caller_token = caller_request_id_var.set(caller)
         start = time.perf_counter()
         status = 500
         started = False
@@ -62,6 +63,8 @@ class RequestContextMiddleware:
                 message.setdefault("headers", [])
                 message["headers"].append((b"x-request-id", rid.encode()))
                 message["headers"].append((_CLOCK, f"{time.time():.3f}".encode()))
+                if caller is not None:
+                    message["headers"].append((b"x-caller-request-id", caller.encode()))
                 latency, count = _metrics(scope["method"], _route_of(scope), status)
                 latency.observe(time.perf_counter() - start)
                 count.inc()
@@ -93,6 +96,7 @@ class RequestContextMiddleware:
                     },
                 )
             request_id_var.reset(token)
+            caller_request_id_var.reset(caller_token)
 
 
 @lru_cache(maxsize=4096)  # label sets are few: methods x route templates x statuses

@@ -69,6 +69,25 @@ class DepartmentFeeds(Protocol):
 StoredMetrics = Callable[[Session], str]  # Prometheus text of gauges kept in the database
 
 
+class NodeAuthentication(Protocol):
+    """Which neighbouring node signed a request (`Authorization: HubSig ...`); refusals raise.
+
+    The sharing platform's audit anchoring is called node to node; the exchange platform owns
+    how nodes prove who they are.
+    """
+
+    def __call__(
+        self,
+        session: Session,
+        *,
+        me: str,
+        authorization: str | None,
+        method: str,
+        target: str,
+        content_sha256: str,
+    ) -> str: ...
+
+
 class NotWired(RuntimeError):
     def __init__(self, port: str) -> None:
         super().__init__(f"{port} is not wired: call exchange.wiring.wire() at start")
@@ -79,17 +98,23 @@ class _Ports:
     admission: DeliveryAdmission | None = None
     feeds: DepartmentFeeds | None = None
     stored_metrics: StoredMetrics | None = None
+    node_authentication: NodeAuthentication | None = None
 
 
 _ports = _Ports()
 
 
 def install(
-    *, admission: DeliveryAdmission, feeds: DepartmentFeeds, stored_metrics: StoredMetrics
+    *,
+    admission: DeliveryAdmission,
+    feeds: DepartmentFeeds,
+    stored_metrics: StoredMetrics,
+    node_authentication: NodeAuthentication,
 ) -> None:
     _ports.admission = admission
     _ports.feeds = feeds
     _ports.stored_metrics = stored_metrics
+    _ports.node_authentication = node_authentication
 
 
 def delivery_admission() -> DeliveryAdmission:
@@ -108,3 +133,9 @@ def stored_metrics() -> StoredMetrics:
     if _ports.stored_metrics is None:
         raise NotWired("stored metrics")
     return _ports.stored_metrics
+
+
+def node_authentication() -> NodeAuthentication:
+    if _ports.node_authentication is None:
+        raise NotWired("node authentication")
+    return _ports.node_authentication

@@ -39,9 +39,11 @@ def test_every_response_carries_a_request_id_and_keeps_a_callers_id(client: Test
     generated = client.get("/healthz").headers["x-request-id"]
     assert len(generated) == 32 and client.get("/healthz").headers["x-request-id"] != generated
     kept = client.get("/healthz", headers={"X-Request-ID": "trace-42"})
-    assert kept.headers["x-request-id"] == "trace-42"
+    assert kept.headers["x-caller-request-id"] == "trace-42", "kept beside, for tracing"
+    assert len(kept.headers["x-request-id"]) == 32, "the node names the request itself"
     unsafe = client.get("/healthz", headers={"X-Request-ID": "bad id\n"})
     assert unsafe.headers["x-request-id"] != "bad id\n"
+    assert "x-caller-request-id" not in unsafe.headers
 
 
 def test_every_response_carries_the_nodes_clock(client: TestClient) -> None:
@@ -63,7 +65,8 @@ def test_a_signature_from_a_skewed_clock_says_by_how_much(client: TestClient) ->
 def test_errors_have_one_json_shape(client: TestClient) -> None:
     missing = client.get("/no/such/page", headers={"X-Request-ID": "r-1"})
     assert missing.status_code == 404
-    assert missing.json() == {"error": "NotFound", "detail": "Not Found", "request_id": "r-1"}
+    own = missing.headers["x-request-id"]
+    assert missing.json() == {"error": "NotFound", "detail": "Not Found", "request_id": own}
     invalid = client.get("/sharing/v1/catalog", params={"limit": 0})
     assert invalid.status_code == 422
     body = invalid.json()

@@ -122,23 +122,100 @@ def audit_seal(
         rt.close()
 
 
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Send the seal heads the parent node has not countersigned yet (the sealer does this
+    after every pass); exit 1 if the parent could not be reached or refused them."""
+    from exchange.core.cli import settings_or_exit
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.sharing.audit import client as anchoring
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        if rt.settings.parent is None:
+            typer.echo("this node has no parent: its chain is unanchored", err=True)
+            raise typer.Exit(1)
+        with anchoring.new_client() as http:
+            typer.echo(f"countersigned {anchoring.anchor_once(rt, http)} seal heads")
+    except anchoring.ParentUnavailable as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        rt.close()
+
+
+@audit_app.command("held")
+def audit_held(
+    child: Annotated[
+        str | None, typer.Option(help="One child's heads in full (default: a line per child)")
+    ] = None,
+) -> None:
+    """The seal heads of this node's children that it countersigned (the copy their insiders
+    cannot reach): a summary per child, or every head of one child."""
+    from exchange.core.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.sharing.audit import anchor
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            if child is None:
+                typer.echo(json.dumps(anchor.children_summary(session), indent=2))
+                return
+            heads = anchor.held_heads(session, child, after=0, limit=10**9)
+            typer.echo(json.dumps([h.model_dump(mode="json") for h in heads], indent=2))
+    finally:
+        rt.close()
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check every seal and entry; exit 1 if anything was edited, deleted or reordered."""
+def audit_verify(
+    against_parent: Annotated[
+        bool,
+        typer.Option(
+            "--against-parent",
+            help="Also compare the chain with the seal heads the parent node holds",
+        ),
+    ] = False,
+) -> None:
+    """Check every seal and entry, and the chain against the parent's countersignatures;
+    exit 1 if anything was edited, deleted, reordered, truncated or forked."""
     from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.directory.keys import own_history
+    from exchange.platforms.sharing.audit import anchor
+    from exchange.platforms.sharing.audit import client as anchoring
     from exchange.platforms.sharing.audit.chain import verify
     from exchange.platforms.sharing.audit.log import AuditLog
 
     rt = build_runtime(settings_or_exit())
+    parent = rt.settings.parent
     try:
+        held = None
+        if against_parent:
+            if parent is None:
+                typer.echo("--against-parent: this node has no parent", err=True)
+                raise typer.Exit(2)
+            try:
+                with anchoring.new_client() as http:
+                    held = anchoring.held_by_parent(rt, http)
+            except anchoring.ParentUnavailable as exc:
+                typer.echo(f"--against-parent: {exc}", err=True)
+                raise typer.Exit(2) from None
         with session_scope(rt.sessions) as session:
             report = verify(
                 session,
                 own_history(session, rt.settings.node_code, rt.node_keys),
                 AuditLog(rt.settings.secret_key.get_secret_value()),
+            )
+            anchor.check_anchors(
+                session,
+                report,
+                me=rt.settings.node_code,
+                parent=parent.code if parent else None,
+                held=held,
             )
     finally:
         rt.close()

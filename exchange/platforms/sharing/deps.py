@@ -10,8 +10,9 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 
-from exchange.core.context import request_id_var
+from exchange.core.context import caller_request_id_var, request_id_var
 from exchange.core.deps import DbSession
+from exchange.core.errors import HubError
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access.principal import Principal, Role
 from exchange.platforms.sharing.audit.log import ReadContext
@@ -89,7 +90,63 @@ Auditor = Annotated[Principal, Depends(require_active(Role.auditor))]
 
 def read_context(request: Request, who: Principal, channel: str = "api") -> ReadContext:
     headers = call_headers(request.headers.get("x-purpose"), request.headers.get("x-case-number"))
-    return ReadContext(who, channel, headers.purpose, headers.case_number, request_id_var.get())
+    return ReadContext(
+        who,
+        channel,
+        headers.purpose,
+        headers.case_number,
+        request_id_var.get(),
+        caller_request_id_var.get(),
+    )
+
+
+def reading(action: str, channel: str = "api") -> Callable[..., Any]:
+    """The door of a route that reads shared data: a department's valid token and well-formed
+    call headers, as the read's context. A call refused here (no or a forged token, a bureau
+    role, a malformed X-Purpose) leaves an audit entry like a refusal further in does."""
+
+    async def dependency(request: Request) -> ReadContext:
+        env = env_of(request)
+        resource = request.path_params.get("code")
+        rid, caller_rid = request_id_var.get(), caller_request_id_var.get()
+        try:
+            who = bearer_principal(request)
+        except HubError as exc:
+            await _append(env, env.audit.anonymous(
+                channel=channel, action=action, resource=resource, outcome=exc.code,
+                request_id=rid, caller_request_id=caller_rid,
+            ))  # fmt: skip
+            raise
+        try:
+            if who.role is not Role.department:
+                raise RoleForbidden(who.role.value, (Role.department.value,))
+            return read_context(request, who, channel)
+        except HubError as exc:
+            ctx = ReadContext(who, channel, None, None, rid, caller_rid)
+            await _append(env, env.audit.values(
+                ctx, action=action, resource=resource, grant_id=None, keys=None, rows=0,
+                outcome=exc.code,
+            ))  # fmt: skip
+            raise
+
+    return dependency
+
+
+async def _append(env: SharingEnv, values: dict[str, Any]) -> None:
+    """Write a refusal's audit entry before the refusal is answered."""
+    if env.audit_group is not None:
+        await env.audit_group.append(values)
+        return
+
+    def work() -> None:
+        session = env.read_sessions()
+        try:
+            env.audit.append(session, values)
+            session.commit()
+        finally:
+            session.close()
+
+    await anyio.to_thread.run_sync(work)
 
 
 async def run_read(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 class SharingEnv:
     node_code: str
     node_name: str
+    parent_code: str | None  # the node that countersigns this node's audit seal heads
     secure_cookies: bool
     settings: SharingSettings
     schemas: dict[str, ResourceSchema]
@@ -68,6 +69,7 @@ def build_env(rt: Runtime) -> SharingEnv:
     return SharingEnv(
         node_code=rt.settings.node_code,
         node_name=rt.settings.resolved_node_name,
+        parent_code=rt.settings.parent.code if rt.settings.parent else None,
         secure_cookies=rt.settings.base_url.startswith("https://"),
         settings=rt.settings.sharing,
         schemas=rt.schemas,

@@ -246,5 +246,6 @@ class SubscriptionNotFound(NotFound):
 
 
 def is_refusal(exc: BaseException) -> bool:
-    """A refused read worth an audit entry: forbidden or over quota (not bad input)."""
-    return isinstance(exc, HubError) and exc.status_code in (403, 429)
+    """A refused read worth an audit entry: bad input (a missing purpose, a bad filter, a
+    tampered cursor), no valid credential, forbidden or over quota."""
+    return isinstance(exc, HubError) and exc.status_code in (400, 401, 403, 429)

@@ -148,6 +148,7 @@ class AuditEntry(Base):
     case_number: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(40))
     request_id: Mapped[str | None] = mapped_column(String(128))
+    caller_request_id: Mapped[str | None] = mapped_column(String(128))  # the caller's X-Request-ID
     mac: Mapped[str] = mapped_column(String(64))
 
 
@@ -169,3 +170,5 @@ class AuditSeal(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(100))
+    # fingerprint of the node key that signed (None: sealed before 0009; verify finds the key)
+    key_id: Mapped[str | None] = mapped_column(String(16))

@@ -211,7 +211,8 @@ class AuditEntryRead(BaseModel):
     purpose: str | None
     case_number: str | None
     outcome: str
-    request_id: str | None
+    request_id: str | None  # this node's id of the request
+    caller_request_id: str | None = None  # the X-Request-ID the caller sent, if any
 
 
 class AuditPage(BaseModel):

@@ -34,6 +34,7 @@ from exchange.core.db import utcnow
 from exchange.core.signing import KeyPair
 from exchange.platforms.sharing.audit import repository as repo
 from exchange.platforms.sharing.audit.log import AuditLog, canonical, entry_values
+from exchange.platforms.sharing.audit.schemas import AnchorStatus, SignedBy
 from exchange.platforms.sharing.models import AuditEntry, AuditSeal
 
 GENESIS = "0" * 64
@@ -113,6 +114,7 @@ def seal(
     )
     s.hash = seal_hash(s)
     s.signature = keys.sign(s.hash.encode())
+    s.key_id = keys.key_id
     repo.add_seal(session, s)
     return s
 
@@ -124,6 +126,8 @@ class AuditReport(BaseModel):
     entries_unsealed: int
     problems: list[str]
     warnings: list[str]
+    signed_by: list[SignedBy] = []
+    anchoring: AnchorStatus | None = None
 
 
 @dataclass
@@ -132,6 +136,30 @@ class _Walk:
     warnings: list[str] = field(default_factory=list)
     seals: int = 0
     sealed: int = 0
+    signed_by: list[SignedBy] = field(default_factory=list)
+
+    def signed(self, seal_no: int, key_id: str | None) -> None:
+        last = self.signed_by[-1] if self.signed_by else None
+        if last and last.key_id == key_id and last.last_seal == seal_no - 1:
+            last.last_seal = seal_no
+        else:
+            self.signed_by.append(SignedBy(first_seal=seal_no, last_seal=seal_no, key_id=key_id))
+
+
+def signer(s: AuditSeal, keys: dict[str, str]) -> str | None:
+    """The fingerprint of the key (of `keys`, by fingerprint) whose signature the seal carries.
+
+    A seal made since 0009 names its key, and only that key is tried: naming another key
+    than the one that signed is itself an alteration.
+    """
+    if s.key_id is not None:
+        public = keys.get(s.key_id)
+        ok = public is not None and signing.verify(public, s.hash.encode(), s.signature)
+        return s.key_id if ok else None
+    for key_id, public in keys.items():
+        if signing.verify(public, s.hash.encode(), s.signature):
+            return key_id
+    return None
 
 
 def verify(
@@ -149,6 +177,7 @@ def verify(
     """
     if isinstance(public_keys, str):
         public_keys = [public_keys]
+    keys = {signing.fingerprint(k): k for k in public_keys}
     now = now or utcnow()
     w = _Walk()
     prev_hash, expected_no, high, pending = GENESIS, 1, 0, set[int]()
@@ -161,8 +190,12 @@ def verify(
             w.problems.append(f"seal {s.seal_no} does not link to the seal before it")
         if seal_hash(s) != s.hash:
             w.problems.append(f"seal {s.seal_no} was altered after it was signed")
-        elif not any(signing.verify(k, s.hash.encode(), s.signature) for k in public_keys):
-            w.problems.append(f"seal {s.seal_no} does not carry this node's signature")
+        else:
+            key_id = signer(s, keys)
+            w.signed(s.seal_no, key_id)
+            if key_id is None:
+                named = f" (it names key {s.key_id})" if s.key_id else ""
+                w.problems.append(f"seal {s.seal_no} does not carry this node's signature{named}")
         _check_sealed_entries(session, audit, s, w)
         prev_hash, high = s.hash, s.high_id
         pending = {int(i) for i, _ in s.pending}
@@ -190,6 +223,7 @@ def verify(
         entries_unsealed=unsealed,
         problems=w.problems,
         warnings=w.warnings,
+        signed_by=w.signed_by,
     )
 
 

@@ -29,7 +29,10 @@ from exchange.platforms.sharing.audit import repository as repo
 from exchange.platforms.sharing.models import AuditEntry
 
 MAX_KEYS = 100  # keys listed per entry; `rows` always counts them all
-CONTENT = tuple(c for c in repo.COLUMNS if c != "mac")
+# Columns added since the first release are MACed only when set, so that every entry written
+# before them still verifies with the bytes its MAC was made of.
+LATER = ("caller_request_id",)
+CONTENT = tuple(c for c in repo.COLUMNS if c != "mac" and c not in LATER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +43,15 @@ class ReadContext:
     channel: str  # api | page | bulk
     purpose: str | None = None
     case_number: str | None = None
-    request_id: str | None = None
+    request_id: str | None = None  # this node's id of the request
+    caller_request_id: str | None = None  # the caller's X-Request-ID, kept beside it
 
 
 def canonical(values: Mapping[str, Any]) -> bytes:
     """The bytes an entry's MAC covers; identical before the insert and after reading it back.
 
     A JSON array of the content columns in their fixed order (CONTENT), times in UTC with
-    microseconds, UUIDs as text.
+    microseconds, UUIDs as text, then each LATER column that is set, as [name, value].
     """
     head, tail = _canonical_around_rows(values)
     return b"%s%d%s" % (head, values["rows"], tail)
@@ -64,6 +68,7 @@ def _canonical_around_rows(values: Mapping[str, Any]) -> tuple[bytes, bytes]:
         elif isinstance(v, uuid.UUID):
             v = str(v)
         doc.append(v)
+    doc += [[name, values[name]] for name in LATER if values.get(name) is not None]
     head = _ENCODE(doc[:_ROWS])[:-1] + ","  # both sides hold columns: neither list is empty
     tail = "," + _ENCODE(doc[_ROWS + 1 :])[1:]
     return head.encode(), tail.encode()
@@ -135,7 +140,44 @@ class AuditLog:
             "case_number": ctx.case_number,
             "outcome": outcome,
             "request_id": ctx.request_id,
+            "caller_request_id": ctx.caller_request_id,
         }
+
+    def anonymous(
+        self,
+        *,
+        channel: str,
+        action: str,
+        resource: str | None,
+        outcome: str,
+        request_id: str | None,
+        caller_request_id: str | None,
+    ) -> dict[str, Any]:
+        """The entry (MAC included) of a call refused before a valid token named its caller:
+        nothing it claims about itself is written down, only that it was turned away."""
+        values: dict[str, Any] = {
+            "at": utcnow(),
+            "channel": channel,
+            "action": action,
+            "actor": "anonymous",
+            "role": "anonymous",
+            "department": None,
+            "grant_id": None,
+            "resource": resource,
+            "keys": None,
+            "rows": 0,
+            "purpose": None,
+            "case_number": None,
+            "outcome": outcome,
+            "request_id": request_id,
+            "caller_request_id": caller_request_id,
+        }
+        values["mac"] = self.mac(values)
+        return values
+
+    def append(self, session: Session, values: dict[str, Any]) -> int:
+        """Append an entry made by `values` or `anonymous`."""
+        return repo.append(session, values)
 
     def record(self, session: Session, ctx: ReadContext, **kw: Any) -> int:
         """Append an entry unconditionally (refusals, reads that need no grant)."""

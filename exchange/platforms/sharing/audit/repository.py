@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from exchange.platforms.sharing.audit.models import AuditAnchor, ChildSealHead
 from exchange.platforms.sharing.models import ApiClient, AuditEntry, AuditSeal, Grant
 
 _T = cast(Table, AuditEntry.__table__)
@@ -45,6 +46,7 @@ COLUMNS = (
     "case_number",
     "outcome",
     "request_id",
+    "caller_request_id",
     "mac",
 )
 
@@ -194,3 +196,59 @@ def count_ids(session: Session, ids: Iterable[int]) -> int:
     if not wanted:
         return 0
     return int(session.scalar(select(func.count()).select_from(_T).where(_T.c.id.in_(wanted))) or 0)
+
+
+# -- anchoring -------------------------------------------------------------------------------
+def seals_after(session: Session, seal_no: int, limit: int) -> Sequence[AuditSeal]:
+    stmt = select(AuditSeal).where(AuditSeal.seal_no > seal_no).order_by(AuditSeal.seal_no)
+    return session.scalars(stmt.limit(limit)).all()
+
+
+def seals_by_no(session: Session, numbers: Iterable[int]) -> dict[int, AuditSeal]:
+    wanted = list(numbers)
+    if not wanted:
+        return {}
+    found = session.scalars(select(AuditSeal).where(AuditSeal.seal_no.in_(wanted))).all()
+    return {s.seal_no: s for s in found}
+
+
+def last_anchored(session: Session) -> int:
+    return int(session.scalar(select(func.max(AuditAnchor.seal_no))) or 0)
+
+
+def anchors(session: Session) -> Sequence[AuditAnchor]:
+    return session.scalars(select(AuditAnchor).order_by(AuditAnchor.seal_no)).all()
+
+
+def add_anchors(session: Session, rows: Iterable[AuditAnchor]) -> None:
+    session.add_all(list(rows))
+    session.flush()
+
+
+def child_head(session: Session, child: str, seal_no: int) -> ChildSealHead | None:
+    return session.get(ChildSealHead, (child, seal_no))
+
+
+def child_heads(session: Session, child: str, *, after: int, limit: int) -> Sequence[ChildSealHead]:
+    stmt = (
+        select(ChildSealHead)
+        .where(ChildSealHead.child == child, ChildSealHead.seal_no > after)
+        .order_by(ChildSealHead.seal_no)
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
+def add_child_head(session: Session, head: ChildSealHead) -> None:
+    session.add(head)
+    session.flush()
+
+
+def child_head_summary(session: Session) -> Sequence[Row[str, int, int, dt.datetime]]:
+    h = ChildSealHead
+    stmt = (
+        select(h.child, func.count(), func.max(h.seal_no), func.max(h.anchored_at))
+        .group_by(h.child)
+        .order_by(h.child)
+    )
+    return session.execute(stmt).all()

@@ -1,16 +1,25 @@
-"""Routes for auditors: read the audit log, verify its chain. Nothing here changes anything."""
+"""Routes for auditors (read the audit log, verify its chain; nothing changes), and the
+node-to-node calls that anchor a child's chain here (signed by the child node's key)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from exchange.core import ports
 from exchange.core.db import BIGINT_MAX
 from exchange.core.deps import DbSession
+from exchange.core.signing import EMPTY_SHA256
 from exchange.directory.keys import own_history
 from exchange.platforms.sharing.access.schemas import AuditEntryRead, AuditPage
+from exchange.platforms.sharing.audit import anchor
 from exchange.platforms.sharing.audit import chain as audit_chain
+from exchange.platforms.sharing.audit.errors import AnchorBodyTooLarge, BadHeads, NotMyChild
+from exchange.platforms.sharing.audit.schemas import AnchorReceipt, HeadsIn, HeldHeads
 from exchange.platforms.sharing.deps import Auditor, EnvDep
 
 router = APIRouter(tags=["sharing: audit"])
@@ -45,4 +54,71 @@ def list_audit(
 )
 def verify_audit(who: Auditor, session: DbSession, env: EnvDep) -> audit_chain.AuditReport:
     node_keys = own_history(session, env.node_code, env.keys.current())
-    return audit_chain.verify(session, node_keys, env.audit)
+    report = audit_chain.verify(session, node_keys, env.audit)
+    return anchor.check_anchors(session, report, me=env.node_code, parent=env.parent_code)
+
+
+MAX_ANCHOR_BODY = 4 * 1024 * 1024
+
+
+def child_node(request: Request, session: DbSession, env: EnvDep) -> str:
+    """The child node that signed this call (the signature covers X-Content-SHA256, checked
+    against the body before it is used): authenticated before any body is read."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    code = ports.node_authentication()(
+        session,
+        me=env.node_code,
+        authorization=request.headers.get("authorization"),
+        method=request.method,
+        target=target,
+        content_sha256=request.headers.get("x-content-sha256", EMPTY_SHA256).lower(),
+    )
+    return anchor.require_child(env.node_code, code)
+
+
+ChildNode = Annotated[str, Depends(child_node)]
+
+
+@router.post(
+    "/audit/anchors",
+    response_model=AnchorReceipt,
+    summary="(node to node) A child's new seal heads: checked, kept and countersigned",
+)
+async def countersign_heads(
+    request: Request, child: ChildNode, session: DbSession, env: EnvDep
+) -> AnchorReceipt:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ANCHOR_BODY:
+        raise AnchorBodyTooLarge(MAX_ANCHOR_BODY)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_ANCHOR_BODY:
+            raise AnchorBodyTooLarge(MAX_ANCHOR_BODY)
+    if hashlib.sha256(body).hexdigest() != request.headers.get("x-content-sha256", "").lower():
+        raise BadHeads("the body does not match the signed X-Content-SHA256")
+    try:
+        heads = HeadsIn.model_validate_json(bytes(body)).heads
+    except ValidationError as exc:
+        raise BadHeads(str(exc.errors(include_url=False)[:3])) from None
+    return await run_in_threadpool(anchor.countersign, session, env.keys.current(), child, heads)
+
+
+@router.get(
+    "/audit/anchors/{child}",
+    response_model=HeldHeads,
+    summary="(node to node) The seal heads of a child this node countersigned, in order",
+)
+def list_held_heads(
+    child: str,
+    caller: ChildNode,
+    session: DbSession,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> HeldHeads:
+    if caller != child:
+        raise NotMyChild(caller, child)
+    heads = anchor.held_heads(session, child, after=after, limit=limit)
+    return HeldHeads(
+        child=child, heads=heads, next_after=heads[-1].seal_no if len(heads) == limit else None
+    )

@@ -1,4 +1,5 @@
-"""The audit sealer: one seal per interval at most, in its own process under `hub serve`.
+"""The audit sealer: one seal per interval at most, in its own process under `hub serve`;
+after each pass it sends the new seal heads to the parent node to be countersigned.
 
 Sealing hashes every new entry. In an API worker that work holds the interpreter lock the
 request handlers need (a fifth of a busy worker's samples), so `hub serve` runs the sealer as
@@ -17,9 +18,12 @@ import sys
 import threading
 from collections.abc import Callable
 
+import httpx
+
 from exchange.core.db import session_scope
 from exchange.core.runtime import Runtime
 from exchange.platforms.sharing.audit import chain as audit_chain
+from exchange.platforms.sharing.audit import client as anchoring
 
 log = logging.getLogger("hub.sharing.sealer")
 
@@ -41,13 +45,33 @@ def _seal_logged(rt: Runtime) -> None:
         log.exception("audit sealing failed")
 
 
+def _anchor_logged(rt: Runtime, client: httpx.Client | None) -> None:
+    if client is None:
+        return
+    try:
+        anchoring.anchor_once(rt, client)
+    except anchoring.ParentUnavailable as exc:
+        # Not fatal: the heads stay unanchored and go with the next pass.
+        log.warning("audit anchoring failed", extra={"error": str(exc)})
+    except Exception:
+        log.exception("audit anchoring failed")
+
+
 def seal_until(rt: Runtime, interval_s: float, stopped: Callable[[float], bool]) -> None:
-    """Seal every `interval_s` until `stopped(timeout)` says so, then seal what is left."""
-    while True:
-        _seal_logged(rt)
-        if stopped(interval_s):
-            break
-    _seal_logged(rt)  # what was appended since the last pass
+    """Seal (and anchor) every `interval_s` until `stopped(timeout)` says so, then seal and
+    anchor what is left."""
+    client = anchoring.new_client() if rt.settings.parent else None
+    try:
+        while True:
+            _seal_logged(rt)
+            _anchor_logged(rt, client)
+            if stopped(interval_s):
+                break
+        _seal_logged(rt)  # what was appended since the last pass
+        _anchor_logged(rt, client)
+    finally:
+        if client is not None:
+            client.close()
 
 
 class SealingWorker(threading.Thread):

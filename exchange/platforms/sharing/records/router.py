@@ -10,22 +10,17 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
 from exchange.core.deps import DbSession, RuntimeDep, get_runtime
 from exchange.core.errors import error_body
 from exchange.platforms.sharing.access.schemas import SubscriptionCreate, SubscriptionRead
+from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.bulk import service as bulk
 from exchange.platforms.sharing.catalog.schemas import EventPage, RecordPage, RecordRead
-from exchange.platforms.sharing.deps import (
-    Department,
-    DepartmentActive,
-    read_by_key,
-    read_context,
-    run_read,
-)
+from exchange.platforms.sharing.deps import DepartmentActive, read_by_key, reading, run_read
 from exchange.platforms.sharing.errors import RecordNotFound
 from exchange.platforms.sharing.records import service as records
 from exchange.platforms.sharing.records import snapshots
@@ -52,9 +47,12 @@ def _json(body: dict[str, Any], headers: dict[str, str], status: int = 200) -> J
     description=HEADER_DOC,
 )
 async def record_by_key(
-    code: str, key: str, request: Request, who: Department, fields: Fields = ""
+    code: str,
+    key: str,
+    request: Request,
+    ctx: Annotated[ReadContext, Depends(reading("record"))],
+    fields: Fields = "",
 ) -> JSONResponse:
-    ctx = read_context(request, who)
     r = await read_by_key(request, ctx, code, key, fields)
     if r.record is None:  # returned, not raised: the audit entry of the miss must commit
         miss = RecordNotFound(code, r.key)
@@ -78,12 +76,11 @@ async def record_by_key(
 async def list_records(
     code: str,
     request: Request,
-    who: Department,
+    ctx: Annotated[ReadContext, Depends(reading("records"))],
     fields: Fields = "",
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
     limit: Annotated[int, Query(ge=1)] = 100,
 ) -> JSONResponse:
-    ctx = read_context(request, who)
     params = request.query_params.multi_items()
     r = await run_read(
         request, ctx, "records", code, records.page, code, params,
@@ -108,11 +105,10 @@ async def list_records(
 async def list_events(
     code: str,
     request: Request,
-    who: Department,
+    ctx: Annotated[ReadContext, Depends(reading("events"))],
     after: Annotated[str | None, Query(max_length=4096)] = None,
     limit: Annotated[int, Query(ge=1)] = 100,
 ) -> JSONResponse:
-    ctx = read_context(request, who)
     r = await run_read(request, ctx, "events", code, records.events, code, after=after, limit=limit)
     body = {
         "resource": r.resource,
@@ -134,8 +130,9 @@ def _closing(chunks: Iterator[bytes], session: Session) -> Iterator[bytes]:
         session.close()
 
 
-async def _snapshot(request: Request, who: Any, code: str, after: str | None) -> StreamingResponse:
-    ctx = read_context(request, who, channel="bulk")
+async def _snapshot(
+    request: Request, ctx: ReadContext, code: str, after: str | None
+) -> StreamingResponse:
     stream_session = get_runtime(request).sessions()
     action = "snapshot_full" if after is None else "snapshot_delta"
     try:
@@ -162,8 +159,12 @@ async def _snapshot(request: Request, who: Any, code: str, after: str | None) ->
     response_class=StreamingResponse,
     summary="Every current record as one Parquet file; X-Snapshot-Cursor says as of when",
 )
-async def full_snapshot(code: str, request: Request, who: Department) -> StreamingResponse:
-    return await _snapshot(request, who, code, None)
+async def full_snapshot(
+    code: str,
+    request: Request,
+    ctx: Annotated[ReadContext, Depends(reading("snapshot_full", "bulk"))],
+) -> StreamingResponse:
+    return await _snapshot(request, ctx, code, None)
 
 
 @router.get(
@@ -174,10 +175,10 @@ async def full_snapshot(code: str, request: Request, who: Department) -> Streami
 async def delta_snapshot(
     code: str,
     request: Request,
-    who: Department,
+    ctx: Annotated[ReadContext, Depends(reading("snapshot_delta", "bulk"))],
     after: Annotated[str, Query(max_length=4096)],
 ) -> StreamingResponse:
-    return await _snapshot(request, who, code, after)
+    return await _snapshot(request, ctx, code, after)
 
 
 @router.post(

@@ -20,6 +20,7 @@ ANYONE = frozenset({"anonymous", "department", "admin", "auditor", "operator"})
 SIGNED_IN = ANYONE - {"anonymous"}
 DEPT = frozenset({"department"})
 OVERSEERS = frozenset({"department", "admin", "auditor", "operator"})
+NODES_ONLY = frozenset[str]()  # node-to-node calls: signed by a child node, no bearer token
 V1 = "/sharing/v1"
 
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
@@ -54,6 +55,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", f"{V1}/subscriptions/{{subscription_id}}"): DEPT,
     ("GET", f"{V1}/audit"): frozenset({"auditor"}),
     ("GET", f"{V1}/audit/verify"): frozenset({"auditor"}),
+    ("POST", f"{V1}/audit/anchors"): NODES_ONLY,
+    ("GET", f"{V1}/audit/anchors/{{child}}"): NODES_ONLY,
     ("GET", "/console/login"): ANYONE,
     ("POST", "/console/login"): ANYONE,
     ("POST", "/console/logout"): SIGNED_IN,
@@ -73,6 +76,7 @@ PARAMS = {
     "grant_id": str(uuid.uuid4()),
     "client_id": str(uuid.uuid4()),
     "subscription_id": str(uuid.uuid4()),
+    "child": "330102000000",
 }
 
 
@@ -114,6 +118,11 @@ def _call(http: TestClient, method: str, path: str, headers: dict[str, str]):  #
 
 
 def _denied(route: tuple[str, str], role: str, r) -> bool:  # type: ignore[no-untyped-def]
+    if EXPECTED[route] is NODES_ONLY:  # a bearer token is no node signature
+        return r.status_code == 401 and r.json()["error"] in (
+            "MissingCredentials",
+            "InvalidSignature",
+        )
     if route[1].startswith("/console"):
         if role == "anonymous":
             return r.status_code == 303 and r.headers["location"] == "/console/login"

@@ -132,12 +132,23 @@ def test_an_entry_mac_covers_the_plain_json_of_its_columns(log: AuditLog) -> Non
     )
     plain = [
         values["at"].astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        *(str(v) if isinstance(v, uuid.UUID) else v for k, v in values.items() if k != "at"),
+        *(
+            str(v) if isinstance(v, uuid.UUID) else v
+            for k, v in values.items()
+            if k not in ("at", "caller_request_id")
+        ),
     ]
     expected = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
-    assert canonical(values) == expected.encode()
+    assert values["caller_request_id"] is None
+    assert canonical(values) == expected.encode(), "an entry without the later column"
     hit, miss = log.macs(values, rows=(7, 0))
     assert hit == log.mac(values) and miss == log.mac(values | {"rows": 0}) and hit != miss
+    traced = values | {"caller_request_id": "dept-7"}
+    later = json.dumps([*plain, ["caller_request_id", "dept-7"]], ensure_ascii=False,
+                       separators=(",", ":"))  # fmt: skip
+    assert canonical(traced) == later.encode() and log.mac(traced) != log.mac(values)
+    hit, miss = log.macs(traced, rows=(7, 0))
+    assert hit == log.mac(traced) and miss == log.mac(traced | {"rows": 0})
 
 
 def test_a_clean_log_verifies(db: Session, runtime: Runtime, log: AuditLog) -> None:
@@ -163,9 +174,16 @@ def test_seals_made_before_a_node_key_rotation_still_verify(
     assert audit_chain.seal(db, runtime.node_keys)
     history = keys.own_history(db, runtime.settings.node_code, runtime.node_keys)
     assert history == [old.public_b64, new.public_b64]
-    assert audit_chain.verify(db, history, log).ok
+    report = audit_chain.verify(db, history, log)
+    assert report.ok
+    assert [(s.first_seal, s.last_seal, s.key_id) for s in report.signed_by] == [
+        (1, 1, old.key_id),
+        (2, 2, new.key_id),
+    ]
     only_new = audit_chain.verify(db, [new.public_b64], log)
-    assert only_new.problems == ["seal 1 does not carry this node's signature"]
+    assert only_new.problems == [
+        f"seal 1 does not carry this node's signature (it names key {old.key_id})"
+    ]
 
 
 def test_an_edited_sealed_entry_is_detected(db: Session, runtime: Runtime, log: AuditLog) -> None:
