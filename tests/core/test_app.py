@@ -113,9 +113,10 @@ def test_a_500_names_its_request_id_in_the_body_the_header_and_the_log(
     }
     logged = [line for line in error_log.lines if "a bug" in line]
     assert len(logged) == 1 and f'"request_id": "{rid}"' in logged[0]
-    assert client.get("/test/boom", headers={"X-Request-ID": "t-500"}).json()["request_id"] == (
-        "t-500"
-    )
+    # a caller's own id comes back beside the node's, never instead of it
+    quoted = client.get("/test/boom", headers={"X-Request-ID": "t-500"})
+    assert quoted.json()["request_id"] == quoted.headers["x-request-id"] != "t-500"
+    assert quoted.headers["x-caller-request-id"] == "t-500"
 
 
 def test_a_database_busy_past_its_timeout_is_a_503_to_retry_not_a_500(client: TestClient) -> None:

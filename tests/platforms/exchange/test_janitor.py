@@ -15,7 +15,7 @@ from exchange.core.db import utcnow
 from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.platforms.exchange import janitor
-from exchange.platforms.exchange.intake import payload_key
+from exchange.platforms.exchange.intake.service import payload_key
 from tests.builders import indicators, make_connector, push, seed_city
 
 pytestmark = pytest.mark.both_backends

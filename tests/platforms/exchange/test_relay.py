@@ -15,8 +15,9 @@ from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.directory.models import Node
 from exchange.pipelines import ops
-from exchange.platforms.exchange import relay, service
+from exchange.platforms.exchange import service
 from exchange.platforms.exchange.models import Delivery
+from exchange.platforms.exchange.relay import service as relay
 from exchange.platforms.exchange.relay.routing import subscribe
 from tests.builders import indicators, make_connector, push, seed_city
 
