@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from exchange.core.masking import mask, sensitivity_of
 from exchange.core.resource_schema import FieldSpec, ResourceSchema, Sensitivity
-from exchange.platforms.sharing.access.crypto import sign_value, unsign_value
+from exchange.core.sealed import open_value, seal_value
 from exchange.platforms.sharing.errors import (
     BadCallHeader,
     BadCursor,
@@ -206,13 +206,13 @@ def filters_digest(filters: dict[str, list[Any]]) -> str:
 
 
 def page_cursor(key: bytes, resource: str, digest: str, last_key: Iterable[Any]) -> str:
-    return sign_value(key, {"r": resource, "q": digest, "k": [str(v) for v in last_key]})
+    return seal_value(key, {"r": resource, "q": digest, "k": [str(v) for v in last_key]})
 
 
 def read_page_cursor(
     key: bytes, schema: ResourceSchema, digest: str, token: str
 ) -> tuple[Any, ...]:
-    doc = _unsign(key, token)
+    doc = _open(key, token)
     if doc.get("r") != schema.code or "k" not in doc:
         raise BadCursor("it belongs to another resource or feed")
     if doc.get("q") != digest:
@@ -230,22 +230,22 @@ def read_page_cursor(
 
 
 def seq_cursor(key: bytes, resource: str, seq: int) -> str:
-    return sign_value(key, {"r": resource, "e": int(seq)})
+    return seal_value(key, {"r": resource, "e": int(seq)})
 
 
 def read_seq_cursor(key: bytes, resource: str, token: str | None) -> int:
     if token is None:
         return 0
-    doc = _unsign(key, token)
+    doc = _open(key, token)
     seq = doc.get("e")
     if doc.get("r") != resource or not isinstance(seq, int) or seq < 0:
         raise BadCursor("it is not a change-feed cursor of this resource")
     return seq
 
 
-def _unsign(key: bytes, token: str) -> dict[str, Any]:
+def _open(key: bytes, token: str) -> dict[str, Any]:
     try:
-        doc = unsign_value(key, token)
+        doc = open_value(key, token)
     except (ValueError, UnicodeDecodeError):
         raise BadCursor() from None
     if not isinstance(doc, dict):
