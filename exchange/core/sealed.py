@@ -11,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -28,7 +27,10 @@ def sealing_key(master: str, purpose: str) -> bytes:
 def seal_value(key: bytes, value: Any) -> str:
     """`value` as compact JSON, encrypted and authenticated (AES-GCM), base64url: opaque."""
     plain = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    nonce = secrets.token_bytes(_NONCE_BYTES)
+    # A synthetic nonce (as in SIV): the same value seals to the same text, so a cursor that
+    # has not moved stays equal; the nonce repeats only with its plaintext.
+    nonce_key = hmac.new(key, b"hub-sealed/nonce", hashlib.sha256).digest()
+    nonce = hmac.new(nonce_key, plain, hashlib.sha256).digest()[:_NONCE_BYTES]
     return _b64(nonce + AESGCM(key).encrypt(nonce, plain, None))
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from exchange.core.masking import mask, sensitivity_of
+from exchange.core.masking import hidden_fields, mask, sensitivity_of
 from exchange.core.resource_schema import FieldSpec, ResourceSchema, Sensitivity
 from exchange.core.sealed import open_value, seal_value
 from exchange.platforms.sharing.errors import (
@@ -170,11 +170,14 @@ def shown_key(schema: ResourceSchema, grant: GrantView, key: str) -> str:
 
 
 def masked_fields(schema: ResourceSchema, grant: GrantView, fields: Iterable[str]) -> list[str]:
-    return [
-        f
-        for f in fields
-        if sensitivity_of(schema.field(f)).is_personal and f not in grant.plain_fields
-    ]
+    return hidden_fields(schema, fields, grant.plain_fields)
+
+
+def mask_as(spec: FieldSpec) -> Sensitivity:
+    """How a hidden field is shown: by its sensitivity, or withheld whole (****) if that is
+    ordinary (the part of an identifier)."""
+    sensitivity = sensitivity_of(spec)
+    return sensitivity if sensitivity.is_personal else Sensitivity.secret
 
 
 MaskPlan = tuple[tuple[str, Sensitivity | None], ...]
@@ -190,7 +193,7 @@ def mask_plan(schema: ResourceSchema, grant: GrantView, fields: tuple[str, ...])
     plan = _PLANS.get(key)
     if plan is None:
         hidden = set(masked_fields(schema, grant, fields))
-        plan = tuple((f, sensitivity_of(schema.field(f)) if f in hidden else None) for f in fields)
+        plan = tuple((f, mask_as(schema.field(f)) if f in hidden else None) for f in fields)
         if len(_PLANS) > 10_000:
             _PLANS.clear()
         _PLANS[key] = plan

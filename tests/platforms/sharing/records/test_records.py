@@ -44,7 +44,7 @@ def test_a_keyed_lookup_returns_the_granted_fields_masked(reader: Caller, people
     assert record["id_number"] == row["id_number"][:6] + "********" + row["id_number"][-4:]
     assert record["name"] == row["name"][0] + "*" * (len(row["name"]) - 1)
     assert record["household_division"] == row["household_division"]
-    assert r.json()["masked_fields"] == ["id_number", "name", "phone"]
+    assert r.json()["masked_fields"] == ["id_number", "name", "gender", "phone"]
     assert int(r.headers["x-ratelimit-limit"]) == 600
     assert int(r.headers["x-ratelimit-remaining"]) == 599
 
@@ -277,7 +277,7 @@ def test_allowed_answers_exactly_what_may_be_called(reader: Caller, consumer: Ca
     assert body["department"] == "330100000000/MZ"
     (population,) = body["resources"]
     assert population["resource"] == "population"
-    assert population["masked_fields"] == ["id_number", "name", "phone"]
+    assert population["masked_fields"] == ["id_number", "name", "gender", "phone"]
     assert population["filterable_fields"] == ["id_number", "household_division", "status"]
     assert population["required_headers"] == ["X-Purpose", "X-Case-Number"]
     paths = {c["path"] for c in population["calls"]}
