@@ -1,6 +1,7 @@
 """The sharing platform's HTTP edge: who is calling (bearer token), in which role, and the
 one transaction a read runs in. Every route states its roles here; nothing is allowed by
-default (a route without `require(...)` or `public` fails the route x role test).
+default (a route without `require(...)`, `government_caller` or `public` fails the route x role
+test).
 """
 
 from collections.abc import Callable
@@ -11,10 +12,11 @@ import anyio.to_thread
 from fastapi import Depends, Request
 
 from exchange.core.context import request_id_var
-from exchange.core.deps import DbSession
+from exchange.core.deps import DbSession, ReadSession
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access.principal import Principal, Role
 from exchange.platforms.sharing.audit.log import ReadContext
+from exchange.platforms.sharing.console import session as console_session
 from exchange.platforms.sharing.env import SharingEnv, build_env
 from exchange.platforms.sharing.errors import MissingToken, RoleForbidden, is_refusal
 from exchange.platforms.sharing.records import fast_reads
@@ -49,6 +51,21 @@ def bearer_principal(request: Request) -> Principal:
     return env_of(request).verifier.verify(token.strip())
 
 
+def government_caller(request: Request, session: ReadSession) -> Principal:
+    """A bearer token of any role, or a signed-in console user: the 共享目录 is for government
+    callers (the open catalogue is the portal's)."""
+    if request.headers.get("authorization"):
+        return bearer_principal(request)
+    env = env_of(request)
+    state = console_session.read_session(
+        env.cookie_key, request.cookies.get(console_session.SESSION_COOKIE)
+    )
+    user = credentials.active_user(session, env.node_code, state.user_id) if state else None
+    if user is None:
+        raise MissingToken()
+    return user
+
+
 def require(*roles: Role) -> Callable[..., Any]:
     """A dependency admitting a valid token of one of `roles` (no database: the read path)."""
     allowed = tuple(r.value for r in roles)
@@ -80,6 +97,7 @@ def require_active(*roles: Role) -> Callable[..., Any]:
 DEPARTMENT = Role.department
 BUREAU = (Role.admin, Role.auditor, Role.operator)
 
+GovernmentCaller = Annotated[Principal, Depends(government_caller)]
 Department = Annotated[Principal, Depends(require(Role.department))]
 DepartmentActive = Annotated[Principal, Depends(require_active(Role.department))]
 Overseer = Annotated[Principal, Depends(require_active(Role.department, *BUREAU))]

@@ -148,7 +148,7 @@ def logout(page: AnyUser, csrf: Annotated[str, Form(max_length=200)] = "") -> Re
     if not page.csrf_ok(csrf):
         return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
     response = RedirectResponse("/console/login", status_code=303)
-    response.delete_cookie(cookies.SESSION_COOKIE, path="/console")
+    response.delete_cookie(cookies.SESSION_COOKIE, path=_cookie_path(cookies.SESSION_COOKIE))
     return response
 
 
@@ -231,8 +231,13 @@ def _set_cookie(response: Response, env: SharingEnv, name: str, value: str, max_
         name,
         value,
         max_age=max_age,
-        path="/console",
+        path=_cookie_path(name),
         httponly=True,
         samesite="strict",
         secure=env.secure_cookies,
     )
+
+
+def _cookie_path(name: str) -> str:
+    # The session also admits its user to the sharing catalogue (/sharing/v1/catalog, GET only).
+    return "/" if name == cookies.SESSION_COOKIE else "/console"

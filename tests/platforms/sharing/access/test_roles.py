@@ -23,8 +23,8 @@ OVERSEERS = frozenset({"department", "admin", "auditor", "operator"})
 V1 = "/sharing/v1"
 
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
-    ("GET", f"{V1}/catalog"): ANYONE,
-    ("GET", f"{V1}/catalog/{{code}}"): ANYONE,
+    ("GET", f"{V1}/catalog"): SIGNED_IN,
+    ("GET", f"{V1}/catalog/{{code}}"): SIGNED_IN,
     ("POST", f"{V1}/token"): ANYONE,
     ("GET", f"{V1}/.well-known/jwks.json"): ANYONE,
     ("GET", f"{V1}/allowed"): DEPT,
