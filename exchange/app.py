@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 
 from exchange import __version__
 from exchange.api import mount_routers
+from exchange.core.body_limit import BodyLimitMiddleware, BodyRule
 from exchange.core.errors import install_handlers
 from exchange.core.middleware import RequestContextMiddleware
 from exchange.core.runtime import SCHEMAS_DIR, Runtime, build_runtime
@@ -58,9 +60,19 @@ def create_app(
         lifespan=lifespan,
     )
     install_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(BodyLimitMiddleware, rules=body_rules(settings))
+    app.add_middleware(RequestContextMiddleware)  # outermost: every answer has its request id
     mount_routers(app)
     return app
+
+
+def body_rules(settings: Settings) -> list[BodyRule]:
+    """The routes that take more than the default 1 MiB body (deploy/ sets the same per path)."""
+    attachment = settings.sharing.max_attachment_bytes * 4 // 3 + 64 * 1024  # base64 in JSON
+    return [
+        BodyRule("PUT", re.compile(r"/exchange/v1/batches/[^/]+"), settings.max_batch_bytes),
+        BodyRule("POST", re.compile(r"/sharing/v1/applications"), attachment),
+    ]
 
 
 def app_from_env() -> FastAPI:

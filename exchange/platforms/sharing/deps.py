@@ -4,12 +4,13 @@ default (a route without `require(...)`, `government_caller` or `public` fails t
 test).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 
 from exchange.core.context import request_id_var
 from exchange.core.deps import DbSession, ReadSession
@@ -49,6 +50,26 @@ def bearer_principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise MissingToken()
     return env_of(request).verifier.verify(token.strip())
+
+
+class AuthFirstRoute(APIRoute):
+    """A route that checks the bearer token before its body is read (FastAPI reads and parses
+    a body before it runs any dependency): an anonymous 150 MB JSON body is 401 unread.
+
+    The role is still checked by the route's own `require(...)`; the token endpoint, whose
+    body holds the credentials, is the one route with a body and no token.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None or self.path.endswith("/token"):
+            return handler
+
+        async def authenticated(request: Request) -> Response:
+            bearer_principal(request)
+            return await handler(request)
+
+        return authenticated
 
 
 def government_caller(request: Request, session: ReadSession) -> Principal:

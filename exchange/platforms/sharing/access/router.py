@@ -23,11 +23,11 @@ from exchange.platforms.sharing.access.schemas import (
     TokenResponse,
 )
 from exchange.platforms.sharing.applications.views import client_read
-from exchange.platforms.sharing.deps import Admin, DepartmentActive, EnvDep
+from exchange.platforms.sharing.deps import Admin, AuthFirstRoute, DepartmentActive, EnvDep
 from exchange.platforms.sharing.errors import InvalidTokenRequest, UnsupportedGrantType
 from exchange.platforms.sharing.grants import service as grants
 
-router = APIRouter(tags=["sharing: credentials"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: credentials"])
 TOKEN_TRIES_PER_MINUTE = 30
 
 

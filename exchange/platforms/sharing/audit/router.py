@@ -10,9 +10,9 @@ from exchange.core.deps import DbSession
 from exchange.directory.keys import own_history
 from exchange.platforms.sharing.access.schemas import AuditEntryRead, AuditPage
 from exchange.platforms.sharing.audit import chain as audit_chain
-from exchange.platforms.sharing.deps import Auditor, EnvDep
+from exchange.platforms.sharing.deps import Auditor, AuthFirstRoute, EnvDep
 
-router = APIRouter(tags=["sharing: audit"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: audit"])
 
 
 @router.get("/audit", response_model=AuditPage, summary="Audit entries in order")

@@ -14,9 +14,9 @@ from exchange.core.deps import ReadSession
 from exchange.core.resource_schema import ShareClass
 from exchange.platforms.sharing.catalog import service
 from exchange.platforms.sharing.catalog.schemas import CatalogEntry, CatalogPage
-from exchange.platforms.sharing.deps import GovernmentCaller
+from exchange.platforms.sharing.deps import AuthFirstRoute, GovernmentCaller
 
-router = APIRouter(tags=["sharing"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["sharing"])
 
 
 @router.get("/catalog", response_model=CatalogPage, summary="Search the resource catalogue")

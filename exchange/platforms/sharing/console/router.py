@@ -3,11 +3,13 @@ auditor, the operator and the admin. Same roles, masking, quotas and audit as th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from exchange.core.context import request_id_var
@@ -25,11 +27,33 @@ from exchange.platforms.sharing.audit import chain as audit_chain
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.console import lookup as page_query
 from exchange.platforms.sharing.console import session as cookies
-from exchange.platforms.sharing.deps import EnvDep
+from exchange.platforms.sharing.deps import EnvDep, env_of
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.records.query import call_headers
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+
+class SignedInFirstRoute(APIRoute):
+    """A form is read only once its session cookie opens (FastAPI parses a body before any
+    dependency runs); `signed_in` then reloads the user as before. Login is the exception."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None or self.path.endswith("/login"):
+            return handler
+
+        async def signed(request: Request) -> Response:
+            env = env_of(request)
+            if (
+                cookies.read_session(env.cookie_key, request.cookies.get(cookies.SESSION_COOKIE))
+                is None
+            ):
+                return RedirectResponse("/console/login", status_code=303)
+            return await handler(request)
+
+        return signed
+
+
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=SignedInFirstRoute)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 FormStr = Annotated[str, Form(max_length=500)]
 
