@@ -79,7 +79,7 @@ def government_caller(request: Request, session: ReadSession) -> Principal:
         return bearer_principal(request)
     env = env_of(request)
     state = console_session.read_session(
-        env.cookie_key, request.cookies.get(console_session.SESSION_COOKIE)
+        session, request.cookies.get(console_session.SESSION_COOKIE)
     )
     user = credentials.active_user(session, env.node_code, state.user_id) if state else None
     if user is None:

@@ -70,6 +70,11 @@ class UserExists(Conflict):
         super().__init__(f"user {username!r} already exists")
 
 
+class UserNotFound(NotFound):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"no console user {username!r}")
+
+
 class UnknownDepartment(NotFound):
     def __init__(self, code: str) -> None:
         super().__init__(f"department {code!r} is not registered at this node")

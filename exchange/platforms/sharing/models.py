@@ -47,6 +47,21 @@ class ConsoleUser(Base):
     department: Mapped[Department | None] = relationship(lazy="raise")
 
 
+class ConsoleSessionRow(Base):
+    """A signed-in console session, kept on the server so that logout, disabling the user or
+    resetting the password ends it at once. The cookie holds a random token; only its SHA-256
+    is kept."""
+
+    __tablename__ = "console_session"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("console_user.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+
+
 class Application(Base):
     """A department's request to use another department's resource (申请)."""
 

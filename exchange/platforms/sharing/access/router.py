@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
 from exchange.core import ratelimit
-from exchange.core.deps import DbSession
+from exchange.core.deps import DbSession, keep_on_failure
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access import tokens
 from exchange.platforms.sharing.access.schemas import (
@@ -24,11 +24,21 @@ from exchange.platforms.sharing.access.schemas import (
 )
 from exchange.platforms.sharing.applications.views import client_read
 from exchange.platforms.sharing.deps import Admin, AuthFirstRoute, DepartmentActive, EnvDep
-from exchange.platforms.sharing.errors import InvalidTokenRequest, UnsupportedGrantType
+from exchange.platforms.sharing.errors import (
+    InvalidClient,
+    InvalidTokenRequest,
+    UnsupportedGrantType,
+)
 from exchange.platforms.sharing.grants import service as grants
 
 router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: credentials"])
 TOKEN_TRIES_PER_MINUTE = 30
+FREE_FAILURES = 5  # then each failure doubles the wait: 1 s, 2 s, 4 s, ... (15 min at most)
+BACKOFF_WINDOW_S = 900
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _basic(request: Request) -> tuple[str, str] | None:
@@ -65,17 +75,30 @@ def token(
         client_id, client_secret = basic
     if not client_id or not client_secret:
         raise InvalidTokenRequest("client_id and client_secret are required")
+    # Keyed by the client's canonical id and the caller's address: other spellings of one
+    # UUID share a budget, and failures from elsewhere never lock the real client out.
+    who = f"{credentials.canonical_client_id(client_id)}:{_address(request)}"
     ratelimit.hit_request(
-        request, session, f"sharing-token:{client_id}", limit=TOKEN_TRIES_PER_MINUTE, window_s=60
+        request, session, f"sharing-token:{who}", limit=TOKEN_TRIES_PER_MINUTE, window_s=60
     )
-    issued = credentials.issue_token(
-        session,
-        env.keys.current(),
-        env.node_code,
-        env.settings.token_ttl_s,
-        client_id,
-        client_secret,
-    )
+    failures = f"sharing-token-failed:{who}"
+    wait = ratelimit.backoff_wait(session, failures, free=FREE_FAILURES, window_s=BACKOFF_WINDOW_S)
+    if wait:
+        raise ratelimit.Throttled("this client from this address", wait)
+    try:
+        issued = credentials.issue_token(
+            session,
+            env.keys.current(),
+            env.node_code,
+            env.settings.token_ttl_s,
+            client_id,
+            client_secret,
+        )
+    except InvalidClient:
+        keep_on_failure(
+            request, lambda s: ratelimit.note_failure(s, failures, window_s=BACKOFF_WINDOW_S)
+        )
+        raise
     body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
     # RFC 6749 §5.1: token responses must not be cached.
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})

@@ -7,6 +7,7 @@ RFC 6749 §4.4). People sign in to the console with a username and password.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from exchange.platforms.sharing.errors import (
     InvalidToken,
     UnknownDepartment,
     UserExists,
+    UserNotFound,
 )
 from exchange.platforms.sharing.models import ApiClient, ConsoleUser
 
@@ -85,6 +87,14 @@ def client_principal(client: ApiClient, node_code: str) -> Principal:
         department_id=dept.id if dept else None,
         department_code=dept.code if dept else None,
     )
+
+
+def canonical_client_id(client_id: str) -> str:
+    """A client id as one spelling (lower-case, hyphenated UUID); anything else as one bucket."""
+    try:
+        return str(uuid.UUID(client_id))
+    except ValueError:
+        return "malformed"
 
 
 def issue_token(
@@ -172,6 +182,31 @@ def authenticate_user(
     if not user.active or not crypto.password_matches(password, user.password_hash):
         return None
     return user_principal(user, node_code)
+
+
+def disable_user(session: Session, username: str) -> ConsoleUser:
+    """Disabled at once: every session of the user ends, and each request reloads the user."""
+    user = _user_named(session, username)
+    user.active = False
+    repo.end_console_sessions(session, utcnow(), user_id=user.id)
+    return user
+
+
+def reset_password(session: Session, username: str, password: str | None = None) -> str:
+    """A new password (random unless given); every session of the user ends."""
+    user = _user_named(session, username)
+    new = password or secrets.token_urlsafe(12)
+    user.password_hash = crypto.hash_password(new)
+    repo.end_console_sessions(session, utcnow(), user_id=user.id)
+    session.flush()
+    return new
+
+
+def _user_named(session: Session, username: str) -> ConsoleUser:
+    user = repo.get_user_by_name(session, username)
+    if user is None:
+        raise UserNotFound(username)
+    return user
 
 
 def active_user(session: Session, node_code: str, user_id: uuid.UUID) -> Principal | None:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from exchange.core import ratelimit
 from exchange.core.context import request_id_var
 from exchange.core.db import utcnow
 from exchange.core.deps import DbSession
@@ -27,7 +28,7 @@ from exchange.platforms.sharing.audit import chain as audit_chain
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.console import lookup as page_query
 from exchange.platforms.sharing.console import session as cookies
-from exchange.platforms.sharing.deps import EnvDep, env_of
+from exchange.platforms.sharing.deps import EnvDep
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.records.query import call_headers
 
@@ -42,11 +43,7 @@ class SignedInFirstRoute(APIRoute):
             return handler
 
         async def signed(request: Request) -> Response:
-            env = env_of(request)
-            if (
-                cookies.read_session(env.cookie_key, request.cookies.get(cookies.SESSION_COOKIE))
-                is None
-            ):
+            if not cookies.looks_like_session(request.cookies.get(cookies.SESSION_COOKIE)):
                 return RedirectResponse("/console/login", status_code=303)
             return await handler(request)
 
@@ -107,7 +104,7 @@ def signed_in(*roles: Role) -> Any:
     """A dependency: the page of a signed-in user of one of `roles` (any role if none)."""
 
     def dependency(request: Request, session: DbSession, env: EnvDep) -> Page:
-        state = cookies.read_session(env.cookie_key, request.cookies.get(cookies.SESSION_COOKIE))
+        state = cookies.read_session(session, request.cookies.get(cookies.SESSION_COOKIE))
         user = credentials.active_user(session, env.node_code, state.user_id) if state else None
         page = Page(request, env, state, user)
         if page.user is None:
@@ -125,6 +122,8 @@ DepartmentUser = Annotated[Page, signed_in(Role.department)]
 AuditorUser = Annotated[Page, signed_in(Role.auditor)]
 OperatorUser = Annotated[Page, signed_in(Role.operator)]
 AdminUser = Annotated[Page, signed_in(Role.admin)]
+LOGIN_FREE_FAILURES = 5  # then each wrong password doubles the wait: 1 s, 2 s, 4 s, ...
+LOGIN_BACKOFF_WINDOW_S = 900
 
 
 @router.get("/login")
@@ -156,10 +155,20 @@ def login(
 
     if not cookies.login_token_ok(env.cookie_key, request.cookies.get(cookies.LOGIN_COOKIE), csrf):
         return again(403, "表单已过期，请重试 The form expired or was not ours; try again.")
+    address = request.client.host if request.client else "unknown"
+    failures = f"console-login-failed:{username.strip().lower()}:{address}"
+    wait = ratelimit.backoff_wait(
+        session, failures, free=LOGIN_FREE_FAILURES, window_s=LOGIN_BACKOFF_WINDOW_S
+    )
+    if wait:
+        refused = again(429, f"尝试过多，请 {wait} 秒后再试 Too many attempts; wait {wait} s.")
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     who = credentials.authenticate_user(session, env.node_code, username, password)
     if who is None:
+        ratelimit.note_failure(session, failures, window_s=LOGIN_BACKOFF_WINDOW_S)
         return again(401, "用户名或密码错误 Wrong username or password.")
-    value, _ = cookies.new_session(env.cookie_key, who.id, env.settings.console_session_hours)
+    value, _ = cookies.new_session(session, who.id, env.settings.console_session_hours)
     response = RedirectResponse("/console/", status_code=303)
     hours = env.settings.console_session_hours
     _set_cookie(response, env, cookies.SESSION_COOKIE, value, hours * 3600)
@@ -168,9 +177,12 @@ def login(
 
 
 @router.post("/logout")
-def logout(page: AnyUser, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def logout(
+    page: AnyUser, session: DbSession, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
     if not page.csrf_ok(csrf):
         return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
+    cookies.end_session(session, page.request.cookies.get(cookies.SESSION_COOKIE))
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(cookies.SESSION_COOKIE, path=_cookie_path(cookies.SESSION_COOKIE))
     return response
@@ -236,9 +248,10 @@ def operations_page(page: OperatorUser, session: DbSession) -> Response:
 
 
 @router.get("/admin")
-def admin_page(page: AdminUser, session: DbSession) -> Response:
+def admin_page(page: AdminUser, session: DbSession, done: str = "", password: str = "") -> Response:
     users = [
         {
+            "id": str(u.id),
             "username": u.username,
             "role": u.role,
             "department": u.department.code if u.department else "",
@@ -247,7 +260,27 @@ def admin_page(page: AdminUser, session: DbSession) -> Response:
         for u in credentials.users(session)
     ]
     clients = [client_read(c) for c in credentials.listed(session)]
-    return page.render("admin.html", users=users, clients=clients)
+    return page.render("admin.html", users=users, clients=clients, done=done, new_password=password)
+
+
+@router.post("/admin/users/{username}/disable")
+def admin_disable_user(
+    username: str, page: AdminUser, session: DbSession, csrf: FormStr = ""
+) -> Response:
+    if not page.csrf_ok(csrf):
+        return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
+    credentials.disable_user(session, username)
+    return admin_page(page, session, done=f"已停用 {username} disabled; its sessions are ended")
+
+
+@router.post("/admin/users/{username}/reset-password")
+def admin_reset_password(
+    username: str, page: AdminUser, session: DbSession, csrf: FormStr = ""
+) -> Response:
+    if not page.csrf_ok(csrf):
+        return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
+    password = credentials.reset_password(session, username)
+    return admin_page(page, session, done=f"{username}: 新密码 new password", password=password)
 
 
 def _set_cookie(response: Response, env: SharingEnv, name: str, value: str, max_age: int) -> None:

@@ -64,6 +64,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/console/operations"): frozenset({"operator"}),
     ("GET", "/console/ops"): frozenset({"operator"}),
     ("GET", "/console/admin"): frozenset({"admin"}),
+    ("POST", "/console/admin/users/{username}/disable"): frozenset({"admin"}),
+    ("POST", "/console/admin/users/{username}/reset-password"): frozenset({"admin"}),
 }
 ROLES = ("anonymous", "department", "admin", "auditor", "operator")
 PARAMS = {
@@ -73,6 +75,7 @@ PARAMS = {
     "grant_id": str(uuid.uuid4()),
     "client_id": str(uuid.uuid4()),
     "subscription_id": str(uuid.uuid4()),
+    "username": "nobody",
 }
 
 

@@ -1,0 +1,43 @@
+"""console sessions kept on the server (revocable)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-04 19:25:00.000000
+
+Expand only: one new table. Cookies issued before it (sealed, self-contained) no longer open a
+session; their users sign in again.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "console_session",
+        sa.Column("token_sha256", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("csrf", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["console_user.id"], name=op.f("fk_console_session_user_id_console_user")
+        ),
+        sa.PrimaryKeyConstraint("token_sha256", name=op.f("pk_console_session")),
+    )
+    op.create_index(
+        op.f("ix_console_session_user_id"), "console_session", ["user_id"], unique=False
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_console_session_user_id"), table_name="console_session")
+    op.drop_table("console_session")
