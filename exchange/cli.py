@@ -13,6 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from exchange.connector.cli import app as connector_app
 from exchange.core.commands import settings_or_exit
 from exchange.core.settings import Settings, SettingsError
+from exchange.directory.cli import department_app
 from exchange.pipelines.cli import airflow_app, check_app
 from exchange.platforms.open_data.cli import app as portal_app
 from exchange.platforms.sharing.cli import audit_app, client_app, user_app
@@ -37,6 +38,7 @@ app.add_typer(portal_app, name="portal")
 app.add_typer(user_app, name="user")
 app.add_typer(client_app, name="client")
 app.add_typer(audit_app, name="audit")
+app.add_typer(department_app, name="department")
 console = Console(stderr=True)
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on.")]

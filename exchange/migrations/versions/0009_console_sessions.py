@@ -1,11 +1,11 @@
-"""console sessions kept on the server (revocable)
+"""console sessions kept on the server (revocable); a department's parent organisation
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04 19:25:00.000000
 
-Expand only: one new table. Cookies issued before it (sealed, self-contained) no longer open a
-session; their users sign in again.
+Expand only: one new table and one nullable column. Cookies issued before it (sealed,
+self-contained) no longer open a session; their users sign in again.
 """
 
 from collections.abc import Sequence
@@ -37,7 +37,12 @@ def upgrade() -> None:
         op.f("ix_console_session_user_id"), "console_session", ["user_id"], unique=False
     )
 
+    with op.batch_alter_table("department", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("parent_org", sa.String(length=128), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("department", schema=None) as batch_op:
+        batch_op.drop_column("parent_org")
     op.drop_index(op.f("ix_console_session_user_id"), table_name="console_session")
     op.drop_table("console_session")

@@ -12,7 +12,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
 from exchange.core import ratelimit
-from exchange.core.deps import DbSession, keep_on_failure
+from exchange.core.deps import DbSession, ReadSession, keep_on_failure
+from exchange.directory import repository as directory_repo
+from exchange.directory import service as directory
+from exchange.directory.models import Department
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access import tokens
 from exchange.platforms.sharing.access.schemas import (
@@ -20,10 +23,18 @@ from exchange.platforms.sharing.access.schemas import (
     ClientCreate,
     ClientIssued,
     ClientRead,
+    DepartmentCreate,
+    DepartmentRead,
     TokenResponse,
 )
 from exchange.platforms.sharing.applications.views import client_read
-from exchange.platforms.sharing.deps import Admin, AuthFirstRoute, DepartmentActive, EnvDep
+from exchange.platforms.sharing.deps import (
+    Admin,
+    AuthFirstRoute,
+    DepartmentActive,
+    EnvDep,
+    GovernmentCaller,
+)
 from exchange.platforms.sharing.errors import (
     InvalidClient,
     InvalidTokenRequest,
@@ -140,3 +151,29 @@ def list_clients(who: Admin, session: DbSession) -> list[ClientRead]:
 )
 def revoke_client(client_id: uuid.UUID, who: Admin, session: DbSession) -> ClientRead:
     return client_read(credentials.revoke_client(session, client_id))
+
+
+@router.get(
+    "/departments", response_model=list[DepartmentRead], summary="The departments of this node"
+)
+def list_departments(
+    who: GovernmentCaller, session: ReadSession, env: EnvDep
+) -> list[DepartmentRead]:
+    return [_department(d) for d in directory_repo.list_departments(session, env.node_code)]
+
+
+@router.post(
+    "/departments",
+    response_model=DepartmentRead,
+    status_code=201,
+    summary="Add a department (also one that only consumes) to this node's directory",
+)
+def add_department(
+    body: DepartmentCreate, who: Admin, session: DbSession, env: EnvDep
+) -> DepartmentRead:
+    d = directory.add_department(session, env.node_code, body.code, body.name, body.parent_org)
+    return _department(d)
+
+
+def _department(d: Department) -> DepartmentRead:
+    return DepartmentRead(node_code=d.node_code, code=d.code, name=d.name, parent_org=d.parent_org)

@@ -228,3 +228,18 @@ def test_tokens_outlive_a_node_key_rotation_until_the_old_key_is_retired(
     assert city.get(allowed, headers={"Authorization": f"Bearer {after}"}).status_code == 200
     kids = {k["kid"] for k in city.get("/sharing/v1/.well-known/jwks.json").json()["keys"]}
     assert kids == {new.key_id}
+
+
+def test_the_bureau_adds_a_consumer_only_department_by_api(
+    city: TestClient, admin: Caller, consumer: Caller
+) -> None:
+    body = {"code": "WJ", "name": "卫生健康委员会", "parent_org": "杭州市人民政府"}
+    assert consumer.post("/sharing/v1/departments", json=body).status_code == 403
+    r = admin.post("/sharing/v1/departments", json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["code"] == "WJ" and r.json()["parent_org"] == "杭州市人民政府"
+    assert admin.post("/sharing/v1/departments", json=body).status_code == 409
+    listed = consumer.get("/sharing/v1/departments").json()
+    assert "WJ" in {d["code"] for d in listed}
+    made = admin.post("/sharing/v1/clients", json={"name": "卫健委系统", "department": "WJ"})
+    assert made.status_code == 201, made.text

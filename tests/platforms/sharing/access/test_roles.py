@@ -28,6 +28,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{V1}/token"): ANYONE,
     ("GET", f"{V1}/.well-known/jwks.json"): ANYONE,
     ("GET", f"{V1}/allowed"): DEPT,
+    ("GET", f"{V1}/departments"): SIGNED_IN,
+    ("POST", f"{V1}/departments"): frozenset({"admin"}),
     ("POST", f"{V1}/clients"): frozenset({"admin"}),
     ("GET", f"{V1}/clients"): frozenset({"admin"}),
     ("POST", f"{V1}/clients/{{client_id}}/revoke"): frozenset({"admin"}),
