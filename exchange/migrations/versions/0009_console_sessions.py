@@ -1,11 +1,12 @@
-"""console sessions kept on the server (revocable); a department's parent organisation
+"""console sessions kept on the server; a department's parent organisation; client approval
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04 19:25:00.000000
 
-Expand only: one new table and one nullable column. Cookies issued before it (sealed,
-self-contained) no longer open a session; their users sign in again.
+Expand only: one new table and nullable columns. Cookies issued before it (sealed,
+self-contained) no longer open a session; their users sign in again. Existing clients are
+marked approved (they were issued before approval existed).
 """
 
 from collections.abc import Sequence
@@ -39,9 +40,18 @@ def upgrade() -> None:
 
     with op.batch_alter_table("department", schema=None) as batch_op:
         batch_op.add_column(sa.Column("parent_org", sa.String(length=128), nullable=True))
+    with op.batch_alter_table("sharing_client", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("approved_by", sa.String(length=128), nullable=True))
+    op.execute(
+        "UPDATE sharing_client SET approved_at = created_at, approved_by = 'before approval'"
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sharing_client", schema=None) as batch_op:
+        batch_op.drop_column("approved_by")
+        batch_op.drop_column("approved_at")
     with op.batch_alter_table("department", schema=None) as batch_op:
         batch_op.drop_column("parent_org")
     op.drop_index(op.f("ix_console_session_user_id"), table_name="console_session")

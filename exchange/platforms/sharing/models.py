@@ -27,6 +27,10 @@ class ApiClient(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     revoked_at: Mapped[dt.datetime | None]
     last_token_at: Mapped[dt.datetime | None]
+    # 三员分立: a department's client minted by the bureau gets no token until the department
+    # approves it (None: pending).
+    approved_at: Mapped[dt.datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(128))
 
     department: Mapped[Department | None] = relationship(lazy="raise")
 

@@ -137,8 +137,18 @@ def create_client(body: ClientCreate, who: Admin, session: DbSession, env: EnvDe
         role=body.role,
         department=body.department,
         by=who.actor,
+        department_approves=True,
     )
     return ClientIssued(**client_read(client).model_dump(), client_secret=secret)
+
+
+@router.post(
+    "/clients/{client_id}/approve",
+    response_model=ClientRead,
+    summary="The department approves a client the bureau made for it (until then: no token)",
+)
+def approve_client(client_id: uuid.UUID, who: DepartmentActive, session: DbSession) -> ClientRead:
+    return client_read(credentials.approve_client(session, who, client_id))
 
 
 @router.get("/clients", response_model=list[ClientRead], summary="API clients")

@@ -35,6 +35,10 @@ class ClientRead(BaseModel):
     created_by: str
     revoked_at: dt.datetime | None
     last_token_at: dt.datetime | None
+    approved_at: dt.datetime | None = Field(
+        default=None, description="None: waits for its department's approval; no token until then"
+    )
+    approved_by: str | None = None
 
 
 class ClientIssued(ClientRead):

@@ -158,7 +158,10 @@ def test_an_admin_creates_a_client_and_sees_its_secret_once(
     listed = admin.get("/sharing/v1/clients").json()
     assert made["client_id"] in {c["client_id"] for c in listed}
     assert all("client_secret" not in c for c in listed)
-    assert _token_request(city, made["client_id"], made["client_secret"]).status_code == 200
+    pending = _token_request(city, made["client_id"], made["client_secret"])
+    assert pending.status_code == 403, "a department's client waits for the department"
+    auditor = admin.post("/sharing/v1/clients", json={"name": "审计", "role": "auditor"}).json()
+    assert _token_request(city, auditor["client_id"], auditor["client_secret"]).status_code == 200
 
 
 def test_a_department_client_needs_a_known_department(admin: Caller) -> None:
