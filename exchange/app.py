@@ -14,7 +14,9 @@ from exchange.api import mount_routers
 from exchange.core.body_limit import BodyLimitMiddleware, BodyRule
 from exchange.core.errors import install_handlers
 from exchange.core.middleware import RequestContextMiddleware
+from exchange.core.openapi import install_openapi
 from exchange.core.runtime import SCHEMAS_DIR, Runtime, build_runtime
+from exchange.core.security_headers import SecurityHeadersMiddleware
 from exchange.core.settings import Settings
 from exchange.platforms.exchange.relay.service import RelayWorker
 from exchange.platforms.sharing.audit.sealer import SealingWorker
@@ -60,7 +62,9 @@ def create_app(
         lifespan=lifespan,
     )
     install_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodyLimitMiddleware, rules=body_rules(settings))
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)  # outermost: every answer has its request id
     mount_routers(app)
     return app
