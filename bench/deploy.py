@@ -149,7 +149,7 @@ def api_run(
         records = load(port, paths, headers=headers, **opts)  # type: ignore[arg-type]
         searches = [f"/sharing/v1/catalog?q={quote(q)}" for q in CATALOGUE_QUERIES]
         before = replica_xacts(replica, dbname) if replica else 0
-        catalogue = load(port, searches, **opts)  # type: ignore[arg-type]
+        catalogue = load(port, searches, headers=headers, **opts)  # type: ignore[arg-type]
         served = replica_xacts(replica, dbname) - before if replica else 0
         pids = worker_pids(server, workers)
         memory = sum(rss_mb(p) for p in pids) / len(pids)

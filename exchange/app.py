@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,10 +11,13 @@ from fastapi import FastAPI
 
 from exchange import __version__
 from exchange.api import mount_routers
+from exchange.core.body_limit import BodyLimitMiddleware, BodyRule
 from exchange.core.errors import install_handlers
 from exchange.core.middleware import RequestContextMiddleware
+from exchange.core.openapi import install_openapi
 from exchange.core.resource_schema import SCHEMAS_DIR
 from exchange.core.runtime import Runtime, build_runtime
+from exchange.core.security_headers import SecurityHeadersMiddleware
 from exchange.core.settings import Settings
 from exchange.platforms.exchange.janitor import JanitorWorker
 from exchange.platforms.exchange.relay.service import RelayWorker
@@ -67,9 +71,21 @@ def create_app(
         lifespan=lifespan,
     )
     install_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
+    install_openapi(app)
+    app.add_middleware(BodyLimitMiddleware, rules=body_rules(settings))
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestContextMiddleware)  # outermost: every answer has its request id
     mount_routers(app)
     return app
+
+
+def body_rules(settings: Settings) -> list[BodyRule]:
+    """The routes that take more than the default 1 MiB body (deploy/ sets the same per path)."""
+    attachment = settings.sharing.max_attachment_bytes * 4 // 3 + 64 * 1024  # base64 in JSON
+    return [
+        BodyRule("PUT", re.compile(r"/exchange/v1/batches/[^/]+"), settings.max_batch_bytes),
+        BodyRule("POST", re.compile(r"/sharing/v1/applications"), attachment),
+    ]
 
 
 def app_from_env() -> FastAPI:

@@ -14,8 +14,9 @@ from exchange.commands.node import node_app
 from exchange.commands.subscription import subscription_app
 from exchange.connector.cli import app as connector_app
 from exchange.core.settings import SettingsError
+from exchange.directory.cli import department_app
 from exchange.pipelines.cli import airflow_app, check_app
-from exchange.platforms.exchange.cli import batch_app, delivery_app, department_app
+from exchange.platforms.exchange.cli import batch_app, delivery_app
 from exchange.platforms.open_data.cli import app as portal_app
 from exchange.platforms.sharing.cli import audit_app, client_app, user_app
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, CursorResult, String, Table, delete, literal
+from sqlalchemy import BigInteger, CursorResult, String, Table, delete, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -70,6 +70,49 @@ def hit_request(
     start = int(time.time() // window_s * window_s)
     keep_on_failure(request, lambda s: _count(s, key, start, cost))
     return hit(session, key, limit=limit, window_s=window_s, cost=cost)
+
+
+class Throttled(TooManyRequests):
+    def __init__(self, what: str, wait_s: int) -> None:
+        super().__init__(
+            f"too many failed attempts for {what}; try again in {wait_s} s", retry_after_s=wait_s
+        )
+
+
+def backoff_wait(session: Session, key: str, *, free: int, window_s: int) -> int:
+    """Seconds `key` must wait before its next attempt (0: go ahead).
+
+    The first `free` failures in a window cost nothing; each one after doubles the wait after
+    the last failure (1 s, 2 s, 4 s, ... up to the window). A backoff, not a lock-out: keyed by
+    (who, source address), so failures from elsewhere never stop the real owner.
+    """
+    now = time.time()
+    start = int(now // window_s * window_s)
+    rows = dict(
+        session.execute(
+            select(RateCounter.key, RateCounter.count).where(
+                RateCounter.key.in_([key, f"{key}:at"]), RateCounter.window_start == start
+            )
+        ).all()
+    )
+    failures, last = int(rows.get(key, 0)), int(rows.get(f"{key}:at", 0))
+    if failures < free:
+        return 0
+    wait = min(2 ** (failures - free), window_s)
+    return max(0, int(last + wait - now) + 1) if last + wait > now else 0
+
+
+def note_failure(session: Session, key: str, *, window_s: int) -> None:
+    now = time.time()
+    start = int(now // window_s * window_s)
+    _count(session, key, start, 1)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    at = insert(RateCounter).values(key=f"{key}:at", window_start=start, count=int(now))
+    session.execute(
+        at.on_conflict_do_update(
+            index_elements=["key", "window_start"], set_={"count": at.excluded.count}
+        )
+    )
 
 
 def _count(session: Session, key: str, start: int, cost: int) -> int:

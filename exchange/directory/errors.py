@@ -1,4 +1,4 @@
-"""Errors about who is who: the key sets of nodes and connectors."""
+"""Errors about who is who: departments, and the key sets of nodes and connectors."""
 
 from __future__ import annotations
 
@@ -61,3 +61,13 @@ class LastKey(Conflict):
             f"key {key_id} is the last key of {principal} without a retirement date: "
             "register its successor before retiring it"
         )
+
+
+class BadDepartment(Unprocessable):
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"department: {problem}")
+
+
+class DepartmentExists(Conflict):
+    def __init__(self, node_code: str, code: str) -> None:
+        super().__init__(f"department {code!r} already exists on node {node_code}")

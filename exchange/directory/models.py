@@ -59,6 +59,7 @@ class Department(Base):
     node_code: Mapped[str] = mapped_column(ForeignKey("node.code"))
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(128))
+    parent_org: Mapped[str | None] = mapped_column(String(128))  # e.g. 杭州市人民政府
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     node: Mapped[Node] = relationship(lazy="raise")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,7 @@ from exchange.core.resource_schema import ResourceSchema
 from exchange.core.settings import NodeRef, Settings
 from exchange.directory import keys
 from exchange.directory import repository as repo
+from exchange.directory.errors import BadDepartment, DepartmentExists
 from exchange.directory.models import Department, Node, Resource
 from exchange.directory.publishing import publication_status
 
@@ -69,6 +71,30 @@ def ensure_department(session: Session, node: Node, code: str, name: str) -> Dep
         return found
     full_name = name if name.startswith(node.name) else f"{node.name}{name}"
     return repo.add_department(session, Department(node_code=node.code, code=code, name=full_name))
+
+
+DEPARTMENT_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,31}")
+
+
+def add_department(
+    session: Session, node_code: str, code: str, name: str, parent_org: str | None = None
+) -> Department:
+    """A department of this node, as directory data: consumer-only ones too (民政局 reads
+    population data and provides nothing), so clients and users can be made for it."""
+    node = repo.get_node(session, node_code)
+    if node is None:
+        raise BadDepartment(f"node {node_code} is not in the directory; run hub node init")
+    if not DEPARTMENT_CODE.fullmatch(code):
+        raise BadDepartment(f"code {code!r}: 1-32 capital letters, digits or '_' (e.g. MZ)")
+    if not name.strip() or len(name) > 128:
+        raise BadDepartment("name: 1-128 characters")
+    if parent_org is not None and len(parent_org) > 128:
+        raise BadDepartment("parent_org: at most 128 characters")
+    if repo.get_department(session, node_code, code) is not None:
+        raise DepartmentExists(node_code, code)
+    department = ensure_department(session, node, code, name.strip())
+    department.parent_org = parent_org
+    return department
 
 
 def schema_digest(schema: ResourceSchema) -> str:

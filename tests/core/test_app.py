@@ -67,12 +67,12 @@ def test_errors_have_one_json_shape(client: TestClient) -> None:
     assert missing.status_code == 404
     own = missing.headers["x-request-id"]
     assert missing.json() == {"error": "NotFound", "detail": "Not Found", "request_id": own}
-    invalid = client.get("/sharing/v1/catalog", params={"limit": 0})
+    invalid = client.post("/sharing/v1/token", data={"client_id": "x"})
     assert invalid.status_code == 422
     body = invalid.json()
     assert body["error"] == "InvalidRequest"
-    assert body["detail"].startswith("query.limit:")
-    assert body["problems"][0]["field"] == "query.limit"
+    assert body["detail"].startswith("body.grant_type:")
+    assert body["problems"][0]["field"] == "body.grant_type"
 
 
 class _Lines(logging.Handler):

@@ -13,11 +13,14 @@ from sqlalchemy import text
 
 from exchange.app import create_app
 from exchange.core.db import session_scope
-from exchange.core.runtime import build_runtime
+from exchange.core.runtime import Runtime, build_runtime
 from exchange.core.settings import Settings
 from exchange.demo import seed_demo_city
 from exchange.lifecycle import prepare_database
+from exchange.platforms.sharing.access import service as credentials
+from exchange.platforms.sharing.access.principal import Role
 from exchange.testing.postgres import LocalPostgres
+from tests.platforms.sharing.builders import token_for
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +73,8 @@ def test_reads_use_the_replica_and_see_what_the_primary_wrote(
             time.sleep(0.1)
         assert in_recovery is True and titles == 7
         with TestClient(create_app(rt.settings, runtime=rt)) as c:
-            assert c.get("/sharing/v1/catalog", params={"q": "人口"}).json()["total"] >= 1
+            found = c.get("/sharing/v1/catalog", params={"q": "人口"}, headers=_bearer(rt, c))
+            assert found.json()["total"] >= 1
     finally:
         rt.close()
 
@@ -91,6 +95,15 @@ def test_a_replica_that_is_down_sends_reads_to_the_primary(
         rt.close()
 
 
+def _bearer(rt: Runtime, c: TestClient) -> dict[str, str]:
+    """A government caller's header: the sharing catalogue is not public."""
+    with session_scope(rt.sessions) as s:
+        client, secret = credentials.create_client(
+            s, rt.settings.node_code, name="auditor", role=Role.auditor, department=None, by="test"
+        )
+    return {"Authorization": f"Bearer {token_for(c, client.id, secret)}"}
+
+
 def _replica_sql(replica: LocalPostgres, sql: str) -> object:
     with psycopg.connect(replica.dsn("replicated"), autocommit=True) as conn:
         row = conn.execute(sql).fetchone()
@@ -100,7 +113,7 @@ def _replica_sql(replica: LocalPostgres, sql: str) -> object:
 def _titles(c: TestClient) -> tuple[str, str, bool]:
     """The macro indicators' title as the sharing catalogue, the CKAN API and the portal
     page show it (the page: whether it shows the marker)."""
-    entry = c.get("/sharing/v1/catalog/macro_indicator")
+    entry = c.get("/sharing/v1/catalog/macro_indicator", headers=_bearer(c.app.state.runtime, c))
     ckan = c.get("/api/3/action/package_show", params={"id": "macro_indicator"})
     page = c.get("/datasets/macro_indicator")
     assert entry.status_code == ckan.status_code == page.status_code == 200, page.text[:300]

@@ -135,26 +135,3 @@ def batch_show(batch_id: Annotated[str, typer.Argument(help="Batch id")]) -> Non
     finally:
         rt.close()
 
-
-department_app = typer.Typer(help="Departments of this node.", no_args_is_help=True)
-
-
-@department_app.command("list")
-def department_list() -> None:
-    """Every department of this node, with its connectors."""
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.runtime import build_runtime
-    from exchange.directory import repository as directory
-    from exchange.platforms.exchange import repository as repo
-
-    rt = build_runtime(settings_or_exit())
-    try:
-        with session_scope(rt.sessions) as session:
-            connectors = repo.list_connectors(session)
-            for d in directory.list_departments(session, rt.settings.node_code):
-                mine = [c for c in connectors if c.department_id == d.id]
-                states = ", ".join(f"{c.id} {c.state}" for c in mine) or "no connector"
-                typer.echo(f"{d.code}\t{d.name}\t{states}")
-    finally:
-        rt.close()

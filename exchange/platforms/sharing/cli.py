@@ -63,6 +63,61 @@ def user_add(
         rt.close()
 
 
+def _users(action: str, username: str | None, password: str | None = None) -> None:
+    from exchange.core.cli import settings_or_exit
+    from exchange.core.db import session_scope
+    from exchange.core.errors import HubError
+    from exchange.core.runtime import build_runtime
+    from exchange.platforms.sharing.access import service as credentials
+
+    rt = build_runtime(settings_or_exit())
+    try:
+        with session_scope(rt.sessions) as session:
+            if action == "list":
+                for u in credentials.users(session):
+                    dept = u.department.code if u.department else "-"
+                    state = "active" if u.active else "disabled"
+                    typer.echo(f"{u.username} {u.role} {dept} {state} {u.id}")
+            elif action == "disable":
+                assert username is not None
+                credentials.disable_user(session, username)
+                typer.echo(f"{username} disabled; its sessions are ended")
+            else:
+                assert username is not None
+                new = credentials.reset_password(session, username, password)
+                typer.echo(f"{username} password reset; its sessions are ended")
+                if password is None:
+                    typer.echo(f"new password: {new}")
+    except HubError as exc:
+        raise _fail(exc) from None
+    finally:
+        rt.close()
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Every console user: name, role, department, active or disabled."""
+    _users("list", None)
+
+
+@user_app.command("disable")
+def user_disable(username: Annotated[str, typer.Argument(help="Sign-in name")]) -> None:
+    """Disable a user at once: its sessions end, and it can no longer sign in."""
+    _users("disable", username)
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    username: Annotated[str, typer.Argument(help="Sign-in name")],
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="HUB_USER_PASSWORD", help="Default: a random one, printed once"),
+    ] = None,
+) -> None:
+    """Set a new password (random unless given); the user's sessions end."""
+    _users("reset-password", username, password)
+
+
 @client_app.command("add")
 def client_add(
     name: Annotated[str, typer.Argument(help="What the client is, e.g. 民政局低保系统")],

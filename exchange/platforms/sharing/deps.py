@@ -1,21 +1,24 @@
 """The sharing platform's HTTP edge: who is calling (bearer token), in which role, and the
 one transaction a read runs in. Every route states its roles here; nothing is allowed by
-default (a route without `require(...)` or `public` fails the route x role test).
+default (a route without `require(...)`, `government_caller` or `public` fails the route x role
+test).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 
 from exchange.core.context import caller_request_id_var, request_id_var
-from exchange.core.deps import DbSession
+from exchange.core.deps import DbSession, ReadSession
 from exchange.core.errors import HubError
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access.principal import Principal, Role
 from exchange.platforms.sharing.audit.log import ReadContext
+from exchange.platforms.sharing.console import session as console_session
 from exchange.platforms.sharing.env import SharingEnv, build_env
 from exchange.platforms.sharing.errors import MissingToken, RoleForbidden, is_refusal
 from exchange.platforms.sharing.records import fast_reads
@@ -50,6 +53,41 @@ def bearer_principal(request: Request) -> Principal:
     return env_of(request).verifier.verify(token.strip())
 
 
+class AuthFirstRoute(APIRoute):
+    """A route that checks the bearer token before its body is read (FastAPI reads and parses
+    a body before it runs any dependency): an anonymous 150 MB JSON body is 401 unread.
+
+    The role is still checked by the route's own `require(...)`; the token endpoint, whose
+    body holds the credentials, is the one route with a body and no token.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None or self.path.endswith("/token"):
+            return handler
+
+        async def authenticated(request: Request) -> Response:
+            bearer_principal(request)
+            return await handler(request)
+
+        return authenticated
+
+
+def government_caller(request: Request, session: ReadSession) -> Principal:
+    """A bearer token of any role, or a signed-in console user: the 共享目录 is for government
+    callers (the open catalogue is the portal's)."""
+    if request.headers.get("authorization"):
+        return bearer_principal(request)
+    env = env_of(request)
+    state = console_session.read_session(
+        session, request.cookies.get(console_session.SESSION_COOKIE)
+    )
+    user = credentials.active_user(session, env.node_code, state.user_id) if state else None
+    if user is None:
+        raise MissingToken()
+    return user
+
+
 def require(*roles: Role) -> Callable[..., Any]:
     """A dependency admitting a valid token of one of `roles` (no database: the read path)."""
     allowed = tuple(r.value for r in roles)
@@ -81,6 +119,7 @@ def require_active(*roles: Role) -> Callable[..., Any]:
 DEPARTMENT = Role.department
 BUREAU = (Role.admin, Role.auditor, Role.operator)
 
+GovernmentCaller = Annotated[Principal, Depends(government_caller)]
 Department = Annotated[Principal, Depends(require(Role.department))]
 DepartmentActive = Annotated[Principal, Depends(require_active(Role.department))]
 Overseer = Annotated[Principal, Depends(require_active(Role.department, *BUREAU))]

@@ -20,7 +20,7 @@ from exchange.platforms.sharing.access.crypto import derive_key
 from exchange.platforms.sharing.access.tokens import LoadKeys, NodeKey, TokenVerifier
 from exchange.platforms.sharing.audit.log import AuditLog
 from exchange.platforms.sharing.grants.service import GrantCache
-from exchange.platforms.sharing.records.quotas import Merge, QuotaCounter
+from exchange.platforms.sharing.records.quotas import Merge, QuotaCounter, Reserve
 
 if TYPE_CHECKING:
     from exchange.platforms.sharing.records.fast_reads import AsyncReader, AuditGroup
@@ -80,7 +80,7 @@ def build_env(rt: Runtime) -> SharingEnv:
         cookie_key=derive_key(secret, "console-session"),
         verifier=TokenVerifier(rt.settings.node_code, keys, _node_keys(rt)),
         read_sessions=read_sessions(rt.sessions),
-        quotas=QuotaCounter(_merger(rt.sessions)),
+        quotas=QuotaCounter(_merger(rt.sessions), reserve=_reserver(rt.sessions)),
         fast=fast,
         audit_group=_audit_group(fast),
     )
@@ -138,3 +138,15 @@ def _merger(sessions: sessionmaker[Session]) -> Merge | None:
             return count_many(session, hits)
 
     return merge
+
+
+def _reserver(sessions: sessionmaker[Session]) -> Reserve | None:
+    """Calls reserved in the database before they are served (only with an engine, as above)."""
+    if not isinstance(sessions.kw.get("bind"), Engine):
+        return None
+
+    def reserve(key: str, start: int, calls: int) -> int:
+        with session_scope(sessions) as session:
+            return count_many(session, [(key, start, calls)])[(key, start)]
+
+    return reserve

@@ -70,6 +70,23 @@ class UserExists(Conflict):
         super().__init__(f"user {username!r} already exists")
 
 
+class ClientNotApproved(Forbidden):
+    def __init__(self, client_id: object) -> None:
+        super().__init__(
+            f"client {client_id} waits for its department's approval "
+            "(POST /sharing/v1/clients/{id}/approve by that department)"
+        )
+
+
+class NotYourClient(Forbidden):
+    pass
+
+
+class UserNotFound(NotFound):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"no console user {username!r}")
+
+
 class UnknownDepartment(NotFound):
     def __init__(self, code: str) -> None:
         super().__init__(f"department {code!r} is not registered at this node")

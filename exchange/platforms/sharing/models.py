@@ -27,6 +27,10 @@ class ApiClient(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     revoked_at: Mapped[dt.datetime | None]
     last_token_at: Mapped[dt.datetime | None]
+    # 三员分立: a department's client minted by the bureau gets no token until the department
+    # approves it (None: pending).
+    approved_at: Mapped[dt.datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(128))
 
     department: Mapped[Department | None] = relationship(lazy="raise")
 
@@ -45,6 +49,21 @@ class ConsoleUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     department: Mapped[Department | None] = relationship(lazy="raise")
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in console session, kept on the server so that logout, disabling the user or
+    resetting the password ends it at once. The cookie holds a random token; only its SHA-256
+    is kept."""
+
+    __tablename__ = "console_session"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("console_user.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
 
 
 class Application(Base):

@@ -46,3 +46,16 @@ def test_client_add_prints_the_secret_once_and_audit_verifies(node: Path) -> Non
     assert run_hub("audit", "seal", cwd=node).stdout.strip() == "sealed 0 entries"
     verified = run_hub("audit", "verify", cwd=node)
     assert verified.returncode == 0 and json.loads(verified.stdout)["ok"] is True
+
+
+def test_user_list_disable_and_reset_password(node: Path) -> None:
+    add = ("user", "add", "mz_clerk", "--role", "auditor", "--password", "a long passphrase!")
+    assert run_hub(*add, cwd=node).returncode == 0
+    listed = run_hub("user", "list", cwd=node)
+    assert listed.returncode == 0 and listed.stdout.startswith("mz_clerk auditor - active ")
+    reset = run_hub("user", "reset-password", "mz_clerk", cwd=node)
+    assert reset.returncode == 0 and "new password: " in reset.stdout
+    assert run_hub("user", "disable", "mz_clerk", cwd=node).returncode == 0
+    assert " disabled " in run_hub("user", "list", cwd=node).stdout
+    missing = run_hub("user", "disable", "nobody", cwd=node)
+    assert missing.returncode == 2 and missing.stderr.startswith("UserNotFound: ")

@@ -6,14 +6,14 @@ requests write, and count against rate limits, on the primary (`DbSession`).
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from exchange.core.deps import DbSession, ReadSession, RuntimeDep
+from exchange.core.runtime import Runtime
+from exchange.core.sealed import open_value, seal_value, sealing_key
 from exchange.platforms.open_data import web
 from exchange.platforms.open_data.errors import BadParameter
 from exchange.platforms.open_data.feedback import service as feedback
@@ -29,18 +29,24 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def encode_cursor(key: tuple[Any, ...] | None) -> str | None:
+def _cursor_key(rt: Runtime) -> bytes:
+    return sealing_key(rt.settings.secret_key.get_secret_value(), "portal-cursor")
+
+
+def encode_cursor(rt: Runtime, key: tuple[Any, ...] | None) -> str | None:
+    """Sealed: a dataset's key may be a field the portal withholds."""
     if key is None:
         return None
-    text = json.dumps([str(v) if not isinstance(v, int | float) else v for v in key])
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    return seal_value(
+        _cursor_key(rt), [str(v) if not isinstance(v, int | float) else v for v in key]
+    )
 
 
-def decode_cursor(name: str, raw: str | None) -> list[Any] | None:
+def decode_cursor(rt: Runtime, name: str, raw: str | None) -> list[Any] | None:
     if raw is None:
         return None
     try:
-        value = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        value = open_value(_cursor_key(rt), raw)
     except ValueError:
         raise BadParameter(name, "not a cursor of this dataset") from None
     if not isinstance(value, list):
@@ -122,8 +128,8 @@ def dataset(
             session,
             d.schema,
             size=size,
-            after=decode_cursor("after", after),
-            before=decode_cursor("before", before),
+            after=decode_cursor(rt, "after", after),
+            before=decode_cursor(rt, "before", before),
         )
         vis = visuals.visuals(session, d.schema, d.resource, series)
     paging_back = before is not None
@@ -132,10 +138,10 @@ def dataset(
         "page": page,
         "vis": vis,
         "size": size,
-        "next_cursor": encode_cursor(page.last_key)
+        "next_cursor": encode_cursor(rt, page.last_key)
         if page and (page.has_more or paging_back)
         else None,
-        "prev_cursor": encode_cursor(page.first_key)
+        "prev_cursor": encode_cursor(rt, page.first_key)
         if page and (after is not None or (paging_back and page.has_more))
         else None,
         "feedback": feedback.for_dataset(session, code),

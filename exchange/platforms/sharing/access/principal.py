@@ -31,11 +31,17 @@ class Principal:
     node_code: str
     department_id: uuid.UUID | None
     department_code: str | None
+    display_name: str | None = None  # a client's name, e.g. 民政局低保系统
+    created_by: str | None = None  # who minted the client, e.g. user:admin1
 
     @property
     def actor(self) -> str:
-        """How the audit log and decisions name this principal."""
-        return f"{self.kind}:{self.name}"
+        """How the audit log and decisions name this principal: a client with its display name
+        and who created it, so that a client minted by an admin is seen as such."""
+        if self.kind != "client" or not self.display_name:
+            return f"{self.kind}:{self.name}"
+        label = f"{self.kind}:{self.name} {self.display_name[:40]} (by {self.created_by or '?'})"
+        return label[:128]
 
     @property
     def department_path(self) -> str | None:

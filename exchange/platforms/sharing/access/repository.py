@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from exchange.platforms.sharing.models import ApiClient, ConsoleUser
+from exchange.platforms.sharing.models import ApiClient, ConsoleSessionRow, ConsoleUser
 
 
 def add(session: Session, obj: object) -> None:
@@ -60,3 +60,33 @@ def list_users(session: Session) -> Sequence[ConsoleUser]:
         .options(joinedload(ConsoleUser.department))
         .order_by(ConsoleUser.username)
     ).all()
+
+
+def add_console_session(session: Session, row: ConsoleSessionRow) -> None:
+    session.add(row)
+    session.flush()
+
+
+def live_console_session(
+    session: Session, token_sha256: str, now: dt.datetime
+) -> ConsoleSessionRow | None:
+    return session.scalars(
+        select(ConsoleSessionRow).where(
+            ConsoleSessionRow.token_sha256 == token_sha256,
+            ConsoleSessionRow.ended_at.is_(None),
+            ConsoleSessionRow.expires_at > now,
+        )
+    ).first()
+
+
+def end_console_sessions(
+    session: Session, now: dt.datetime, *, token_sha256: str | None = None,
+    user_id: uuid.UUID | None = None,
+) -> int:  # fmt: skip
+    stmt = update(ConsoleSessionRow).where(ConsoleSessionRow.ended_at.is_(None))
+    if token_sha256 is not None:
+        stmt = stmt.where(ConsoleSessionRow.token_sha256 == token_sha256)
+    if user_id is not None:
+        stmt = stmt.where(ConsoleSessionRow.user_id == user_id)
+    result = session.execute(stmt.values(ended_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -12,7 +12,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
 from exchange.core import ratelimit
-from exchange.core.deps import DbSession
+from exchange.core.deps import DbSession, ReadSession, keep_on_failure
+from exchange.directory import repository as directory_repo
+from exchange.directory import service as directory
+from exchange.directory.models import Department
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access import tokens
 from exchange.platforms.sharing.access.schemas import (
@@ -20,15 +23,33 @@ from exchange.platforms.sharing.access.schemas import (
     ClientCreate,
     ClientIssued,
     ClientRead,
+    DepartmentCreate,
+    DepartmentRead,
     TokenResponse,
 )
 from exchange.platforms.sharing.applications.views import client_read
-from exchange.platforms.sharing.deps import Admin, DepartmentActive, EnvDep
-from exchange.platforms.sharing.errors import InvalidTokenRequest, UnsupportedGrantType
+from exchange.platforms.sharing.deps import (
+    Admin,
+    AuthFirstRoute,
+    DepartmentActive,
+    EnvDep,
+    GovernmentCaller,
+)
+from exchange.platforms.sharing.errors import (
+    InvalidClient,
+    InvalidTokenRequest,
+    UnsupportedGrantType,
+)
 from exchange.platforms.sharing.grants import service as grants
 
-router = APIRouter(tags=["sharing: credentials"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: credentials"])
 TOKEN_TRIES_PER_MINUTE = 30
+FREE_FAILURES = 5  # then each failure doubles the wait: 1 s, 2 s, 4 s, ... (15 min at most)
+BACKOFF_WINDOW_S = 900
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _basic(request: Request) -> tuple[str, str] | None:
@@ -65,17 +86,30 @@ def token(
         client_id, client_secret = basic
     if not client_id or not client_secret:
         raise InvalidTokenRequest("client_id and client_secret are required")
+    # Keyed by the client's canonical id and the caller's address: other spellings of one
+    # UUID share a budget, and failures from elsewhere never lock the real client out.
+    who = f"{credentials.canonical_client_id(client_id)}:{_address(request)}"
     ratelimit.hit_request(
-        request, session, f"sharing-token:{client_id}", limit=TOKEN_TRIES_PER_MINUTE, window_s=60
+        request, session, f"sharing-token:{who}", limit=TOKEN_TRIES_PER_MINUTE, window_s=60
     )
-    issued = credentials.issue_token(
-        session,
-        env.keys.current(),
-        env.node_code,
-        env.settings.token_ttl_s,
-        client_id,
-        client_secret,
-    )
+    failures = f"sharing-token-failed:{who}"
+    wait = ratelimit.backoff_wait(session, failures, free=FREE_FAILURES, window_s=BACKOFF_WINDOW_S)
+    if wait:
+        raise ratelimit.Throttled("this client from this address", wait)
+    try:
+        issued = credentials.issue_token(
+            session,
+            env.keys.current(),
+            env.node_code,
+            env.settings.token_ttl_s,
+            client_id,
+            client_secret,
+        )
+    except InvalidClient:
+        keep_on_failure(
+            request, lambda s: ratelimit.note_failure(s, failures, window_s=BACKOFF_WINDOW_S)
+        )
+        raise
     body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
     # RFC 6749 §5.1: token responses must not be cached.
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
@@ -103,8 +137,18 @@ def create_client(body: ClientCreate, who: Admin, session: DbSession, env: EnvDe
         role=body.role,
         department=body.department,
         by=who.actor,
+        department_approves=True,
     )
     return ClientIssued(**client_read(client).model_dump(), client_secret=secret)
+
+
+@router.post(
+    "/clients/{client_id}/approve",
+    response_model=ClientRead,
+    summary="The department approves a client the bureau made for it (until then: no token)",
+)
+def approve_client(client_id: uuid.UUID, who: DepartmentActive, session: DbSession) -> ClientRead:
+    return client_read(credentials.approve_client(session, who, client_id))
 
 
 @router.get("/clients", response_model=list[ClientRead], summary="API clients")
@@ -117,3 +161,29 @@ def list_clients(who: Admin, session: DbSession) -> list[ClientRead]:
 )
 def revoke_client(client_id: uuid.UUID, who: Admin, session: DbSession) -> ClientRead:
     return client_read(credentials.revoke_client(session, client_id))
+
+
+@router.get(
+    "/departments", response_model=list[DepartmentRead], summary="The departments of this node"
+)
+def list_departments(
+    who: GovernmentCaller, session: ReadSession, env: EnvDep
+) -> list[DepartmentRead]:
+    return [_department(d) for d in directory_repo.list_departments(session, env.node_code)]
+
+
+@router.post(
+    "/departments",
+    response_model=DepartmentRead,
+    status_code=201,
+    summary="Add a department (also one that only consumes) to this node's directory",
+)
+def add_department(
+    body: DepartmentCreate, who: Admin, session: DbSession, env: EnvDep
+) -> DepartmentRead:
+    d = directory.add_department(session, env.node_code, body.code, body.name, body.parent_org)
+    return _department(d)
+
+
+def _department(d: Department) -> DepartmentRead:
+    return DepartmentRead(node_code=d.node_code, code=d.code, name=d.name, parent_org=d.parent_org)

@@ -35,6 +35,10 @@ class ClientRead(BaseModel):
     created_by: str
     revoked_at: dt.datetime | None
     last_token_at: dt.datetime | None
+    approved_at: dt.datetime | None = Field(
+        default=None, description="None: waits for its department's approval; no token until then"
+    )
+    approved_by: str | None = None
 
 
 class ClientIssued(ClientRead):
@@ -218,3 +222,18 @@ class AuditEntryRead(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntryRead]
     next_after_id: int | None
+
+
+class DepartmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$", description="e.g. MZ")
+    name: str = Field(min_length=1, max_length=128, description="e.g. 民政局")
+    parent_org: str | None = Field(default=None, max_length=128, description="e.g. 杭州市人民政府")
+
+
+class DepartmentRead(BaseModel):
+    node_code: str
+    code: str
+    name: str
+    parent_org: str | None

@@ -7,6 +7,7 @@ RFC 6749 §4.4). People sign in to the console with a username and password.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from sqlalchemy.orm import Session
@@ -19,13 +20,16 @@ from exchange.platforms.sharing.access import crypto, tokens
 from exchange.platforms.sharing.access import repository as repo
 from exchange.platforms.sharing.access.principal import Principal, Role
 from exchange.platforms.sharing.errors import (
+    ClientNotApproved,
     ClientNotFound,
     ClientRevoked,
     DepartmentRequired,
     InvalidClient,
     InvalidToken,
+    NotYourClient,
     UnknownDepartment,
     UserExists,
+    UserNotFound,
 )
 from exchange.platforms.sharing.models import ApiClient, ConsoleUser
 
@@ -47,21 +51,51 @@ def _department_id(
 
 # -- API clients -------------------------------------------------------------------------------
 def create_client(
-    session: Session, node_code: str, *, name: str, role: Role, department: str | None, by: str
+    session: Session,
+    node_code: str,
+    *,
+    name: str,
+    role: Role,
+    department: str | None,
+    by: str,
+    department_approves: bool = False,
 ) -> tuple[ApiClient, str]:
-    """A new client and its secret; the secret is returned this once and never stored."""
+    """A new client and its secret; the secret is returned this once and never stored.
+
+    `department_approves`: a department's client minted by the bureau's admin (the API) waits
+    for that department's approval before it gets a token (三员分立: an admin cannot mint a
+    client and read a department's data through it). `hub client add`, run on the server by
+    the bureau to give a department its first credential, issues it approved.
+    """
     secret = crypto.new_client_secret()
+    pending = department_approves and role is Role.department
     client = ApiClient(
         name=name,
         role=role.value,
         department_id=_department_id(session, node_code, role, department),
         secret_sha256=crypto.secret_digest(secret),
         created_by=by,
+        approved_at=None if pending else utcnow(),
+        approved_by=None if pending else f"issued by {by}",
     )
     repo.add(session, client)
     found = repo.get_client(session, client.id)
     assert found is not None
     return found, secret
+
+
+def approve_client(session: Session, who: Principal, client_id: uuid.UUID) -> ApiClient:
+    """The department a pending client is for approves it (not the client itself)."""
+    client = repo.get_client(session, client_id)
+    if client is None or client.department_id != who.department_id:
+        raise ClientNotFound(client_id)  # another department's client is not even named
+    if who.kind == "client" and who.id == client.id:
+        raise NotYourClient("a client cannot approve itself")
+    if client.approved_at is None:
+        client.approved_at = utcnow()
+        client.approved_by = who.actor[:128]
+        session.flush()
+    return client
 
 
 def revoke_client(session: Session, client_id: uuid.UUID) -> ApiClient:
@@ -84,7 +118,17 @@ def client_principal(client: ApiClient, node_code: str) -> Principal:
         node_code=dept.node_code if dept else node_code,
         department_id=dept.id if dept else None,
         department_code=dept.code if dept else None,
+        display_name=client.name,
+        created_by=client.created_by,
     )
+
+
+def canonical_client_id(client_id: str) -> str:
+    """A client id as one spelling (lower-case, hyphenated UUID); anything else as one bucket."""
+    try:
+        return str(uuid.UUID(client_id))
+    except ValueError:
+        return "malformed"
 
 
 def issue_token(
@@ -102,6 +146,8 @@ def issue_token(
         or not crypto.secret_matches(secret, client.secret_sha256)
     ):
         raise InvalidClient()
+    if client.approved_at is None:
+        raise ClientNotApproved(client.id)
     repo.mark_token_issued(session, client.id, utcnow())
     return tokens.issue(keys, client_principal(client, node_code), ttl_s)
 
@@ -172,6 +218,31 @@ def authenticate_user(
     if not user.active or not crypto.password_matches(password, user.password_hash):
         return None
     return user_principal(user, node_code)
+
+
+def disable_user(session: Session, username: str) -> ConsoleUser:
+    """Disabled at once: every session of the user ends, and each request reloads the user."""
+    user = _user_named(session, username)
+    user.active = False
+    repo.end_console_sessions(session, utcnow(), user_id=user.id)
+    return user
+
+
+def reset_password(session: Session, username: str, password: str | None = None) -> str:
+    """A new password (random unless given); every session of the user ends."""
+    user = _user_named(session, username)
+    new = password or secrets.token_urlsafe(12)
+    user.password_hash = crypto.hash_password(new)
+    repo.end_console_sessions(session, utcnow(), user_id=user.id)
+    session.flush()
+    return new
+
+
+def _user_named(session: Session, username: str) -> ConsoleUser:
+    user = repo.get_user_by_name(session, username)
+    if user is None:
+        raise UserNotFound(username)
+    return user
 
 
 def active_user(session: Session, node_code: str, user_id: uuid.UUID) -> Principal | None:

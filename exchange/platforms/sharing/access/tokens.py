@@ -58,6 +58,8 @@ def issue(keys: KeyPair, principal: Principal, ttl_s: int) -> IssuedToken:
         "node": principal.node_code,
         "dept": principal.department_code,
         "dept_id": str(principal.department_id) if principal.department_id else None,
+        "cname": principal.display_name,
+        "cby": principal.created_by,
         "iat": now,
         "exp": now + ttl_s,
         "jti": uuid.uuid4().hex,
@@ -175,6 +177,8 @@ class TokenVerifier:
                 node_code=str(claims.get("node", "")),
                 department_id=uuid.UUID(dept_id) if dept_id else None,
                 department_code=claims.get("dept"),
+                display_name=claims.get("cname"),
+                created_by=claims.get("cby"),
             )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("expired") from None

@@ -25,11 +25,17 @@ from exchange.platforms.sharing.access.schemas import (
 )
 from exchange.platforms.sharing.applications import service as applications
 from exchange.platforms.sharing.applications.views import application_read, grant_read
-from exchange.platforms.sharing.deps import DepartmentActive, EnvDep, Overseer, require_active
+from exchange.platforms.sharing.deps import (
+    AuthFirstRoute,
+    DepartmentActive,
+    EnvDep,
+    Overseer,
+    require_active,
+)
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.grants import service as grants
 
-router = APIRouter(tags=["sharing: applications and grants"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: applications and grants"])
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=BIGINT_MAX)]
 # An attachment may hold personal documents: not for operators.

@@ -81,4 +81,6 @@ def client_read(c: ApiClient) -> ClientRead:
         created_by=c.created_by,
         revoked_at=c.revoked_at,
         last_token_at=c.last_token_at,
+        approved_at=c.approved_at,
+        approved_by=c.approved_by,
     )

@@ -1,5 +1,6 @@
-"""Routes for auditors (read the audit log, verify its chain; nothing changes), and the
-node-to-node calls that anchor a child's chain here (signed by the child node's key)."""
+"""Routes for auditors (read the audit log, verify its chain), for providers (who read my
+data), and the node-to-node calls that anchor a child's chain here (signed by the child
+node's key). Nothing here changes the log."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from exchange.platforms.sharing.audit import anchor
 from exchange.platforms.sharing.audit import chain as audit_chain
 from exchange.platforms.sharing.audit.errors import AnchorBodyTooLarge, BadHeads, NotMyChild
 from exchange.platforms.sharing.audit.schemas import AnchorReceipt, HeadsIn, HeldHeads
-from exchange.platforms.sharing.deps import Auditor, EnvDep
+from exchange.platforms.sharing.catalog import service as catalog
+from exchange.platforms.sharing.deps import Auditor, AuthFirstRoute, DepartmentActive, EnvDep
 
-router = APIRouter(tags=["sharing: audit"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: audit"])
 
 
 @router.get("/audit", response_model=AuditPage, summary="Audit entries in order")
@@ -42,6 +44,26 @@ def list_audit(
         resource=resource,
         department=department,
         outcome=outcome,
+    )
+    items = [AuditEntryRead.model_validate(e) for e in found]
+    return AuditPage(items=items, next_after_id=items[-1].id if len(items) == limit else None)
+
+
+@router.get(
+    "/audit/reads",
+    response_model=AuditPage,
+    summary="Who read my department's data: the audit entries of a resource it provides",
+)
+def provider_reads(
+    who: DepartmentActive,
+    session: DbSession,
+    resource: Annotated[str, Query(max_length=64)],
+    after_id: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AuditPage:
+    catalog.ensure_provider(session, who, resource)
+    found = audit_chain.entries(
+        session, after_id=after_id, limit=limit, resource=resource, department=None, outcome=None
     )
     items = [AuditEntryRead.model_validate(e) for e in found]
     return AuditPage(items=items, next_after_id=items[-1].id if len(items) == limit else None)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from exchange.core.resource_schema import OpenClass, ShareClass
 from exchange.directory.models import Resource
 from exchange.directory.publishing import missing_catalog_fields
+from exchange.platforms.sharing.access.principal import Principal
 from exchange.platforms.sharing.catalog import repository as repo
 from exchange.platforms.sharing.catalog.schemas import (
     CatalogEntry,
@@ -14,7 +15,7 @@ from exchange.platforms.sharing.catalog.schemas import (
     DataItem,
     QualityCheck,
 )
-from exchange.platforms.sharing.errors import ResourceNotFound
+from exchange.platforms.sharing.errors import NotProvider, ResourceNotFound
 from exchange.quality import results_repository as results
 from exchange.quality import score
 
@@ -79,3 +80,12 @@ def entry(session: Session, code: str) -> CatalogEntry:
     if found is None:
         raise ResourceNotFound(code)
     return to_entry(found, results.pass_rates(session, [code]).get(code))
+
+
+def ensure_provider(session: Session, who: Principal, code: str) -> None:
+    """`who` is of the department that provides `code` (only it sees who read the data)."""
+    resource = repo.get_entry(session, code)
+    if resource is None:
+        raise ResourceNotFound(code)
+    if resource.provider_id != who.department_id:
+        raise NotProvider(f"see who read {code!r}")

@@ -3,13 +3,16 @@ auditor, the operator and the admin. Same roles, masking, quotas and audit as th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from exchange.core import ratelimit
 from exchange.core.context import request_id_var
 from exchange.core.db import utcnow
 from exchange.core.deps import DbSession
@@ -29,7 +32,25 @@ from exchange.platforms.sharing.deps import EnvDep
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.records.query import call_headers
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+
+class SignedInFirstRoute(APIRoute):
+    """A form is read only once its session cookie opens (FastAPI parses a body before any
+    dependency runs); `signed_in` then reloads the user as before. Login is the exception."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None or self.path.endswith("/login"):
+            return handler
+
+        async def signed(request: Request) -> Response:
+            if not cookies.looks_like_session(request.cookies.get(cookies.SESSION_COOKIE)):
+                return RedirectResponse("/console/login", status_code=303)
+            return await handler(request)
+
+        return signed
+
+
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=SignedInFirstRoute)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 FormStr = Annotated[str, Form(max_length=500)]
 
@@ -83,7 +104,7 @@ def signed_in(*roles: Role) -> Any:
     """A dependency: the page of a signed-in user of one of `roles` (any role if none)."""
 
     def dependency(request: Request, session: DbSession, env: EnvDep) -> Page:
-        state = cookies.read_session(env.cookie_key, request.cookies.get(cookies.SESSION_COOKIE))
+        state = cookies.read_session(session, request.cookies.get(cookies.SESSION_COOKIE))
         user = credentials.active_user(session, env.node_code, state.user_id) if state else None
         page = Page(request, env, state, user)
         if page.user is None:
@@ -101,6 +122,8 @@ DepartmentUser = Annotated[Page, signed_in(Role.department)]
 AuditorUser = Annotated[Page, signed_in(Role.auditor)]
 OperatorUser = Annotated[Page, signed_in(Role.operator)]
 AdminUser = Annotated[Page, signed_in(Role.admin)]
+LOGIN_FREE_FAILURES = 5  # then each wrong password doubles the wait: 1 s, 2 s, 4 s, ...
+LOGIN_BACKOFF_WINDOW_S = 900
 
 
 @router.get("/login")
@@ -132,10 +155,20 @@ def login(
 
     if not cookies.login_token_ok(env.cookie_key, request.cookies.get(cookies.LOGIN_COOKIE), csrf):
         return again(403, "表单已过期，请重试 The form expired or was not ours; try again.")
+    address = request.client.host if request.client else "unknown"
+    failures = f"console-login-failed:{username.strip().lower()}:{address}"
+    wait = ratelimit.backoff_wait(
+        session, failures, free=LOGIN_FREE_FAILURES, window_s=LOGIN_BACKOFF_WINDOW_S
+    )
+    if wait:
+        refused = again(429, f"尝试过多，请 {wait} 秒后再试 Too many attempts; wait {wait} s.")
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     who = credentials.authenticate_user(session, env.node_code, username, password)
     if who is None:
+        ratelimit.note_failure(session, failures, window_s=LOGIN_BACKOFF_WINDOW_S)
         return again(401, "用户名或密码错误 Wrong username or password.")
-    value, _ = cookies.new_session(env.cookie_key, who.id, env.settings.console_session_hours)
+    value, _ = cookies.new_session(session, who.id, env.settings.console_session_hours)
     response = RedirectResponse("/console/", status_code=303)
     hours = env.settings.console_session_hours
     _set_cookie(response, env, cookies.SESSION_COOKIE, value, hours * 3600)
@@ -144,11 +177,14 @@ def login(
 
 
 @router.post("/logout")
-def logout(page: AnyUser, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def logout(
+    page: AnyUser, session: DbSession, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
     if not page.csrf_ok(csrf):
         return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
+    cookies.end_session(session, page.request.cookies.get(cookies.SESSION_COOKIE))
     response = RedirectResponse("/console/login", status_code=303)
-    response.delete_cookie(cookies.SESSION_COOKIE, path="/console")
+    response.delete_cookie(cookies.SESSION_COOKIE, path=_cookie_path(cookies.SESSION_COOKIE))
     return response
 
 
@@ -212,9 +248,10 @@ def operations_page(page: OperatorUser, session: DbSession) -> Response:
 
 
 @router.get("/admin")
-def admin_page(page: AdminUser, session: DbSession) -> Response:
+def admin_page(page: AdminUser, session: DbSession, done: str = "", password: str = "") -> Response:
     users = [
         {
+            "id": str(u.id),
             "username": u.username,
             "role": u.role,
             "department": u.department.code if u.department else "",
@@ -223,7 +260,27 @@ def admin_page(page: AdminUser, session: DbSession) -> Response:
         for u in credentials.users(session)
     ]
     clients = [client_read(c) for c in credentials.listed(session)]
-    return page.render("admin.html", users=users, clients=clients)
+    return page.render("admin.html", users=users, clients=clients, done=done, new_password=password)
+
+
+@router.post("/admin/users/{username}/disable")
+def admin_disable_user(
+    username: str, page: AdminUser, session: DbSession, csrf: FormStr = ""
+) -> Response:
+    if not page.csrf_ok(csrf):
+        return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
+    credentials.disable_user(session, username)
+    return admin_page(page, session, done=f"已停用 {username} disabled; its sessions are ended")
+
+
+@router.post("/admin/users/{username}/reset-password")
+def admin_reset_password(
+    username: str, page: AdminUser, session: DbSession, csrf: FormStr = ""
+) -> Response:
+    if not page.csrf_ok(csrf):
+        return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
+    password = credentials.reset_password(session, username)
+    return admin_page(page, session, done=f"{username}: 新密码 new password", password=password)
 
 
 def _set_cookie(response: Response, env: SharingEnv, name: str, value: str, max_age: int) -> None:
@@ -231,8 +288,13 @@ def _set_cookie(response: Response, env: SharingEnv, name: str, value: str, max_
         name,
         value,
         max_age=max_age,
-        path="/console",
+        path=_cookie_path(name),
         httponly=True,
         samesite="strict",
         secure=env.secure_cookies,
     )
+
+
+def _cookie_path(name: str) -> str:
+    # The session also admits its user to the sharing catalogue (/sharing/v1/catalog, GET only).
+    return "/" if name == cookies.SESSION_COOKIE else "/console"

@@ -1,24 +1,34 @@
-"""Console sessions: a signed, expiring cookie naming the user, and a CSRF token bound to it.
+"""Console sessions, kept on the server: the cookie holds a random token, the database its
+SHA-256, the user, the CSRF token and the expiry. Logout ends the session at once, and so do
+disabling the user and resetting the password (every session of the user).
 
 The cookie is HttpOnly and SameSite=Strict; every form carries the session's CSRF token in a
 hidden field (synchronizer token), and the login form, used before a session exists, carries
-one bound to a short-lived login cookie (double submit). Each request reloads the user, so a
-disabled user is out at once.
+one bound to a short-lived sealed login cookie (double submit). Each request reloads the user,
+so a disabled user is out at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import hmac
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
 
-from exchange.platforms.sharing.access.crypto import sign_value, unsign_value
+from sqlalchemy.orm import Session
+
+from exchange.core.db import utcnow
+from exchange.core.sealed import open_value, seal_value
+from exchange.platforms.sharing.access import repository as repo
+from exchange.platforms.sharing.models import ConsoleSessionRow
 
 SESSION_COOKIE = "hub_console"
 LOGIN_COOKIE = "hub_console_login"
 LOGIN_TTL_S = 900
+_TOKEN_CHARS = 43  # token_urlsafe(32)
 
 
 @dataclass(frozen=True)
@@ -28,24 +38,51 @@ class ConsoleSession:
     expires: int
 
 
-def new_session(key: bytes, user_id: uuid.UUID, hours: int) -> tuple[str, ConsoleSession]:
-    s = ConsoleSession(user_id, secrets.token_urlsafe(24), int(time.time()) + hours * 3600)
-    return sign_value(key, {"u": str(s.user_id), "c": s.csrf, "e": s.expires}), s
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def read_session(key: bytes, cookie: str | None) -> ConsoleSession | None:
-    if not cookie:
+def looks_like_session(cookie: str | None) -> bool:
+    """A cheap check before any body is read: a token of our shape (the database decides)."""
+    return bool(cookie) and len(cookie or "") == _TOKEN_CHARS and (cookie or "").isascii()
+
+
+def new_session(db: Session, user_id: uuid.UUID, hours: int) -> tuple[str, ConsoleSession]:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = ConsoleSessionRow(
+        token_sha256=_digest(token),
+        user_id=user_id,
+        csrf=secrets.token_urlsafe(24),
+        created_at=now,
+        expires_at=now + dt.timedelta(hours=hours),
+    )
+    repo.add_console_session(db, row)
+    return token, ConsoleSession(user_id, row.csrf, int(row.expires_at.timestamp()))
+
+
+def read_session(db: Session, cookie: str | None) -> ConsoleSession | None:
+    if not looks_like_session(cookie):
         return None
-    try:
-        doc = unsign_value(key, cookie)
-        s = ConsoleSession(uuid.UUID(doc["u"]), str(doc["c"]), int(doc["e"]))
-    except (ValueError, KeyError, TypeError):
+    assert cookie is not None
+    row = repo.live_console_session(db, _digest(cookie), utcnow())
+    if row is None:
         return None
-    return s if s.expires > time.time() else None
+    return ConsoleSession(row.user_id, row.csrf, int(row.expires_at.timestamp()))
+
+
+def end_session(db: Session, cookie: str | None) -> None:
+    if looks_like_session(cookie):
+        assert cookie is not None
+        repo.end_console_sessions(db, utcnow(), token_sha256=_digest(cookie))
+
+
+def end_sessions_of(db: Session, user_id: uuid.UUID) -> int:
+    return repo.end_console_sessions(db, utcnow(), user_id=user_id)
 
 
 def new_login_token(key: bytes) -> str:
-    return sign_value(key, {"l": secrets.token_urlsafe(16), "e": int(time.time()) + LOGIN_TTL_S})
+    return seal_value(key, {"l": secrets.token_urlsafe(16), "e": int(time.time()) + LOGIN_TTL_S})
 
 
 def login_token_ok(key: bytes, cookie: str | None, form_value: str | None) -> bool:
@@ -54,7 +91,7 @@ def login_token_ok(key: bytes, cookie: str | None, form_value: str | None) -> bo
     if not hmac.compare_digest(cookie, form_value):
         return False
     try:
-        doc = unsign_value(key, cookie)
+        doc = open_value(key, cookie)
         return int(doc["e"]) > time.time()
     except (ValueError, KeyError, TypeError):
         return False

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from exchange.core import ports
 from exchange.core.db import utcnow
-from exchange.core.masking import sensitivity_of
+from exchange.core.masking import hidden_fields
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.settings import SharingSettings
 from exchange.platforms.sharing.access.principal import Principal, Role
@@ -195,11 +195,7 @@ def allowed(session: Session, schemas: dict[str, ResourceSchema], who: Principal
         ]
         if len(schema.primary_key) == 1 and schema.primary_key[0] in g.fields:
             calls.insert(1, AllowedCall(method="GET", path=f"{base}/records/{{key}}"))
-        masked = [
-            f
-            for f in g.fields
-            if sensitivity_of(schema.field(f)).is_personal and f not in g.plain_fields
-        ]
+        masked = hidden_fields(schema, g.fields, g.plain_fields)
         items.append(
             AllowedResource(
                 resource=g.resource_code,

@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from exchange.core import values
-from exchange.core.masking import mask, sensitivity_of
+from exchange.core.masking import hidden_fields, mask, sensitivity_of
 from exchange.core.resource_schema import FieldSpec, ResourceSchema, Sensitivity
-from exchange.platforms.sharing.access.crypto import sign_value, unsign_value
+from exchange.core.sealed import open_value, seal_value
 from exchange.platforms.sharing.errors import (
     BadCallHeader,
     BadCursor,
@@ -151,11 +151,14 @@ def shown_key(schema: ResourceSchema, grant: GrantView, key: str) -> str:
 
 
 def masked_fields(schema: ResourceSchema, grant: GrantView, fields: Iterable[str]) -> list[str]:
-    return [
-        f
-        for f in fields
-        if sensitivity_of(schema.field(f)).is_personal and f not in grant.plain_fields
-    ]
+    return hidden_fields(schema, fields, grant.plain_fields)
+
+
+def mask_as(spec: FieldSpec) -> Sensitivity:
+    """How a hidden field is shown: by its sensitivity, or withheld whole (****) if that is
+    ordinary (the part of an identifier)."""
+    sensitivity = sensitivity_of(spec)
+    return sensitivity if sensitivity.is_personal else Sensitivity.secret
 
 
 MaskPlan = tuple[tuple[str, Sensitivity | None], ...]
@@ -171,7 +174,7 @@ def mask_plan(schema: ResourceSchema, grant: GrantView, fields: tuple[str, ...])
     plan = _PLANS.get(key)
     if plan is None:
         hidden = set(masked_fields(schema, grant, fields))
-        plan = tuple((f, sensitivity_of(schema.field(f)) if f in hidden else None) for f in fields)
+        plan = tuple((f, mask_as(schema.field(f)) if f in hidden else None) for f in fields)
         if len(_PLANS) > 10_000:
             _PLANS.clear()
         _PLANS[key] = plan
@@ -187,13 +190,13 @@ def filters_digest(filters: dict[str, list[Any]]) -> str:
 
 
 def page_cursor(key: bytes, resource: str, digest: str, last_key: Iterable[Any]) -> str:
-    return sign_value(key, {"r": resource, "q": digest, "k": [str(v) for v in last_key]})
+    return seal_value(key, {"r": resource, "q": digest, "k": [str(v) for v in last_key]})
 
 
 def read_page_cursor(
     key: bytes, schema: ResourceSchema, digest: str, token: str
 ) -> tuple[Any, ...]:
-    doc = _unsign(key, token)
+    doc = _open(key, token)
     if doc.get("r") != schema.code or "k" not in doc:
         raise BadCursor("it belongs to another resource or feed")
     if doc.get("q") != digest:
@@ -211,22 +214,22 @@ def read_page_cursor(
 
 
 def seq_cursor(key: bytes, resource: str, seq: int) -> str:
-    return sign_value(key, {"r": resource, "e": int(seq)})
+    return seal_value(key, {"r": resource, "e": int(seq)})
 
 
 def read_seq_cursor(key: bytes, resource: str, token: str | None) -> int:
     if token is None:
         return 0
-    doc = _unsign(key, token)
+    doc = _open(key, token)
     seq = doc.get("e")
     if doc.get("r") != resource or not isinstance(seq, int) or seq < 0:
         raise BadCursor("it is not a change-feed cursor of this resource")
     return seq
 
 
-def _unsign(key: bytes, token: str) -> dict[str, Any]:
+def _open(key: bytes, token: str) -> dict[str, Any]:
     try:
-        doc = unsign_value(key, token)
+        doc = open_value(key, token)
     except (ValueError, UnicodeDecodeError):
         raise BadCursor() from None
     if not isinstance(doc, dict):

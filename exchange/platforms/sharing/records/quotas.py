@@ -1,12 +1,16 @@
 """Per-grant quotas: calls per minute and rows per day, shared by every worker of the node.
 
-Each worker counts in memory and merges its counts into the database counters (`rate_counter`,
-one upsert for all its grants) at most every `SYNC_S` seconds, learning the other workers'
-counts in the same statement. So the read path takes no lock on a hot counter row and makes
-no round trip for quotas, and a limit holds across workers to within what the other workers
-served since their last merge (about workers x rate x SYNC_S). A refused call still counts;
-rows count only when delivered. Snapshots count as one call and no rows: the daily row limit
-is meant for record-by-record use.
+Calls per minute are reserved before they are served: a worker takes a lease of calls from
+the grant's database counter (`rate_counter`, one upsert that returns the count across all
+workers) and serves from it until it is used up, so the limit holds exactly across workers
+(a lease left unused at the end of a minute is simply lost). Leases are a twentieth of the
+limit, so a 600/min grant costs one round trip per 30 calls and a 10/min grant one per call.
+
+Rows per day are counted in memory and merged into the same table (one upsert for all its
+grants) at most every `SYNC_S` seconds, learning the other workers' counts in the same
+statement; that limit holds across workers to within what the others delivered since their
+last merge. Rows count when delivered, on every read path: records, feed, console and
+snapshots (a snapshot larger than what is left of the day is refused before it streams).
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ RATE_WINDOW_S = 60
 ROWS_WINDOW_S = 86_400
 SYNC_S = 0.5
 
+LEASE_SHARE = 20
 # [(key, window start, delta)] -> {(key, window start): count across workers after the delta}
 Merge = Callable[[list[tuple[str, int, int]]], dict[tuple[str, int], int]]
+# (key, window start, calls) -> the window's count across workers after adding them
+Reserve = Callable[[str, int, int], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +65,24 @@ class _Window:
         return self.merged + self.pending
 
 
+@dataclass
+class _Lease:
+    start: int
+    left: int = 0  # calls reserved and not yet served
+    total: int = 0  # the window's count across workers at the last reservation
+
+
 class QuotaCounter:
-    def __init__(self, merge: Merge | None, sync_s: float = SYNC_S) -> None:
-        """`merge` None: this process counts alone (one worker; the tests' shared connection)."""
+    def __init__(
+        self, merge: Merge | None, sync_s: float = SYNC_S, reserve: Reserve | None = None
+    ) -> None:
+        """`merge` and `reserve` None: this process counts alone (one worker; the tests'
+        shared connection)."""
         self._merge = merge
+        self._reserve = reserve
         self._sync_s = sync_s
         self._windows: dict[str, _Window] = {}
+        self._leases: dict[str, _Lease] = {}
         self._lock = threading.Lock()
         self._merging = False
         self._next_merge = 0.0
@@ -85,13 +104,17 @@ class QuotaCounter:
         rate_start = int(now // RATE_WINDOW_S * RATE_WINDOW_S)
         rows_start = int(now // ROWS_WINDOW_S * ROWS_WINDOW_S)
         reset = int(rate_start + RATE_WINDOW_S - now) + 1
+        if self._reserve is not None:
+            remaining = self._reserved_call(grant, rate_start)
         with self._lock:
-            calls = self._window(f"grant:{grant.id}:calls", rate_start)
+            if self._reserve is None:
+                calls = self._window(f"grant:{grant.id}:calls", rate_start)
+                calls.pending += 1
+                remaining = grant.rate_per_minute - calls.count
             delivered = self._window(f"grant:{grant.id}:rows", rows_start)
-            calls.pending += 1
             state = QuotaState(
                 limit=grant.rate_per_minute,
-                remaining=grant.rate_per_minute - calls.count,
+                remaining=remaining,
                 reset_s=reset,
                 rows_limit=grant.rows_per_day,
                 rows_remaining=grant.rows_per_day - delivered.count,
@@ -103,6 +126,30 @@ class QuotaCounter:
             day_reset = int(rows_start + ROWS_WINDOW_S - now) + 1
             raise QuotaExceeded("rows per day", grant.rows_per_day, day_reset, state.headers())
         return state
+
+    def _reserved_call(self, grant: GrantView, start: int) -> int:
+        """Serve one call from this worker's lease, reserving more first if it is used up.
+        Returns the calls left in the window across workers (-1: none, refuse)."""
+        key, limit = f"grant:{grant.id}:calls", grant.rate_per_minute
+        with self._lock:
+            lease = self._leases.get(key)
+            if lease is None or lease.start < start:
+                lease = self._leases[key] = _Lease(start)
+                self._leases = {k: v for k, v in self._leases.items() if v.start >= start}
+            more = lease.left == 0 and lease.total < limit
+            want = max(1, limit // LEASE_SHARE) if more else 0
+        if want:
+            assert self._reserve is not None
+            total = self._reserve(key, start, want)  # outside the lock: a database round trip
+            granted = max(0, min(want, limit - (total - want)))
+            with self._lock:
+                lease.total = max(lease.total, total)
+                lease.left += granted
+        with self._lock:
+            if lease.left == 0:
+                return -1
+            lease.left -= 1
+            return max(limit - lease.total, 0) + lease.left
 
     def deliver(self, grant: GrantView, rows: int, state: QuotaState) -> QuotaState:
         """Count the rows a call delivered; returns the state to report in its headers."""

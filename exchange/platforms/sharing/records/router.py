@@ -20,12 +20,18 @@ from exchange.platforms.sharing.access.schemas import SubscriptionCreate, Subscr
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.bulk import service as bulk
 from exchange.platforms.sharing.catalog.schemas import EventPage, RecordPage, RecordRead
-from exchange.platforms.sharing.deps import DepartmentActive, read_by_key, reading, run_read
+from exchange.platforms.sharing.deps import (
+    AuthFirstRoute,
+    DepartmentActive,
+    read_by_key,
+    reading,
+    run_read,
+)
 from exchange.platforms.sharing.errors import RecordNotFound
 from exchange.platforms.sharing.records import service as records
 from exchange.platforms.sharing.records import snapshots
 
-router = APIRouter(tags=["sharing: records"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: records"])
 # An empty default rather than None: FastAPI checks an optional parameter's type on every call.
 Fields = Annotated[
     str, Query(max_length=2000, description="comma-separated granted fields; default all")

@@ -124,7 +124,6 @@ def snapshot(
     repo.stable_view(stream_session)  # first: its transaction must start before the request's
     schema, grant = begin_read(session, env, ctx, code)
     after_seq = query.read_seq_cursor(env.cursor_key, code, after) if after is not None else None
-    env.quotas.take(grant, 0)
     fields = grant.fields
     plan = query.mask_plan(schema, grant, fields)
     masked = {f for f, s in plan if s is not None}
@@ -151,6 +150,7 @@ def snapshot(
             head = {"_seq": m["_seq"], "_action": m["_action"], "_version": m["_version"]}
             return head | apply_mask(r, plan, as_json=False)
 
+    env.quotas.take(grant, rows)  # the whole file counts against the day's rows, before it streams
     audit_read(session, env, ctx, grant, action=f"snapshot_{kind}", keys=[], rows=rows)
     chunks = parquet_stream(_batches(stream_session, stmt, to_row, arrow), arrow)
     cursor = query.seq_cursor(env.cursor_key, code, upto)

@@ -158,7 +158,10 @@ def test_an_admin_creates_a_client_and_sees_its_secret_once(
     listed = admin.get("/sharing/v1/clients").json()
     assert made["client_id"] in {c["client_id"] for c in listed}
     assert all("client_secret" not in c for c in listed)
-    assert _token_request(city, made["client_id"], made["client_secret"]).status_code == 200
+    pending = _token_request(city, made["client_id"], made["client_secret"])
+    assert pending.status_code == 403, "a department's client waits for the department"
+    auditor = admin.post("/sharing/v1/clients", json={"name": "审计", "role": "auditor"}).json()
+    assert _token_request(city, auditor["client_id"], auditor["client_secret"]).status_code == 200
 
 
 def test_a_department_client_needs_a_known_department(admin: Caller) -> None:
@@ -228,3 +231,18 @@ def test_tokens_outlive_a_node_key_rotation_until_the_old_key_is_retired(
     assert city.get(allowed, headers={"Authorization": f"Bearer {after}"}).status_code == 200
     kids = {k["kid"] for k in city.get("/sharing/v1/.well-known/jwks.json").json()["keys"]}
     assert kids == {new.key_id}
+
+
+def test_the_bureau_adds_a_consumer_only_department_by_api(
+    city: TestClient, admin: Caller, consumer: Caller
+) -> None:
+    body = {"code": "WJ", "name": "卫生健康委员会", "parent_org": "杭州市人民政府"}
+    assert consumer.post("/sharing/v1/departments", json=body).status_code == 403
+    r = admin.post("/sharing/v1/departments", json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["code"] == "WJ" and r.json()["parent_org"] == "杭州市人民政府"
+    assert admin.post("/sharing/v1/departments", json=body).status_code == 409
+    listed = consumer.get("/sharing/v1/departments").json()
+    assert "WJ" in {d["code"] for d in listed}
+    made = admin.post("/sharing/v1/clients", json={"name": "卫健委系统", "department": "WJ"})
+    assert made.status_code == 201, made.text

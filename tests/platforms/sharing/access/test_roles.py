@@ -24,14 +24,17 @@ NODES_ONLY = frozenset[str]()  # node-to-node calls: signed by a child node, no 
 V1 = "/sharing/v1"
 
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
-    ("GET", f"{V1}/catalog"): ANYONE,
-    ("GET", f"{V1}/catalog/{{code}}"): ANYONE,
+    ("GET", f"{V1}/catalog"): SIGNED_IN,
+    ("GET", f"{V1}/catalog/{{code}}"): SIGNED_IN,
     ("POST", f"{V1}/token"): ANYONE,
     ("GET", f"{V1}/.well-known/jwks.json"): ANYONE,
     ("GET", f"{V1}/allowed"): DEPT,
+    ("GET", f"{V1}/departments"): SIGNED_IN,
+    ("POST", f"{V1}/departments"): frozenset({"admin"}),
     ("POST", f"{V1}/clients"): frozenset({"admin"}),
     ("GET", f"{V1}/clients"): frozenset({"admin"}),
     ("POST", f"{V1}/clients/{{client_id}}/revoke"): frozenset({"admin"}),
+    ("POST", f"{V1}/clients/{{client_id}}/approve"): DEPT,
     ("POST", f"{V1}/applications"): DEPT,
     ("GET", f"{V1}/applications"): OVERSEERS,
     ("GET", f"{V1}/applications/{{application_id}}"): OVERSEERS,
@@ -57,6 +60,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{V1}/audit/verify"): frozenset({"auditor"}),
     ("POST", f"{V1}/audit/anchors"): NODES_ONLY,
     ("GET", f"{V1}/audit/anchors/{{child}}"): NODES_ONLY,
+    ("GET", f"{V1}/audit/reads"): DEPT,
     ("GET", "/console/login"): ANYONE,
     ("POST", "/console/login"): ANYONE,
     ("POST", "/console/logout"): SIGNED_IN,
@@ -67,6 +71,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/console/operations"): frozenset({"operator"}),
     ("GET", "/console/ops"): frozenset({"operator"}),
     ("GET", "/console/admin"): frozenset({"admin"}),
+    ("POST", "/console/admin/users/{username}/disable"): frozenset({"admin"}),
+    ("POST", "/console/admin/users/{username}/reset-password"): frozenset({"admin"}),
 }
 ROLES = ("anonymous", "department", "admin", "auditor", "operator")
 PARAMS = {
@@ -77,6 +83,7 @@ PARAMS = {
     "client_id": str(uuid.uuid4()),
     "subscription_id": str(uuid.uuid4()),
     "child": "330102000000",
+    "username": "nobody",
 }
 
 
@@ -148,3 +155,19 @@ def test_every_route_admits_exactly_its_roles(
             if allowed == _denied(route, role, r) or r.status_code >= 500:
                 wrong.append(f"{method} {path} as {role}: {r.status_code} {r.text[:120]}")
     assert wrong == []
+
+
+def test_an_admin_cannot_mint_a_client_and_read_a_departments_data(
+    city: TestClient, admin: Caller, consumer: Caller, provider: Caller
+) -> None:
+    made = admin.post("/sharing/v1/clients", json={"name": "后门", "department": "MZ"}).json()
+    assert made["approved_at"] is None
+    form = {"grant_type": "client_credentials", "client_id": made["client_id"],
+            "client_secret": made["client_secret"]}  # fmt: skip
+    r = city.post("/sharing/v1/token", data=form)
+    assert r.status_code == 403 and r.json()["error"] == "ClientNotApproved"
+    other = provider.post(f"/sharing/v1/clients/{made['client_id']}/approve")
+    assert other.status_code == 404, "another department cannot approve it"
+    ok = consumer.post(f"/sharing/v1/clients/{made['client_id']}/approve")
+    assert ok.status_code == 200 and ok.json()["approved_by"].startswith("client:")
+    assert city.post("/sharing/v1/token", data=form).status_code == 200

@@ -69,7 +69,9 @@ def test_a_read_is_audited_with_who_why_what_and_how_much(
     key = people["id_number"][0].as_py()
     assert consumer.get(f"/sharing/v1/resources/population/records/{key}").status_code == 200
     entry = auditor.get("/sharing/v1/audit").json()["items"][-1]
-    assert entry["actor"] == f"client:{consumer.client_id}" and entry["role"] == "department"
+    assert (
+        entry["actor"].startswith(f"client:{consumer.client_id} ") and entry["role"] == "department"
+    )
     assert entry["department"] == "330100000000/MZ" and entry["grant_id"] == app["grant_id"]
     assert (entry["resource"], entry["keys"], entry["rows"]) == ("population", [key], 1)
     assert (entry["purpose"], entry["case_number"]) == ("核验身份", "MZ-2024-001")
@@ -287,3 +289,20 @@ def test_auditors_verify_through_the_api(
     consumer.get(f"/sharing/v1/resources/population/records/{people['id_number'][0].as_py()}")
     report = auditor.get("/sharing/v1/audit/verify").json()
     assert report["ok"] is True and report["entries_unsealed"] >= 1
+
+
+def test_entries_name_the_client_and_its_creator_and_providers_see_who_read(
+    city: TestClient, consumer: Caller, provider: Caller, auditor: Caller
+) -> None:
+    people = load_people(city, 5)
+    grant(consumer, provider)
+    consumer.extra = PURPOSE
+    key = people["id_number"][0].as_py()
+    assert consumer.get(f"/sharing/v1/resources/population/records/{key}").status_code == 200
+    entry = auditor.get("/sharing/v1/audit", params={"resource": "population"}).json()["items"][-1]
+    assert entry["actor"].startswith(f"client:{consumer.client_id} department-MZ (by test)")
+    seen = provider.get("/sharing/v1/audit/reads", params={"resource": "population"})
+    assert seen.status_code == 200
+    assert any(e["department"].endswith("/MZ") for e in seen.json()["items"])
+    r = consumer.get("/sharing/v1/audit/reads", params={"resource": "population"})
+    assert r.status_code == 403 and r.json()["error"] == "NotProvider"

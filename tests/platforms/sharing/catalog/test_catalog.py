@@ -9,17 +9,41 @@ from exchange.core.resource_schema import SCHEMAS_DIR, load_schema
 from exchange.core.settings import Settings
 from exchange.directory import repository as directory
 from exchange.directory.service import sync_catalog
+from exchange.platforms.sharing.access.principal import Role
 from tests.builders import seed_city
-from tests.platforms.sharing.builders import load_people
+from tests.platforms.sharing.builders import (
+    PROVIDER,
+    console_login,
+    load_people,
+    make_caller,
+    make_user,
+)
 
 pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture
 def seeded(client: TestClient, db: Session, settings: Settings) -> TestClient:
+    """A government caller: the sharing catalogue is not public."""
     seed_city(db, settings)
     db.commit()
-    return client
+    caller = make_caller(client, db, settings, Role.department, PROVIDER)
+    signed = TestClient(client.app)
+    signed.headers["Authorization"] = f"Bearer {caller.token}"
+    return signed
+
+
+def test_the_catalogue_needs_a_credential(
+    seeded: TestClient, client: TestClient, db: Session, settings: Settings
+) -> None:
+    for path in ("/sharing/v1/catalog", "/sharing/v1/catalog/population"):
+        r = client.get(path)
+        assert r.status_code == 401 and r.json()["error"] == "MissingToken", path
+        forged = client.get(path, headers={"Authorization": "Bearer not.a.token"})
+        assert forged.status_code == 401, path
+    browser = console_login(client, make_user(db, settings, Role.auditor))
+    assert browser.get("/sharing/v1/catalog", params={"q": "人口"}).json()["total"] >= 1
+    assert client.get("/datasets").status_code == 200  # the open catalogue stays public
 
 
 def test_a_chinese_keyword_finds_the_resource(seeded: TestClient) -> None:
@@ -91,4 +115,5 @@ def test_a_schema_missing_a_required_catalogue_field_stays_a_draft(
     entry = seeded.get("/sharing/v1/catalog/macro_indicator").json()
     assert (entry["status"], entry["publishable"]) == ("draft", False)
     assert entry["missing_fields"] == ["资源代码 identifier"]
-    assert "macro_indicator" not in seeded.get("/api/3/action/package_list").json()["result"]
+    listed = TestClient(seeded.app).get("/api/3/action/package_list").json()["result"]
+    assert "macro_indicator" not in listed

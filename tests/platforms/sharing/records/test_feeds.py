@@ -136,3 +136,15 @@ def test_the_row_volume_quota_is_per_day(
         f"{BASE}/records", params={"limit": 2, "cursor": first.json()["next_cursor"]}
     )
     assert small.status_code == 200, "a refused page delivered no rows and charged none"
+
+
+def test_a_full_snapshot_counts_its_rows_against_the_day(
+    consumer: Caller, provider: Caller, people: pa.Table
+) -> None:
+    grant(consumer, provider, approval={"rows_per_day": 10})
+    consumer.extra = PURPOSE
+    r = consumer.get(f"{BASE}/snapshots/full")  # 12 residents on a 10-rows-a-day grant
+    assert r.status_code == 429 and "rows per day" in r.json()["detail"]
+    page = consumer.get(f"{BASE}/records", params={"limit": 10})
+    assert page.status_code == 200, "the refused snapshot charged nothing"
+    assert consumer.get(f"{BASE}/snapshots/full").status_code == 429

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -10,6 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from exchange.core.masking import RIC_PART_CHECKS, hidden_fields, sensitivity_of
+from exchange.core.resource_schema import Sensitivity, load_schema
 from exchange.core.settings import Settings
 from exchange.platforms.sharing.access.principal import Role
 from tests.platforms.sharing.builders import (
@@ -23,6 +26,7 @@ from tests.platforms.sharing.builders import (
     make_user,
 )
 
+SCHEMAS = Path(__file__).parents[4] / "schemas"
 PERSONAL = ("id_number", "name", "address", "phone")
 ALL_FIELDS = [
     "id_number", "name", "gender", "birth_date", "ethnicity",
@@ -75,3 +79,34 @@ def test_personal_values_are_masked_everywhere_unless_granted_in_plain(
         assert leaked == _secrets(people)
     else:
         assert leaked == set(), f"unmasked values served: {sorted(leaked)[:5]}"
+
+
+def test_the_parts_of_a_masked_id_number_are_withheld_with_it(
+    city: TestClient, consumer: Caller, provider: Caller, db: Session, settings: Settings
+) -> None:
+    people = load_people(city, 25, seed=13)
+    grant(consumer, provider, fields=ALL_FIELDS, plain_fields=["name", "address", "phone"])
+    consumer.extra = PURPOSE
+    served = everything_served(city, consumer, people, db, settings)
+    births = {d for b in people["birth_date"].to_pylist() for d in (b.isoformat(), repr(b))}
+    assert {b for b in births if b in served} == set(), "birth dates served beside masked IDs"
+    r = consumer.get(f"/sharing/v1/resources/population/records/{people['id_number'][0]}")
+    record = r.json()["record"]
+    assert record["birth_date"] == record["gender"] == "****"
+    assert {"id_number", "birth_date", "gender"} <= set(r.json()["masked_fields"])
+    allowed = consumer.get("/sharing/v1/allowed").json()["resources"][0]
+    assert {"birth_date", "gender"} <= set(allowed["masked_fields"])
+
+
+@pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.json")), ids=lambda p: p.stem)
+def test_every_schema_withholds_what_a_masked_identifier_is_made_of(path: Path) -> None:
+    schema = load_schema(path)
+    ids = {f.name for f in schema.fields if sensitivity_of(f) is Sensitivity.personal_id}
+    parts = {f.name for f in schema.fields if f.check in RIC_PART_CHECKS}
+    if parts:
+        assert ids, f"{schema.code}: parts of an ID number without one"
+    everything = [f.name for f in schema.fields]
+    masked = set(hidden_fields(schema, everything, plain=()))
+    assert ids | parts <= masked
+    plain_ids = set(hidden_fields(schema, everything, plain=ids))
+    assert not (parts & plain_ids), "with the identifier in plain its parts are plain too"

@@ -1,11 +1,16 @@
-"""Per-grant quotas counted in memory and merged across workers through the database."""
+"""Per-grant quotas: calls reserved in the database, rows counted and merged across workers."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
 
+from exchange.core.db import session_scope
+from exchange.core.ratelimit import count_many
 from exchange.platforms.sharing.errors import QuotaExceeded
 from exchange.platforms.sharing.grants.service import GrantView
 from exchange.platforms.sharing.records.quotas import QuotaCounter
@@ -77,3 +82,34 @@ def test_counts_survive_a_failed_merge() -> None:
     db.fail = False
     a.merge_now()
     assert sum(v for (k, _), v in db.counts.items() if k.endswith(":calls")) == 4
+
+
+def test_two_workers_on_one_database_hold_the_minute_exactly(pg_engine: Engine) -> None:
+    """Two processes' counters reserving in one real `rate_counter`: a 10/min grant serves 10
+    calls of a 40-call burst, however the burst falls on the workers."""
+    sessions = sessionmaker(pg_engine)
+
+    def reserve(key: str, start: int, calls: int) -> int:
+        with session_scope(sessions) as session:
+            return count_many(session, [(key, start, calls)])[(key, start)]
+
+    grant = GrantView(
+        uuid.uuid4(), "population", uuid.uuid4(), ("id_number",), frozenset(), True, 10, 10**6
+    )
+    workers = [QuotaCounter(None, reserve=reserve), QuotaCounter(None, reserve=reserve)]
+    served = []
+
+    def burst(q: QuotaCounter) -> None:
+        for _ in range(20):
+            try:
+                q.take(grant, 1)
+                served.append(1)
+            except QuotaExceeded:
+                pass
+
+    threads = [threading.Thread(target=burst, args=(q,)) for q in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(served) == 10

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
@@ -9,6 +11,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
 from exchange.core.runtime import Runtime
+from exchange.core.sealed import seal_value, sealing_key
 from exchange.datastore.tables import tables_for
 from tests.platforms.sharing.builders import PURPOSE, Caller, grant, load, load_people
 
@@ -41,7 +44,7 @@ def test_a_keyed_lookup_returns_the_granted_fields_masked(reader: Caller, people
     assert record["id_number"] == row["id_number"][:6] + "********" + row["id_number"][-4:]
     assert record["name"] == row["name"][0] + "*" * (len(row["name"]) - 1)
     assert record["household_division"] == row["household_division"]
-    assert r.json()["masked_fields"] == ["id_number", "name", "phone"]
+    assert r.json()["masked_fields"] == ["id_number", "name", "gender", "phone"]
     assert int(r.headers["x-ratelimit-limit"]) == 600
     assert int(r.headers["x-ratelimit-remaining"]) == 599
 
@@ -204,6 +207,34 @@ def test_a_cursor_only_continues_the_query_it_came_from(reader: Caller) -> None:
     assert r.status_code == 400 and r.json()["error"] == "BadCursor"
 
 
+def _opened(token: str) -> bytes:
+    """What a caller can read out of a cursor without the node's key."""
+    text = token.split(".")[0] if "." in token else token
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_a_cursor_reveals_no_key_the_grant_masks(reader: Caller, people: pa.Table) -> None:
+    ids = set(_ids(people))
+    seen: set[str] = set()
+    cursor = None
+    while True:
+        params = {"limit": 1, "fields": "status"} | ({"cursor": cursor} if cursor else {})
+        page = reader.get(RECORDS, params=params).json()
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+        raw = _opened(cursor)
+        seen |= {i for i in ids if i.encode() in raw or i[6:14].encode() in raw}
+    assert seen == set(), "ID numbers recovered from next_cursor"
+
+
+def test_a_cursor_of_another_node_is_400_naming_the_parameter(reader: Caller) -> None:
+    foreign = seal_value(sealing_key("another node's secret", "cursor"), {"r": "population"})
+    r = reader.get(RECORDS, params={"cursor": foreign})
+    assert r.status_code == 400 and r.json()["error"] == "BadCursor"
+    assert "cursor" in r.json()["detail"]
+
+
 def test_conditional_resources_need_purpose_and_case_number(
     reader: Caller, people: pa.Table
 ) -> None:
@@ -246,7 +277,7 @@ def test_allowed_answers_exactly_what_may_be_called(reader: Caller, consumer: Ca
     assert body["department"] == "330100000000/MZ"
     (population,) = body["resources"]
     assert population["resource"] == "population"
-    assert population["masked_fields"] == ["id_number", "name", "phone"]
+    assert population["masked_fields"] == ["id_number", "name", "gender", "phone"]
     assert population["filterable_fields"] == ["id_number", "household_division", "status"]
     assert population["required_headers"] == ["X-Purpose", "X-Case-Number"]
     paths = {c["path"] for c in population["calls"]}
