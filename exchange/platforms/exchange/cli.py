@@ -134,4 +134,3 @@ def batch_show(batch_id: Annotated[str, typer.Argument(help="Batch id")]) -> Non
         raise typer.Exit(2) from None
     finally:
         rt.close()
-
