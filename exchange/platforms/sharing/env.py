@@ -141,8 +141,14 @@ def _merger(sessions: sessionmaker[Session]) -> Merge | None:
 
 
 def _reserver(sessions: sessionmaker[Session]) -> Reserve | None:
-    """Calls reserved in the database before they are served (only with an engine, as above)."""
-    if not isinstance(sessions.kw.get("bind"), Engine):
+    """Calls reserved in the database before they are served (only with an engine, as above).
+
+    Not on SQLite: a read there holds the one write lock from its first statement, so a
+    reservation in a second session would wait for its own caller until the busy timeout.
+    The embedded default runs one worker, whose in-memory count is exact; several SQLite
+    workers count per worker and merge, as before reservations existed."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name == "sqlite":
         return None
 
     def reserve(key: str, start: int, calls: int) -> int:

@@ -39,11 +39,9 @@ def test_a_read_without_its_purpose_is_audited(
     r = reader.get(f"{RECORDS}/{key}", headers={"X-Purpose": ""})
     _refused(r, 400, "MissingCallHeader")
     entry = _last(auditor)
-    assert (entry["actor"], entry["action"], entry["resource"]) == (
-        f"client:{reader.client_id}",
-        "record",
-        "population",
-    )
+    # the actor names the client, then its display name and creator (三员分立)
+    assert entry["actor"].startswith(f"client:{reader.client_id} ")
+    assert (entry["action"], entry["resource"]) == ("record", "population")
     assert (entry["outcome"], entry["rows"], entry["department"]) == (
         "MissingCallHeader", 0, "330100000000/MZ",
     )  # fmt: skip
@@ -89,9 +87,8 @@ def test_a_forged_token_is_audited_without_believing_it(
 def test_a_bureau_role_on_a_data_route_is_audited(admin: Caller, auditor: Caller) -> None:
     _refused(admin.get(f"{RECORDS}/330106199001011234"), 403, "RoleForbidden")
     entry = _last(auditor)
-    assert (entry["actor"], entry["role"], entry["outcome"]) == (
-        f"client:{admin.client_id}", "admin", "RoleForbidden",
-    )  # fmt: skip
+    assert entry["actor"].startswith(f"client:{admin.client_id} ")
+    assert (entry["role"], entry["outcome"]) == ("admin", "RoleForbidden")
     _refused(auditor.get("/sharing/v1/resources/population/events"), 403, "RoleForbidden")
     entry = _last(auditor)
     assert (entry["role"], entry["action"], entry["outcome"]) == (
