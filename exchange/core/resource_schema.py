@@ -91,6 +91,9 @@ class Catalog(BaseModel):
 
     title: str
     abstract: str
+    # English title and abstract, optional: shown by the portal under ?lang=en
+    title_en: str | None = None
+    abstract_en: str | None = None
     classification: str
     provider: str = Field(description="provider department code on this node, e.g. GA")
     provider_name: str
