@@ -1,22 +1,21 @@
 """Geospatial registry (自然资源): the division tree (GB/T 2260), standard addresses and POIs.
 
-cpca ships each division's centroid, not its boundary, so "which division contains this point"
-is answered by the nearest centroid among divisions of the requested level: right far from
-borders, an approximation near them. Boundaries can be added as a resource without changing
-callers.
+The division table (exchange.core.divisions) has each division's centroid, not its boundary, so
+"which division contains this point" is answered by the nearest centroid among divisions of the
+requested level: right far from borders, an approximation near them. Boundaries can be added as
+a resource without changing callers.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from basebases.base import BaseRegistry
+from exchange.core import divisions
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -34,16 +33,6 @@ def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
-
-
-@cache
-def _address_parser() -> Any:
-    # cpca builds its matcher on first use (about 2 s); its import warns about pkg_resources.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import cpca
-
-    return cpca
 
 
 class Geospatial(BaseRegistry):
@@ -84,11 +73,9 @@ class Geospatial(BaseRegistry):
 
     def geocode(self, session: Session, address: str) -> str | None:
         """The 12-digit division code of a Chinese address, if the registry knows it."""
-        parsed = _address_parser().transform([address]).to_dict("records")[0]
-        adcode = parsed.get("adcode")
-        if not adcode:
+        code = divisions.locate(address)
+        if code is None:
             return None
-        code = str(adcode).ljust(12, "0")
         known = self.lookup(session, code, resource="geo_division")
         return code if known is not None else None
 

@@ -1,4 +1,4 @@
-"""The demo city: 杭州市 with its real districts (GB/T 2260 codes from cpca) and its catalogue."""
+"""The demo city: 杭州市 with its current districts (GB/T 2260, since 2021) and its catalogue."""
 
 from __future__ import annotations
 

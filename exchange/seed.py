@@ -116,7 +116,7 @@ def push_table(
 
 
 def division_table(node_code: str, schema: ResourceSchema) -> pa.Table:
-    """GB/T 2260 divisions of the node's province (from cpca): the geospatial base layer."""
+    """GB/T 2260 divisions of the node's province (the shipped list): the geospatial base layer."""
     prefix = node_code[:2]
     rows = [d for d in divisions.table().values() if d.code.startswith(prefix) and d.longitude]
     rows.sort(key=lambda d: d.code)

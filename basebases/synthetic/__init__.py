@@ -2,8 +2,8 @@
 
 Every function returns a `pyarrow.Table` whose schema is exactly the resource's
 `arrow_schema()`. Identifiers pass the checks the hub's quality gate runs (GB 11643 identity
-numbers and GB 32100 credit codes accepted by python-stdnum, GB/T 2260 division codes known to
-cpca), and the tables refer to each other: representatives, credit subjects and material holders
+numbers and GB 32100 credit codes accepted by python-stdnum, current GB/T 2260 division
+codes), and the tables refer to each other: representatives, credit subjects and material holders
 are rows of the people and legal person tables. The same seed gives the same tables.
 """
 

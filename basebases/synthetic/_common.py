@@ -163,23 +163,23 @@ class Place:
         return f"{self.city}公安局{self.short}分局" if self.is_urban else f"{self.name}公安局"
 
 
-# Rough 2019 figures for Hangzhou's districts as cpca lists them (before the 2021 re-zoning):
-# resident population in 万人 and GDP per resident in 万元. They only set magnitudes; the
-# series built on them are synthetic.
+# Rough figures for Hangzhou's districts since the 2021 re-zoning (2020 census residents in 万人,
+# GDP per resident in 万元, rounded). They only set magnitudes; the series built on them are
+# synthetic.
 _KNOWN: dict[str, tuple[float, float]] = {
-    "330102000000": (35.0, 38.0),
-    "330103000000": (52.0, 25.0),
-    "330104000000": (110.0, 10.5),
-    "330105000000": (57.0, 13.5),
-    "330106000000": (108.0, 15.0),
-    "330108000000": (49.0, 34.0),
-    "330109000000": (198.0, 10.8),
-    "330110000000": (218.0, 11.5),
+    "330102000000": (132.0, 17.0),
+    "330105000000": (118.0, 11.0),
+    "330106000000": (111.0, 20.0),
+    "330108000000": (50.0, 42.0),
+    "330109000000": (201.0, 11.0),
+    "330110000000": (123.0, 24.0),
     "330111000000": (83.0, 10.0),
+    "330112000000": (64.0, 9.0),
+    "330113000000": (118.0, 6.5),
+    "330114000000": (77.0, 11.0),
     "330122000000": (45.0, 9.0),
-    "330127000000": (33.0, 5.8),
+    "330127000000": (33.0, 7.0),
     "330182000000": (44.0, 9.0),
-    "330185000000": (63.0, 10.0),
 }
 
 
@@ -192,12 +192,13 @@ def places(city_code: str) -> tuple[Place, ...]:
     province = divisions.name_of(city_code[:2] + "0" * 10)
     out = []
     for d in divisions.children_of(city_code):
+        if d.longitude is None or d.latitude is None:
+            continue
         known = _KNOWN.get(d.code)
         if known is None:
             # An unknown district still gets stable, plausible figures derived from its code.
             r = np.random.default_rng(int(d.code))
             known = (float(r.uniform(25, 150)), float(r.uniform(5, 15)))
-        assert d.longitude is not None and d.latitude is not None
         out.append(Place(d.code, d.name, province, city.name, d.longitude, d.latitude, *known))
     if not out:
         raise ValueError(f"{city_code} has no districts with a centroid to place data in")

@@ -52,7 +52,7 @@ def ethnic_pool() -> tuple[tuple[str, ...], np.ndarray]:
     names = divisions.ethnic_groups()
     unknown = set(ETHNIC_SHARES) - set(names)
     if unknown:
-        raise RuntimeError(f"ethnic groups missing from cpca's GB/T 3304 list: {sorted(unknown)}")
+        raise RuntimeError(f"ethnic groups missing from the GB/T 3304 list: {sorted(unknown)}")
     weights = np.array([ETHNIC_SHARES.get(name, _RARE_SHARE) for name in names])
     return names, weights / weights.sum()
 

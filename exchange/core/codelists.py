@@ -13,7 +13,7 @@ from exchange.core import divisions
 GENDER = {"0": "未知的性别", "1": "男性", "2": "女性", "9": "未说明的性别"}  # GB/T 2261.1
 
 
-# cpca ships the 56 names with 高山族 last; GB/T 3304 numbers it 23.
+# The shipped list has 高山族 last (as cpca had it); GB/T 3304 numbers it 23.
 _GAOSHAN, _GAOSHAN_CODE = "高山族", 23
 
 

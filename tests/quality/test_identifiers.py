@@ -132,12 +132,20 @@ def test_a_region_code_introduced_after_the_birth_year_is_not_flagged() -> None:
     assert not check_ric(pa.array([value])).region_bad[0]
 
 
-def test_a_region_code_stdnum_cannot_place_is_a_region_finding_not_a_crash() -> None:
-    # 330113 临平区 (2021) is missing from stdnum's table; stdnum raises KeyError for it.
+def test_a_current_county_stdnum_cannot_place_is_known_not_a_crash() -> None:
+    # 330113 临平区 (2021) is listed by stdnum without a period (it raises KeyError for it); the
+    # Ministry's current list knows it, so a 临平 number is valid.
     body = "33011320220101001"
     value = body + ric.calc_check_digit(body + "0")
+    assert classify_ric(value) is None
+    assert not check_ric(pa.array([value])).region_bad[0]
+
+
+def test_a_region_code_nobody_knows_is_a_region_finding() -> None:
+    body = "33019920220101001"
+    value = body + ric.calc_check_digit(body + "0")
     rule, message = classify_ric(value) or (None, "")
-    assert rule is RuleName.cn_ric_region and "330113" in message
+    assert rule is RuleName.cn_ric_region and "330199" in message
     assert check_ric(pa.array([value])).region_bad[0]
 
 
