@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from exchange.core import codelists, ratelimit
+from exchange.core import classification, codelists, ratelimit
 from exchange.core.errors import HubError
 from exchange.core.ratelimit import RateState
 from exchange.platforms.open_data import i18n
@@ -30,6 +30,7 @@ from exchange.platforms.open_data.feedback import service as feedback
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["num"] = lambda n: f"{n:,}"
+templates.env.filters["classification"] = classification.label
 templates.env.filters["redact"] = pii_scan.redact
 templates.env.globals["code_label"] = lambda f, v: codelists.label(f.code_list, v)
 LANG_COOKIE = "lang"

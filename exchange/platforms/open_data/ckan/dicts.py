@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from exchange.core import classification
 from exchange.core.resource_schema import OpenClass
 from exchange.directory.models import Department
 from exchange.platforms.open_data import access, i18n
@@ -129,6 +130,7 @@ def package_dict(card: Card, base: str) -> dict[str, Any]:
     extras = {
         "identifier": r.identifier or "",
         "classification": r.classification,
+        "classification_label": classification.label(r.classification),
         "update_cycle": r.update_cycle,
         "update_cycle_label": i18n.text(f"cycle_{r.update_cycle}", "zh"),
         "open_class": r.open_class,

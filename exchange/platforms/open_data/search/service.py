@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
+from exchange.core import classification
 from exchange.core.resource_schema import ResourceSchema
 from exchange.directory.models import Resource
 from exchange.platforms.open_data import access
@@ -98,7 +99,10 @@ def terms_of(resource: Resource, provider_name: str) -> dict[str, int]:
     add(tag_words, WEIGHTS["tag"])
     add(index_words(resource.topic or ""), WEIGHTS["topic"])
     add(index_words(provider_name), WEIGHTS["provider"])
-    add(index_words(resource.classification.replace("/", " ")), WEIGHTS["classification"])
+    add(
+        index_words(classification.label(resource.classification, " ").replace("/", " ")),
+        WEIGHTS["classification"],
+    )
     add(index_words(resource.abstract), WEIGHTS["abstract"])
     return weights
 

@@ -75,6 +75,8 @@ def test_package_show_has_ckan_fields_and_resources(
     assert pkg["resources"][0]["url"] == "http://testserver/datasets/geo_address/download.csv"
     extras = {e["key"]: e["value"] for e in pkg["extras"]}
     assert extras["open_class"] == "open" and extras["update_cycle"] == "monthly"
+    assert extras["classification"] == "10302"
+    assert extras["classification_label"] == "基础信息资源类 / 自然资源和空间地理 / 地名地址"
     assert ok(client, "package_show", id=pkg["id"])["name"] == "geo_address"  # by id too
     restricted = ok(client, "package_show", id="credit_record")
     assert [r["format"] for r in restricted["resources"]] == ["HTML"]

@@ -34,6 +34,7 @@ def test_dataset_page_describes_the_dataset(client: TestClient, loaded: dict[str
     assert "download.geojson" not in html  # no coordinates
     assert '<svg viewBox="0 0 640 260" role="img"' in html and "polyline" in html  # chart
     assert "杭州市" in html  # division codes shown with their names
+    assert "<dd>基础信息资源类 / 宏观经济</dd>" in html  # the classification's path, not "105"
     ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert ld is not None
     doc = json.loads(ld.group(1))
