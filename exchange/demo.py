@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from exchange import demo_city
 from exchange.core import divisions
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.settings import Settings
 from exchange.directory import repository as directory
 from exchange.directory import service as directory_service
-from exchange.directory.models import Node
+from exchange.directory.models import Department, Node
 from exchange.platforms.open_data.portal import service as open_data_service
 
 
@@ -27,6 +28,25 @@ def seed_demo_city(
             )
             added += 1
     session.flush()
+    departments = seed_departments(session, me)
     changed = directory_service.sync_catalog(session, me, schemas)
     open_data_service.refresh_catalog(session, schemas)
-    return {"districts": added, "resources": changed}
+    return {"districts": added, "departments": departments, "resources": changed}
+
+
+def seed_departments(session: Session, me: Node) -> int:
+    """The city's departments (schemas/demo_city/departments.json) as directory data, before
+    the catalogue names its providers, so each has its real name (国家税务总局杭州市税务局 is
+    not 杭州市 + a suffix)."""
+    added = 0
+    for d in demo_city.departments():
+        if directory.get_department(session, me.code, d.code) is None:
+            directory.add_department(
+                session,
+                Department(
+                    node_code=me.code, code=d.code, name=d.name, parent_org=demo_city.PARENT_ORG
+                ),
+            )
+            added += 1
+    session.flush()
+    return added

@@ -59,7 +59,8 @@ def demo(
     loaded = sum(r["rows"] or 0 for r in results if r["status"] == "accepted")
     console.print(
         f"demo city {settings.resolved_node_name} ({settings.node_code}): "
-        f"{counts['districts']} districts, {counts['resources']} catalogue entries updated, "
+        f"{counts['districts']} districts, {counts['departments']} departments, "
+        f"{counts['resources']} catalogue entries updated, "
         f"{loaded} registry rows loaded"
     )
     if not no_serve:

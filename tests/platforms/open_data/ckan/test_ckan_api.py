@@ -53,7 +53,7 @@ def test_package_search_with_chinese_words_facets_and_paging(
     assert everything["facets"]["organization"]["zrzy"] == 2
     assert everything["facets"]["res_format"]["geojson"] == 2
     items = everything["search_facets"]["organization"]["items"]
-    assert {"name": "zrzy", "display_name": "杭州市自然资源和规划局", "count": 2} in items
+    assert {"name": "zrzy", "display_name": "杭州市规划和自然资源局", "count": 2} in items
     page2 = ok(client, "package_search", rows=2, start=2)
     assert {p["name"] for p in page2["results"]}.isdisjoint(
         p["name"] for p in everything["results"]
@@ -88,7 +88,7 @@ def test_organizations_and_tags(client: TestClient, loaded: dict[str, int]) -> N
     full = ok(client, "organization_list", all_fields=True)
     assert {o["name"]: o["package_count"] for o in full}["zrzy"] == 2
     org = ok(client, "organization_show", id="zrzy", include_datasets=True)
-    assert org["title"] == "杭州市自然资源和规划局"
+    assert org["title"] == "杭州市规划和自然资源局"
     assert {p["name"] for p in org["packages"]} == {"geo_address", "geo_division"}
     tags = ok(client, "tag_list")
     assert "经济" in tags and "户籍" not in tags  # 户籍 only tags a closed dataset

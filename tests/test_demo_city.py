@@ -1,0 +1,70 @@
+"""The demo city's resource specs: enough of a city's catalogue to look like one."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from exchange import demo_city
+from exchange.core import classification
+from exchange.core.resource_schema import SchemaFileError, load_schema
+
+SPECS = demo_city.specs()
+DEPARTMENTS = {d.code: d for d in demo_city.departments()}
+
+
+def test_every_file_loads_with_the_schema_loader() -> None:
+    files = sorted(p for p in demo_city.DEMO_DIR.glob("*.json") if p.name != "departments.json")
+    assert [load_schema(p).code for p in files] == [s.code for s in SPECS]
+    assert len(SPECS) >= 60
+
+
+def test_they_come_from_at_least_twenty_real_departments() -> None:
+    providers = {s.catalog.provider for s in SPECS}
+    assert len(providers) >= 20 and providers <= set(DEPARTMENTS)
+    for s in SPECS:
+        assert s.catalog.provider_name == DEPARTMENTS[s.catalog.provider].name
+    assert DEPARTMENTS["GA"].name == "杭州市公安局"
+    assert DEPARTMENTS["ZRZY"].name == "杭州市规划和自然资源局"
+    assert all(d.code.isupper() and d.name_en for d in DEPARTMENTS.values())
+
+
+def test_share_and_open_classes_are_mixed_and_most_are_open() -> None:
+    shares = Counter(s.catalog.share_class.value for s in SPECS)
+    opens = Counter(s.catalog.open_class.value for s in SPECS)
+    assert min(shares.values()) >= 3 and set(shares) == {"unconditional", "conditional", "none"}
+    assert min(opens.values()) >= 3 and set(opens) == {"open", "restricted", "closed"}
+    open_specs = [s for s in SPECS if s.catalog.open_class.value == "open"]
+    assert len(open_specs) >= 40
+    assert len({s.catalog.provider for s in open_specs}) >= 15
+
+
+def test_classifications_are_codes_of_the_tree_across_its_three_classes() -> None:
+    paths = [classification.path(s.catalog.classification) for s in SPECS]
+    assert all(paths), [s.code for s, p in zip(SPECS, paths, strict=True) if not p]
+    assert {p[0].code for p in paths} == {"1", "2", "3"}
+    assert len({p[1].code for p in paths}) >= 20
+
+
+def test_catalogue_entries_have_english_and_no_resource_code() -> None:
+    for s in SPECS:
+        assert s.catalog.title_en and s.catalog.abstract_en and s.catalog.identifier is None
+        assert s.catalog.abstract_en.isascii() and len(s.catalog.abstract) >= 30
+
+
+def test_personal_data_is_never_open() -> None:
+    for s in SPECS:
+        personal = [f.name for f in s.fields if f.sensitivity.is_personal]
+        if personal:
+            assert s.catalog.open_class.value == "closed", (s.code, personal)
+
+
+def test_a_spec_that_references_an_unknown_field_is_refused(tmp_path: Path) -> None:
+    source = json.loads((demo_city.DEMO_DIR / "tj_cpi.json").read_text("utf-8"))
+    source["fields"][1]["references"] = "nowhere.code"
+    (tmp_path / "tj_cpi.json").write_text(json.dumps(source, ensure_ascii=False), "utf-8")
+    with pytest.raises(SchemaFileError, match=r"references unknown field 'nowhere\.code'"):
+        demo_city._specs(tmp_path)
