@@ -76,11 +76,12 @@ def plant_problems(rt: Runtime, traffic: Traffic, now: dt.datetime | None = None
     sharing = _plant_sharing_misuse(rt, now)
     with rt.engine.begin() as conn:
         # 1. a population row with a wrong check character, inserted behind the gate's back
+        # (a man's number, so its gender is stated, not copied from whichever row comes first)
         conn.execute(
             text(
                 "INSERT INTO ds_population (id_number, name, gender, birth_date,"
                 " household_division, status, _seq, _version, _deleted, _batch_id, _recorded_at,"
-                " _valid_from) SELECT :id, name, gender, DATE '1990-01-01', household_division,"
+                " _valid_from) SELECT :id, name, '1', DATE '1990-01-01', household_division,"
                 " status, (SELECT max(_seq) + 1 FROM ds_population), 1, false, _batch_id,"
                 " _recorded_at, _valid_from FROM ds_population LIMIT 1"
             ),
