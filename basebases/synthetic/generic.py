@@ -36,6 +36,7 @@ FIRST_DAY = dt.date(2015, 1, 1)  # undated facts (licences, events) fall after t
 _OLDEST_BIRTH, _YOUNGEST_BIRTH = 1940, 2020
 _NULL_SHARE = 0.03  # of optional values left empty
 _ATTEMPTS = 30
+_LATER = re.compile(r"until|ends|next|expir|last_|_to$")
 _COMPANY = re.compile("企业|单位|经营者|当事人|纳税人|业户|农场|公司")
 _PLACE_CHARS = (
     "文新翠苑古荡留下转塘九堡彭埠笕桥石桥半山祥符湖墅小河米市闸弄口丁兰四季青紫阳望江南星"
@@ -158,7 +159,21 @@ class _Maker:
             return self.rng.choice(sorted(codelists.get(f.code_list)))
         if f.pattern is not None and f.type == "string":
             return self.xeger.xeger(f.pattern)
-        return _BY_TYPE[f.type](self, f, place)
+        value = _BY_TYPE[f.type](self, f, place)
+        return self._after_earlier(f, value, row) if _LATER.search(f.name) else value
+
+    def _after_earlier(self, f: FieldSpec, value: Any, row: Mapping[str, Any]) -> Any:
+        """An end (valid_until, ends_on, last_bus) comes after the row's start of that type."""
+        kind = type(value)
+        starts = [v for k, v in row.items() if type(v) is kind and not _LATER.search(k)]
+        start = starts[-1] if starts else None  # the nearest before it: starts_on, not birth_date
+        if start is None:
+            return value
+        if kind is dt.date:
+            return start + dt.timedelta(days=self.rng.randint(30, 5 * 365))
+        if kind is dt.time:
+            return dt.time(min(23, start.hour + self.rng.randint(10, 17)), start.minute)
+        return value
 
     def _pool(self, f: FieldSpec, row: Mapping[str, Any]) -> Sequence[Any] | None:
         for when, target in f.references:
@@ -272,7 +287,8 @@ def _moment(m: _Maker, f: FieldSpec, place: Place) -> dt.datetime:
 
 
 def _time(m: _Maker, f: FieldSpec, place: Place) -> dt.time:
-    return dt.time(m.rng.randint(5, 22), m.rng.choice((0, 15, 30, 45)))
+    first = re.search("first|start|open", f.name) is not None  # a service's day starts early
+    return dt.time(m.rng.randint(5, 8) if first else m.rng.randint(5, 22), m.rng.choice((0, 30)))
 
 
 def _year(m: _Maker, f: FieldSpec, place: Place) -> int:

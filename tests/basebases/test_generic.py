@@ -101,3 +101,13 @@ def test_a_unique_reference_stops_when_the_keys_run_out() -> None:
 def test_a_negative_count_is_refused() -> None:
     with pytest.raises(ValueError, match="must not be negative"):
         generic.rows(SPECS["tj_cpi"], -1, seed=1)
+
+
+def test_an_end_follows_its_start_in_the_same_row() -> None:
+    licences = generic.rows(SPECS["scjg_food_business_licences"], 100, seed=1, keys=registry_keys())
+    for row in licences.to_pylist():
+        if row["issued_on"] and row["valid_until"]:
+            assert row["valid_until"] > row["issued_on"]
+    for row in generic.rows(SPECS["jt_bus_routes"], 50, seed=1).to_pylist():
+        if row["first_bus"] and row["last_bus"]:
+            assert row["first_bus"].hour <= 8 < row["last_bus"].hour
