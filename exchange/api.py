@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from exchange.console.router import router as staff_console_router
 from exchange.core import health
 from exchange.pipelines.console import router as ops_console_router
 from exchange.platforms.exchange.router import router as exchange_router
@@ -25,3 +26,4 @@ def mount_routers(app: FastAPI) -> None:
     app.include_router(open_data_router)
     app.include_router(ops_console_router)
     app.include_router(console_inbox_router)
+    app.include_router(staff_console_router)
