@@ -22,7 +22,7 @@ from exchange.platforms.exchange.batches import service as batches
 from exchange.platforms.exchange.lineage.service import verify
 from exchange.platforms.sharing.access.principal import Role
 from exchange.platforms.sharing.console import router as console
-from exchange.platforms.sharing.console.router import OperatorUser, Page, signed_in
+from exchange.platforms.sharing.console.router import DepartmentUser, OperatorUser, Page, signed_in
 
 router = APIRouter(
     prefix="/console", include_in_schema=False, route_class=console.SignedInFirstRoute
@@ -93,7 +93,7 @@ def batch_page(
 
 @router.get("/batches/{batch_id}/refused.csv")
 def refused_rows(
-    batch_id: uuid.UUID, page: BatchViewer, session: DbSession, rt: RuntimeDep
+    batch_id: uuid.UUID, page: DepartmentUser, session: DbSession, rt: RuntimeDep
 ) -> Response:
     try:
         text = batches.refused_rows_csv(session, rt, _viewer(page), batch_id)

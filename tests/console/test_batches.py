@@ -71,7 +71,8 @@ def test_an_operator_reads_the_problems_but_not_the_rows(
     page = operator.get(f"/console/batches/{batch_id}")
     assert page.status_code == 200 and "<td>division</td>" in page.text
     assert "refused.csv" not in page.text
-    assert operator.get(f"/console/batches/{batch_id}/refused.csv").status_code == 403
+    refused = operator.get(f"/console/batches/{batch_id}/refused.csv")
+    assert refused.status_code == 403 and "RoleForbidden" in refused.text
 
 
 def test_another_department_cannot_see_the_batch(

@@ -50,7 +50,7 @@ def refused(page: Page, session: Session, exc: HubError) -> Response:
     return page.error(exc.status_code, exc.code, exc.detail)
 
 
-def _done(url: str, message: str) -> Response:
+def done_at(url: str, message: str) -> Response:
     # Post/redirect/get: a reload does not send the form twice.
     return RedirectResponse(f"{url}?done={quote(message)}", status_code=303)
 
@@ -117,7 +117,7 @@ def acknowledge(
         applications.acknowledge(session, page.who, application_id)
     except HubError as exc:
         return refused(page, session, exc)
-    return _done(f"/console/applications/{application_id}", "已受理 Taken up for review")
+    return done_at(f"/console/applications/{application_id}", "已受理 Taken up for review")
 
 
 @router.post("/applications/{application_id}/approve")
@@ -149,7 +149,7 @@ def approve(
         applications.approve(session, _ctx(env), page.who, application_id, approval)
     except HubError as exc:
         return refused(page, session, exc)
-    return _done(f"/console/applications/{application_id}", "已批准 Approved: grant issued")
+    return done_at(f"/console/applications/{application_id}", "已批准 Approved: grant issued")
 
 
 @router.post("/applications/{application_id}/reject")
@@ -168,7 +168,7 @@ def reject(
         applications.reject(session, page.who, application_id, reason)
     except HubError as exc:
         return refused(page, session, exc)
-    return _done(f"/console/applications/{application_id}", "已驳回 Rejected")
+    return done_at(f"/console/applications/{application_id}", "已驳回 Rejected")
 
 
 @router.get("/grants")
@@ -201,7 +201,7 @@ def renew(
     except HubError as exc:
         return refused(page, session, exc)
     env.grants.evict(g.consumer_id, g.resource_code)
-    return _done("/console/grants", f"已续期 Renewed by {days} days")
+    return done_at("/console/grants", f"已续期 Renewed by {days} days")
 
 
 @router.post("/grants/{grant_id}/revoke")
@@ -221,4 +221,4 @@ def revoke(
         grants.revoke(session, env.grants, page.who, grant_id, reason)
     except HubError as exc:
         return refused(page, session, exc)
-    return _done("/console/grants", "已撤销 Revoked")
+    return done_at("/console/grants", "已撤销 Revoked")
