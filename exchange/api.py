@@ -10,6 +10,7 @@ from exchange.pipelines.console import router as ops_console_router
 from exchange.platforms.exchange.router import router as exchange_router
 from exchange.platforms.open_data.router import router as open_data_router
 from exchange.platforms.sharing.console.directory import router as console_directory_router
+from exchange.platforms.sharing.console.disputes import router as console_disputes_router
 from exchange.platforms.sharing.console.inbox import router as console_inbox_router
 from exchange.platforms.sharing.console.router import ConsoleRefusal, refusal_handler
 from exchange.platforms.sharing.console.router import router as console_router
@@ -29,3 +30,4 @@ def mount_routers(app: FastAPI) -> None:
     app.include_router(console_inbox_router)
     app.include_router(staff_console_router)
     app.include_router(console_directory_router)
+    app.include_router(console_disputes_router)

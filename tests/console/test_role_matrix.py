@@ -36,6 +36,7 @@ GET = {
     "/console/ops": {OP},
     "/console/audit": {U},
     "/console/admin": {A},
+    "/console/disputes": {D, U, OP},
 }
 POST = {
     "/console/lookup": {D},
@@ -46,6 +47,8 @@ POST = {
     "/console/grants/{grant_id}/revoke": {D},
     "/console/clients/{client_id}/approve": {D},
     "/console/connectors/{connector_id}/{action}": {OP},
+    "/console/disputes": {D},
+    "/console/disputes/{dispute_id}/reject": {D},
     "/console/admin/users/{username}/disable": {A},
     "/console/admin/users/{username}/reset-password": {A},
 }
@@ -59,6 +62,7 @@ def _url(path: str) -> str:
         grant_id=ID,
         client_id=ID,
         connector_id=ID,
+        dispute_id=ID,
         action="approve",
         username="nobody",
     )
