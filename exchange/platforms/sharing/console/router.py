@@ -3,6 +3,7 @@ auditor, the operator and the admin. Same roles, masking, quotas and audit as th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
@@ -104,7 +105,12 @@ def signed_in(*roles: Role) -> Any:
     """A dependency: the page of a signed-in user of one of `roles` (any role if none)."""
 
     def dependency(request: Request, session: DbSession, env: EnvDep) -> Page:
-        state = cookies.read_session(session, request.cookies.get(cookies.SESSION_COOKIE))
+        state = cookies.read_session(
+            session,
+            request.cookies.get(cookies.SESSION_COOKIE),
+            idle=dt.timedelta(minutes=env.settings.console_idle_minutes),
+            hours=env.settings.console_session_hours,
+        )
         user = credentials.active_user(session, env.node_code, state.user_id) if state else None
         page = Page(request, env, state, user)
         if page.user is None:
@@ -168,7 +174,8 @@ def login(
     if who is None:
         ratelimit.note_failure(session, failures, window_s=LOGIN_BACKOFF_WINDOW_S)
         return again(401, "用户名或密码错误 Wrong username or password.")
-    value, _ = cookies.new_session(session, who.id, env.settings.console_session_hours)
+    idle = dt.timedelta(minutes=env.settings.console_idle_minutes)
+    value, _ = cookies.new_session(session, who.id, env.settings.console_session_hours, idle)
     response = RedirectResponse("/console/", status_code=303)
     hours = env.settings.console_session_hours
     _set_cookie(response, env, cookies.SESSION_COOKIE, value, hours * 3600)
