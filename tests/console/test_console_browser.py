@@ -19,6 +19,7 @@ import pyarrow as pa
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import text
 
 from exchange.core import signing
 from exchange.core.db import session_scope
@@ -30,6 +31,7 @@ from exchange.directory import service as directory_service
 from exchange.platforms.exchange.models import Connector
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access.principal import Role
+from exchange.seed import push_table
 from tests.builders import arrow_bytes, indicators
 from tests.platforms.open_data.conftest import LivePortal
 from tests.platforms.sharing.builders import PASSWORD, PURPOSE
@@ -60,6 +62,8 @@ class World:
     connector_id: uuid.UUID
     keys: KeyPair
     connector_dept: str
+    clients: dict[str, tuple[str, str]]
+    live: LivePortal
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +77,12 @@ def world(live_portal: LivePortal) -> World:
         me = directory.get_node(s, node)
         assert me is not None
         directory_service.ensure_department(s, me, "MZ", "民政局")
+        directory_service.ensure_department(s, me, "JY", "教育局")
         s.flush()
         for name, role, dept in [
             ("ga_clerk", Role.department, "GA"),
             ("tj_clerk", Role.department, "TJ"),
+            ("jy_clerk", Role.department, "JY"),
             ("op1", Role.operator, None),
             ("audit1", Role.auditor, None),
             ("admin1", Role.admin, None),
@@ -87,6 +93,12 @@ def world(live_portal: LivePortal) -> World:
         client, secret = credentials.create_client(
             s, node, name="低保系统", role=Role.department, department="MZ", by="test"
         )
+        jy, jy_secret = credentials.create_client(
+            s, node, name="学籍系统", role=Role.department, department="JY", by="test"
+        )
+        ga, ga_secret = credentials.create_client(
+            s, node, name="人口库", role=Role.department, department="GA", by="test"
+        )
         tj = directory.get_department(s, node, "TJ")
         assert tj is not None
         connector = Connector(
@@ -96,8 +108,9 @@ def world(live_portal: LivePortal) -> World:
         s.flush()
         key_sets.add(s, key_sets.KeyOwner(key_sets.CONNECTOR, str(connector.id)), keys.public_b64)
         ids = (str(client.id), connector.id)
+        others = {"JY": (str(jy.id), jy_secret), "GA": (str(ga.id), ga_secret)}
     rt.close()
-    return World(live_portal.url, node, ids[0], secret, ids[1], keys, "TJ")
+    return World(live_portal.url, node, ids[0], secret, ids[1], keys, "TJ", others, live_portal)
 
 
 @pytest.fixture(scope="module")
@@ -142,14 +155,17 @@ def accessible(page: Page) -> None:
     assert not serious, [(v["id"], v["help"], len(v["nodes"])) for v in serious]
 
 
-def _api(world: World) -> httpx.Client:
+def _api(world: World, department: str = "MZ") -> httpx.Client:
     http = httpx.Client(base_url=world.url, timeout=30)
+    client_id, secret = (
+        (world.client_id, world.secret) if department == "MZ" else world.clients[department]
+    )
     token = http.post(
         "/sharing/v1/token",
         data={
             "grant_type": "client_credentials",
-            "client_id": world.client_id,
-            "client_secret": world.secret,
+            "client_id": client_id,
+            "client_secret": secret,
         },
     ).json()["access_token"]
     http.headers["Authorization"] = f"Bearer {token}"
@@ -266,9 +282,15 @@ def test_each_roles_pages_are_accessible_and_fit(
             "/console/grants",
             "/console/clients",
             "/console/catalog",
+            "/console/disputes",
             "/console/quarantine",
         ],
-        "op1": ["/console/operations", "/console/connectors", "/console/quarantine"],
+        "op1": [
+            "/console/operations",
+            "/console/connectors",
+            "/console/quarantine",
+            "/console/disputes",
+        ],
         "audit1": ["/console/audit"],
         "admin1": ["/console/admin"],
     }
@@ -281,3 +303,55 @@ def test_each_roles_pages_are_accessible_and_fit(
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, (user, url, width, overflow)
         page.context.close()
+
+
+def test_a_dispute_is_raised_marked_in_the_api_fixed_by_a_batch_and_closed(
+    browser: Browser, world: World
+) -> None:
+    consumer, provider = _api(world, "JY"), _api(world, "GA")
+    body = {
+        "resource": "population",
+        "purpose": "核验入学儿童户籍",
+        "legal_basis": "《义务教育法》第十二条",
+        "fields": ["id_number", "name", "household_division", "status"],
+        "plain_fields": [],
+        "duration_days": 30,
+    }
+    app = consumer.post("/sharing/v1/applications", json=body).json()
+    approved = provider.post(f"/sharing/v1/applications/{app['id']}/approve", json={})
+    assert approved.status_code == 200, approved.text
+    rt = build_runtime(world.live.settings)
+    schema = rt.schemas["population"]
+    with rt.sessions() as s:
+        row = dict(
+            s.execute(text("SELECT * FROM ds_population WHERE NOT _deleted LIMIT 1"))
+            .mappings()
+            .one()
+        )
+    key = row["id_number"]
+    page = _page(browser, world, width=375)
+    sign_in(page, "jy_clerk")
+    page.click("nav >> text=异议 Disputes")
+    page.select_option("#resource", "population")
+    page.fill("#key", key)
+    page.fill("#field", "name")
+    page.fill("#claim", "姓名与学籍登记不一致")
+    page.fill("#evidence", "户口簿复印件，案卷 JY-2026-031")
+    page.click("text=提交 Raise")
+    expect(page.locator(".notice")).to_contain_text("Dispute raised")
+    expect(page.locator("table").first).to_contain_text("处理中 open")
+    accessible(page)
+    record = consumer.get(f"/sharing/v1/resources/population/records/{key}", headers=PURPOSE)
+    marks = record.json()["record"]["_disputes"]
+    assert [(m["field"], m["claim"]) for m in marks] == [("name", "姓名与学籍登记不一致")]
+    fixed = {f.name: row[f.name] for f in schema.fields} | {"name": row["name"] + "正"}
+    result = push_table(
+        rt, "population", pa.Table.from_pylist([fixed], schema=schema.arrow_schema())
+    )
+    rt.close()
+    assert result["status"] == "accepted", result
+    page.reload()
+    expect(page.locator("table").first).to_contain_text("已更正 fixed")
+    screenshot(page, "console-disputes-375.png")
+    record = consumer.get(f"/sharing/v1/resources/population/records/{key}", headers=PURPOSE)
+    assert "_disputes" not in record.json()["record"]

@@ -42,7 +42,7 @@ def list_disputes(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DisputePage:
     found = disputes.listed(session, env.schemas, who, status=status, limit=limit)
-    return DisputePage(items=[disputes.view(d) for d in found])
+    return DisputePage(items=[disputes.view(d, who, env.schemas) for d in found])
 
 
 @router.get("/disputes/counts", response_model=list[DisputeCounts], summary="Per department")
@@ -54,7 +54,7 @@ def dispute_counts(who: Overseer, session: DbSession) -> list[DisputeCounts]:
 def get_dispute(
     dispute_id: uuid.UUID, who: Overseer, session: DbSession, env: EnvDep
 ) -> DisputeRead:
-    return disputes.view(disputes.visible(session, env.schemas, who, dispute_id))
+    return disputes.view(disputes.visible(session, env.schemas, who, dispute_id), who, env.schemas)
 
 
 @router.post(

@@ -168,11 +168,19 @@ def _zero() -> dict[str, int]:
     return {"raised": 0, "against": 0, "open": 0, "fixed": 0, "rejected": 0}
 
 
-def view(d: Dispute) -> DisputeRead:
+def view(
+    d: Dispute, who: Principal | None = None, schemas: dict[str, ResourceSchema] | None = None
+) -> DisputeRead:
+    """The dispute as `who` sees it: the bureau's roles (who read no data) see the key masked."""
+    key = d.record_key
+    if who is not None and who.role is not Role.department:
+        schema = (schemas or {}).get(d.resource_code)
+        sensitivity = schema.field(schema.primary_key[0]).sensitivity if schema else None
+        key = mask(key, sensitivity) if sensitivity else "***"
     return DisputeRead(
         id=d.id,
         resource=d.resource_code,
-        key=d.record_key,
+        key=key,
         field=d.field,
         claim=d.claim,
         evidence=d.evidence,

@@ -116,6 +116,9 @@ def test_the_provider_rejects_with_reasons_and_the_history_is_counted(
     counts = {c["department"]: c for c in auditor.get("/sharing/v1/disputes/counts").json()}
     assert counts["MZ"]["raised"] == 1 and counts["GA"]["against"] == 1
     assert counts["GA"]["rejected"] == 1
+    seen = auditor.get("/sharing/v1/disputes").json()["items"][0]["key"]
+    key = granted["id_number"][0].as_py()
+    assert seen == key[:6] + "********" + key[-4:], "the bureau reads no personal data"
 
 
 def test_disputes_in_the_console_raise_and_reject(
