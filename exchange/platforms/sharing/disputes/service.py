@@ -39,7 +39,16 @@ ANSWER_WORKING_DAYS = 5  # local rules: the provider fixes disputed data within 
 # Resources with an open dispute, per process: record reads skip the look-up for the others.
 # A dispute raised in another worker is marked here within this many seconds.
 _OPEN_TTL_S = 2.0
-_open_resources: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+
+class _OpenResources:
+    def __init__(self) -> None:
+        self.at = 0.0  # when `codes` was read
+        self.claimed = 0.0  # when a read took on refreshing it (the others keep the old set)
+        self.codes: frozenset[str] = frozenset()
+
+
+_open = _OpenResources()
 
 
 def raise_dispute(
@@ -201,24 +210,23 @@ def view(
 
 # -- marks on record responses ---------------------------------------------------------------
 def cached_open(resource: str) -> bool | None:
-    """Whether `resource` had an open dispute at the last look (None: look again), so that a
-    read of a resource without disputes costs no query."""
-    at, codes = _open_resources
-    return None if time.monotonic() - at > _OPEN_TTL_S else resource in codes
+    """Whether `resource` had an open dispute at the last look, so that reading a resource
+    without disputes costs no query; None: this read is the one to look again (one read per
+    period, not every concurrent one)."""
+    now = time.monotonic()
+    if now - _open.at <= _OPEN_TTL_S or now - _open.claimed <= _OPEN_TTL_S:
+        return resource in _open.codes
+    _open.claimed = now
+    return None
 
 
-def may_have_open(session: Session, resource: str) -> bool:
-    global _open_resources
-    at, codes = _open_resources
-    if time.monotonic() - at > _OPEN_TTL_S:
-        codes = frozenset(repo.open_resources(session))
-        _open_resources = (time.monotonic(), codes)
-    return resource in codes
+def _refresh(session: Session) -> None:
+    _open.codes = frozenset(repo.open_resources(session))
+    _open.at = time.monotonic()
 
 
 def _forget_open() -> None:
-    global _open_resources
-    _open_resources = (0.0, frozenset())
+    _open.at = _open.claimed = 0.0
 
 
 def marks(
@@ -228,7 +236,9 @@ def marks(
 
     A dispute whose record has changed since is left out: it is fixed, and is closed so the
     next time disputes are read."""
-    if not keys or not may_have_open(session, schema.code):
+    if time.monotonic() - _open.at > _OPEN_TTL_S:
+        _refresh(session)
+    if not keys or schema.code not in _open.codes:
         return {}
     open_ = repo.open_of(session, schema.code, None)
     if not open_:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from exchange.core.settings import Settings
 from exchange.platforms.sharing.access.principal import Role
+from exchange.platforms.sharing.disputes import service as disputes
 from exchange.platforms.sharing.disputes.models import Dispute
 from tests.platforms.sharing.builders import (
     PROVIDER,
@@ -144,3 +145,11 @@ def test_disputes_in_the_console_raise_and_reject(
     assert "已驳回 rejected" in applicant.get("/console/disputes").text
     auditor = console_login(city, make_user(db, settings, Role.auditor))
     assert "Per department" in auditor.get("/console/disputes").text
+
+
+def test_one_read_per_period_looks_for_open_disputes_the_others_use_the_last_answer() -> None:
+    disputes._forget_open()
+    assert disputes.cached_open("population") is None, "the first read looks"
+    assert disputes.cached_open("population") is not None, "a concurrent one uses the last set"
+    disputes._forget_open()  # what raising or closing a dispute in this process does
+    assert disputes.cached_open("population") is None
