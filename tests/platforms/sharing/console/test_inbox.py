@@ -191,3 +191,16 @@ def test_working_days_left_skip_holidays_and_count_make_up_days(
     now: dt.datetime, due: dt.datetime, left: int
 ) -> None:
     assert working_days_left(now, due) == left
+
+
+def test_a_form_the_console_cannot_read_gets_a_page_naming_the_field(
+    reviewer: TestClient, consumer: Caller
+) -> None:
+    app = apply(consumer).json()
+    page = f"/console/applications/{app['id']}"
+    r = _form(reviewer, f"{page}/reject", page, reason="太长" * 1001)
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert r.headers["content-type"].startswith("text/html") and "reason" in r.text  # type: ignore[attr-defined]
+    assert consumer.get(f"/sharing/v1/applications/{app['id']}").json()["status"] == "submitted"
+    r = reviewer.get("/console/catalog", params={"offset": "-1"})  # type: ignore[assignment]
+    assert r.status_code == 422 and "offset" in r.text  # type: ignore[attr-defined]
