@@ -47,5 +47,7 @@ def test_a_department_approves_the_client_the_bureau_made_for_it(
     assert r.status_code == 303
     assert url not in staff.get("/console/clients").text
     assert city.post("/sharing/v1/token", data=form).status_code == 200
+    bureau = console_login(city, make_user(db, settings, Role.admin)).get("/console/admin").text
+    assert "低保核验系统" in bureau and "user:" in bureau, "the admin sees who approved it"
     other = console_login(city, make_user(db, settings, Role.department, "GA"))
     assert "低保核验系统" not in other.get("/console/clients").text
