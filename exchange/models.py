@@ -12,6 +12,7 @@ from exchange.platforms.open_data.models import (
     SearchTerm,
 )
 from exchange.platforms.sharing.audit.models import AuditAnchor, ChildSealHead
+from exchange.platforms.sharing.disputes.models import Dispute
 from exchange.platforms.sharing.models import (
     ApiClient,
     Application,
@@ -38,6 +39,7 @@ __all__ = [
     "ConsoleUser",
     "Delivery",
     "Department",
+    "Dispute",
     "FacetValue",
     "Feedback",
     "Grant",

@@ -80,6 +80,9 @@ class SharingSettings(BaseModel):
         default=1.0, ge=0, description="audit sealing period; 0 disables the in-process sealer"
     )
     console_session_hours: int = Field(default=8, ge=1, le=72)
+    console_idle_minutes: int = Field(
+        default=30, ge=1, le=720, description="a console session unused this long ends"
+    )
 
 
 class Settings(BaseSettings):

@@ -67,3 +67,12 @@ def overdue(
     if status == "submitted" and now > review_due:
         return "review"
     return None
+
+
+def working_days_left(now: dt.datetime, due: dt.datetime) -> int:
+    """Working days after today (CST) up to the deadline's day: 0 on its last day, negative
+    once missed (minus the working days since, today included)."""
+    today, last = now.astimezone(CST).date(), due.astimezone(CST).date()
+    first, end, sign = (today, last, 1) if last >= today else (last, today, -1)
+    days = (first + dt.timedelta(days=n) for n in range(1, (end - first).days + 1))
+    return sign * sum(is_working_day(d)[0] for d in days)

@@ -3,11 +3,13 @@ auditor, the operator and the admin. Same roles, masking, quotas and audit as th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -40,14 +42,39 @@ class SignedInFirstRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         if self.body_field is None or self.path.endswith("/login"):
-            return handler
+            return _as_page(handler)
 
         async def signed(request: Request) -> Response:
             if not cookies.looks_like_session(request.cookies.get(cookies.SESSION_COOKIE)):
                 return RedirectResponse("/console/login", status_code=303)
             return await handler(request)
 
-        return signed
+        return _as_page(signed)
+
+
+def _as_page(
+    handler: Callable[[Request], Coroutine[Any, Any, Response]],
+) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    """A form or query the console cannot read is answered with a page naming the field, as
+    a person in a browser expects (the API answers the same mistake with its JSON body)."""
+
+    async def page(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except RequestValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+            ctx = {
+                "user": None,
+                "csrf": "",
+                "node_name": "",
+                "status": 422,
+                "error": "InvalidRequest",
+                "detail": f"{where}: {first.get('msg', 'invalid')}",
+            }
+            return templates.TemplateResponse(request, "error.html", ctx, status_code=422)
+
+    return page
 
 
 router = APIRouter(prefix="/console", include_in_schema=False, route_class=SignedInFirstRoute)
@@ -104,7 +131,12 @@ def signed_in(*roles: Role) -> Any:
     """A dependency: the page of a signed-in user of one of `roles` (any role if none)."""
 
     def dependency(request: Request, session: DbSession, env: EnvDep) -> Page:
-        state = cookies.read_session(session, request.cookies.get(cookies.SESSION_COOKIE))
+        state = cookies.read_session(
+            session,
+            request.cookies.get(cookies.SESSION_COOKIE),
+            idle=dt.timedelta(minutes=env.settings.console_idle_minutes),
+            hours=env.settings.console_session_hours,
+        )
         user = credentials.active_user(session, env.node_code, state.user_id) if state else None
         page = Page(request, env, state, user)
         if page.user is None:
@@ -168,7 +200,8 @@ def login(
     if who is None:
         ratelimit.note_failure(session, failures, window_s=LOGIN_BACKOFF_WINDOW_S)
         return again(401, "用户名或密码错误 Wrong username or password.")
-    value, _ = cookies.new_session(session, who.id, env.settings.console_session_hours)
+    idle = dt.timedelta(minutes=env.settings.console_idle_minutes)
+    value, _ = cookies.new_session(session, who.id, env.settings.console_session_hours, idle)
     response = RedirectResponse("/console/", status_code=303)
     hours = env.settings.console_session_hours
     _set_cookie(response, env, cookies.SESSION_COOKIE, value, hours * 3600)

@@ -29,6 +29,7 @@ SESSION_COOKIE = "hub_console"
 LOGIN_COOKIE = "hub_console_login"
 LOGIN_TTL_S = 900
 _TOKEN_CHARS = 43  # token_urlsafe(32)
+SLIDE_STEP = dt.timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -47,27 +48,40 @@ def looks_like_session(cookie: str | None) -> bool:
     return bool(cookie) and len(cookie or "") == _TOKEN_CHARS and (cookie or "").isascii()
 
 
-def new_session(db: Session, user_id: uuid.UUID, hours: int) -> tuple[str, ConsoleSession]:
+def new_session(
+    db: Session, user_id: uuid.UUID, hours: int, idle: dt.timedelta | None = None
+) -> tuple[str, ConsoleSession]:
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    lifetime = dt.timedelta(hours=hours)
     row = ConsoleSessionRow(
         token_sha256=_digest(token),
         user_id=user_id,
         csrf=secrets.token_urlsafe(24),
         created_at=now,
-        expires_at=now + dt.timedelta(hours=hours),
+        expires_at=now + (min(lifetime, idle) if idle else lifetime),
     )
     repo.add_console_session(db, row)
     return token, ConsoleSession(user_id, row.csrf, int(row.expires_at.timestamp()))
 
 
-def read_session(db: Session, cookie: str | None) -> ConsoleSession | None:
+def read_session(
+    db: Session, cookie: str | None, *, idle: dt.timedelta | None = None, hours: int = 0
+) -> ConsoleSession | None:
+    """The live session of `cookie`. With `idle`, its expiry slides: each use keeps it open
+    for `idle` more, never past `hours` after sign-in (an unattended screen closes itself)."""
     if not looks_like_session(cookie):
         return None
     assert cookie is not None
-    row = repo.live_console_session(db, _digest(cookie), utcnow())
+    now = utcnow()
+    row = repo.live_console_session(db, _digest(cookie), now)
     if row is None:
         return None
+    if idle is not None:
+        slid = min(row.created_at + dt.timedelta(hours=hours), now + idle)
+        if slid - row.expires_at > SLIDE_STEP:  # not a write on every click
+            row.expires_at = slid
+            db.flush()
     return ConsoleSession(row.user_id, row.csrf, int(row.expires_at.timestamp()))
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from exchange.platforms.sharing.deps import (
     reading,
     run_read,
 )
+from exchange.platforms.sharing.disputes import service as disputes
 from exchange.platforms.sharing.errors import RecordNotFound
 from exchange.platforms.sharing.records import service as records
 from exchange.platforms.sharing.records import snapshots
@@ -46,6 +48,25 @@ def _json(body: dict[str, Any], headers: dict[str, str], status: int = 200) -> J
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+async def _mark_disputed(request: Request, code: str, items: list[dict[str, Any]]) -> None:
+    """Open disputes (异议) shown on their records as `_disputes`: flagged, never changed."""
+    if not items or disputes.cached_open(code) is False:
+        return
+    rt = get_runtime(request)
+    schema = rt.schemas[code]
+    key_field = schema.primary_key[0]
+    keys = [item[key_field] for item in items if item.get(key_field) is not None]
+
+    def look() -> dict[str, list[dict[str, Any]]]:
+        with rt.sessions() as session:
+            return disputes.marks(session, schema, keys)
+
+    found = await run_in_threadpool(look)
+    for item in items:
+        if (marks := found.get(str(item.get(key_field)))) is not None:
+            item["_disputes"] = marks
+
+
 @router.get(
     "/resources/{code}/records/{key}",
     responses={200: {"model": RecordRead}},
@@ -63,6 +84,7 @@ async def record_by_key(
     if r.record is None:  # returned, not raised: the audit entry of the miss must commit
         miss = RecordNotFound(code, r.key)
         return _json(error_body(miss.code, miss.detail), r.quota.headers(), 404)
+    await _mark_disputed(request, code, [r.record])
     body = {
         "resource": r.resource,
         "key": r.key,
@@ -92,6 +114,7 @@ async def list_records(
         request, ctx, "records", code, records.page, code, params,
         fields=fields, cursor=cursor, limit=limit,
     )  # fmt: skip
+    await _mark_disputed(request, code, r.items)
     body = {
         "resource": r.resource,
         "grant_id": str(r.grant_id),

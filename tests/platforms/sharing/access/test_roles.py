@@ -61,6 +61,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{V1}/audit/anchors"): NODES_ONLY,
     ("GET", f"{V1}/audit/anchors/{{child}}"): NODES_ONLY,
     ("GET", f"{V1}/audit/reads"): DEPT,
+    ("POST", f"{V1}/disputes"): DEPT,
+    ("GET", f"{V1}/disputes"): OVERSEERS,
+    ("GET", f"{V1}/disputes/counts"): OVERSEERS,
+    ("GET", f"{V1}/disputes/{{dispute_id}}"): OVERSEERS,
+    ("POST", f"{V1}/disputes/{{dispute_id}}/reject"): DEPT,
     ("GET", "/console/login"): ANYONE,
     ("POST", "/console/login"): ANYONE,
     ("POST", "/console/logout"): SIGNED_IN,
@@ -73,6 +78,25 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/console/admin"): frozenset({"admin"}),
     ("POST", "/console/admin/users/{username}/disable"): frozenset({"admin"}),
     ("POST", "/console/admin/users/{username}/reset-password"): frozenset({"admin"}),
+    ("GET", "/console/applications"): DEPT,
+    ("GET", "/console/applications/{application_id}"): DEPT,
+    ("POST", "/console/applications/{application_id}/acknowledge"): DEPT,
+    ("POST", "/console/applications/{application_id}/approve"): DEPT,
+    ("POST", "/console/applications/{application_id}/reject"): DEPT,
+    ("GET", "/console/grants"): DEPT,
+    ("POST", "/console/grants/{grant_id}/renew"): DEPT,
+    ("POST", "/console/grants/{grant_id}/revoke"): DEPT,
+    ("GET", "/console/clients"): DEPT,
+    ("POST", "/console/clients/{client_id}/approve"): DEPT,
+    ("GET", "/console/catalog"): SIGNED_IN,
+    ("GET", "/console/quarantine"): SIGNED_IN,
+    ("GET", "/console/batches/{batch_id}"): SIGNED_IN,
+    ("GET", "/console/batches/{batch_id}/refused.csv"): DEPT,
+    ("GET", "/console/connectors"): frozenset({"operator"}),
+    ("POST", "/console/connectors/{connector_id}/{action}"): frozenset({"operator"}),
+    ("GET", "/console/disputes"): frozenset({"department", "auditor", "operator"}),
+    ("POST", "/console/disputes"): DEPT,
+    ("POST", "/console/disputes/{dispute_id}/reject"): DEPT,
 }
 ROLES = ("anonymous", "department", "admin", "auditor", "operator")
 PARAMS = {
@@ -84,6 +108,10 @@ PARAMS = {
     "subscription_id": str(uuid.uuid4()),
     "child": "330102000000",
     "username": "nobody",
+    "batch_id": str(uuid.uuid4()),
+    "connector_id": str(uuid.uuid4()),
+    "action": "approve",
+    "dispute_id": str(uuid.uuid4()),
 }
 
 
