@@ -105,6 +105,9 @@ class Catalog(BaseModel):
     topic: str | None = None
     tags: list[str] = Field(default_factory=list)
     licence: str | None = None
+    # GB/T 21063 fields a catalogued resource may carry besides: 资源格式 and 关联资源代码
+    format: str | None = None
+    related: list[str] = Field(default_factory=list)
     identifier: str | None = Field(default=None, description="资源代码 in the city catalogue")
     jurisdiction: Literal["area", "any"] = Field(
         default="area",
@@ -206,11 +209,18 @@ def load_schema(path: Path) -> ResourceSchema:
         raise SchemaFileError(path, f"not readable JSON ({exc})") from None
     if not isinstance(descriptor, dict):
         raise SchemaFileError(path, "top level must be a JSON object")
+    schema = schema_from_descriptor(descriptor, path)
+    if path.stem != schema.code:
+        raise SchemaFileError(path, f"file name must be {schema.code}.json to match `name`")
+    return schema
+
+
+def schema_from_descriptor(descriptor: dict[str, Any], path: Path) -> ResourceSchema:
+    """The one check of a descriptor, whether it comes from a file or from the catalogue
+    (`path` then names where it was catalogued, for the message)."""
     code = descriptor.get("name")
     if not isinstance(code, str) or not code.replace("_", "").isalnum() or not code.islower():
         raise SchemaFileError(path, "`name` (the resource code) must be lower_snake_case")
-    if path.stem != code:
-        raise SchemaFileError(path, f"file name must be {code}.json to match `name`")
     try:
         schema = Schema.from_descriptor(descriptor)
     except FrictionlessException as exc:
