@@ -16,6 +16,9 @@ class _Source:
     def versions(self, session: Session) -> dict[str, int]:
         return repo.live_versions(session)
 
+    def withdrawn(self, session: Session) -> frozenset[str]:
+        return repo.withdrawn_codes(session)
+
     def descriptors(self, session: Session, wanted: dict[str, int]) -> dict[str, dict[str, Any]]:
         return repo.descriptors(session, wanted)
 

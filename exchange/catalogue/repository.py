@@ -180,3 +180,11 @@ def all_descriptors_in_force(session: Session) -> Sequence[tuple[str, str, dict[
         )
     ).all()
     return [(code, dept, d) for dept, code, d in rows]
+
+
+def withdrawn_codes(session: Session) -> frozenset[str]:
+    return frozenset(
+        session.scalars(
+            select(CatalogueResource.code).where(CatalogueResource.status == Status.withdrawn)
+        )
+    )

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from exchange.catalogue import hooks, validation
 from exchange.catalogue import repository as repo
-from exchange.catalogue import validation
 from exchange.catalogue.errors import (
     BreakingChange,
     CatalogueEntryNotFound,
@@ -43,10 +43,6 @@ from exchange.directory import service as directory_service
 from exchange.directory.models import Department
 
 EDITABLE = (Status.draft, Status.returned)
-# Hooks run inside the publishing (or withdrawing) transaction, e.g. the open-data search
-# index: the composition root installs them, the catalogue knows no platform.
-AfterChange = Callable[[Session, Mapping[str, ResourceSchema]], object]
-AFTER_CHANGE: list[AfterChange] = []
 
 
 @dataclass(frozen=True)
@@ -500,8 +496,7 @@ def _went_live(session: Session, ctx: Context) -> None:
     repo.bump_generation(session)
     if isinstance(ctx.schemas, LiveSchemas):
         ctx.schemas.refresh(session)
-    for hook in AFTER_CHANGE:
-        hook(session, ctx.schemas)
+    hooks.run(session, ctx.schemas)
 
 
 def _log(

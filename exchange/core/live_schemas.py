@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, ItemsView, Iterator, KeysView, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +36,8 @@ class PublishedSource(Protocol):
 
     def versions(self, session: Session) -> dict[str, int]: ...
 
+    def withdrawn(self, session: Session) -> frozenset[str]: ...
+
     def descriptors(
         self, session: Session, wanted: dict[str, int]
     ) -> dict[str, dict[str, Any]]: ...
@@ -46,6 +48,7 @@ class _Snapshot:
     generation: int | None
     versions: dict[str, int]
     schemas: dict[str, ResourceSchema]
+    withdrawn: frozenset[str] = frozenset()
 
 
 class LiveSchemas(dict[str, ResourceSchema]):
@@ -110,7 +113,8 @@ class LiveSchemas(dict[str, ResourceSchema]):
                     log.error("published schema %s no longer loads: %s", code, exc)
             elif code in self._snap.schemas:
                 schemas[code] = self._snap.schemas[code]
-        self._snap = _Snapshot(generation, versions, schemas)
+        withdrawn = self._source.withdrawn(session)
+        self._snap = _Snapshot(generation, versions, schemas, withdrawn)
         dict.clear(self)
         dict.update(self, schemas)
         return True
@@ -118,6 +122,11 @@ class LiveSchemas(dict[str, ResourceSchema]):
     @property
     def generation(self) -> int | None:
         return self._snap.generation
+
+    def is_withdrawn(self, code: str) -> bool:
+        """Withdrawn (停用): still known, its data kept, but neither read nor written."""
+        self._fresh()
+        return code in self._snap.withdrawn
 
     # -- the mapping, read from the snapshot ---------------------------------------------------
     def __getitem__(self, code: str) -> ResourceSchema:
@@ -165,3 +174,7 @@ class LiveSchemas(dict[str, ResourceSchema]):
 
     def __repr__(self) -> str:
         return f"LiveSchemas({len(self._snap.schemas)} schemas, generation {self.generation})"
+
+
+def is_withdrawn(schemas: Mapping[str, ResourceSchema], code: str) -> bool:
+    return isinstance(schemas, LiveSchemas) and schemas.is_withdrawn(code)

@@ -58,7 +58,9 @@ class Runtime:
         # The catalogue's tables answer; imported here, as core is imported by everything
         from exchange.catalogue.live import SOURCE
 
-        return LiveSchemas(load_all(self.schemas_dir), self.sessions, SOURCE)
+        # read-only sessions: on SQLite a check must not wait for the write lock its own
+        # thread may hold (a command that writes while it reads the schemas)
+        return LiveSchemas(load_all(self.schemas_dir), read_only_sessions(self.sessions), SOURCE)
 
     def close(self) -> None:
         self.engine.dispose()

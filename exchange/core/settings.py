@@ -80,6 +80,12 @@ class SharingSettings(BaseModel):
         default=1.0, ge=0, description="audit sealing period; 0 disables the in-process sealer"
     )
     console_session_hours: int = Field(default=8, ge=1, le=72)
+    catalogue_bureau: str = Field(
+        default="DSJ", description="the department whose staff review and publish the catalogue"
+    )
+    catalogue_grace_days: int = Field(
+        default=30, ge=0, le=365, description="days a version's predecessor still takes batches"
+    )
 
 
 class Settings(BaseSettings):

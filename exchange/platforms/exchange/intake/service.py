@@ -14,6 +14,8 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from exchange.catalogue import repository as catalogue
+from exchange.catalogue.errors import NotPublished
 from exchange.core import codelists, divisions, signing, wire
 from exchange.core.db import utcnow
 from exchange.core.metrics import BATCHES_RECEIVED
@@ -67,7 +69,12 @@ def precheck(
         return existing
     resource = directory.get_resource(session, h.resource)
     if resource is None or h.resource not in rt.schemas:
+        catalogued = catalogue.get(session, h.resource)
+        if catalogued is not None:  # a draft, under review, approved: not live yet
+            raise NotPublished(h.resource, catalogued.status)
         raise UnknownResource(h.resource)
+    if resource.status == "withdrawn":
+        raise NotPublished(h.resource, resource.status)
     if caller.kind == "connector":
         if resource.provider_id != caller.department_id:
             raise NotProvider(caller.department_code or "?", h.resource)

@@ -61,6 +61,19 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{V1}/audit/anchors"): NODES_ONLY,
     ("GET", f"{V1}/audit/anchors/{{child}}"): NODES_ONLY,
     ("GET", f"{V1}/audit/reads"): DEPT,
+    ("GET", f"{V1}/catalogue"): SIGNED_IN,
+    ("POST", f"{V1}/catalogue"): DEPT,
+    ("GET", f"{V1}/catalogue/{{code}}"): SIGNED_IN,
+    ("PUT", f"{V1}/catalogue/{{code}}"): DEPT,
+    ("DELETE", f"{V1}/catalogue/{{code}}"): DEPT,
+    ("POST", f"{V1}/catalogue/{{code}}/submit"): DEPT,
+    ("POST", f"{V1}/catalogue/{{code}}/approve"): DEPT,
+    ("POST", f"{V1}/catalogue/{{code}}/return"): DEPT,
+    ("POST", f"{V1}/catalogue/{{code}}/publish"): DEPT,
+    ("POST", f"{V1}/catalogue/{{code}}/withdraw"): DEPT,
+    ("GET", f"{V1}/catalogue/{{code}}/versions"): SIGNED_IN,
+    ("GET", f"{V1}/catalogue/{{code}}/versions/{{number}}"): SIGNED_IN,
+    ("GET", f"{V1}/catalogue/{{code}}/events"): SIGNED_IN,
     ("GET", "/console/login"): ANYONE,
     ("POST", "/console/login"): ANYONE,
     ("POST", "/console/logout"): SIGNED_IN,
@@ -84,6 +97,7 @@ PARAMS = {
     "subscription_id": str(uuid.uuid4()),
     "child": "330102000000",
     "username": "nobody",
+    "number": "1",
 }
 
 
@@ -119,6 +133,8 @@ def _call(http: TestClient, method: str, path: str, headers: dict[str, str]):  #
         return http.get(url, headers=headers)
     if method == "DELETE":
         return http.delete(url, headers=headers)
+    if method == "PUT":
+        return http.put(url, json={}, headers=headers)
     if path.endswith("/token") or path.startswith("/console"):
         return http.post(url, data={"grant_type": "client_credentials"}, headers=headers)
     return http.post(url, json={}, headers=headers)
