@@ -33,6 +33,11 @@ def code_taken(session: Session, code: str) -> bool:
     )
 
 
+def identifier_taken(session: Session, identifier: str) -> bool:
+    found = select(CatalogueResource.id).where(CatalogueResource.identifier == identifier)
+    return session.scalar(found) is not None
+
+
 def listing(
     session: Session, *, status: str | None, provider_id: uuid.UUID | None, limit: int, offset: int
 ) -> tuple[int, Sequence[CatalogueResource]]:

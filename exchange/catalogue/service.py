@@ -76,8 +76,7 @@ def create(
     schema = validation.check_draft(descriptor, ctx.schemas)
     if schema.code in ctx.schemas or repo.code_taken(session, schema.code):
         raise ResourceCodeTaken(schema.code)
-    seq = repo.next_sequence(session, provider.code)
-    identifier = f"{ctx.node_code[:6]}/{provider.code}/{seq:06d}"
+    identifier = _issue_identifier(session, ctx.node_code, provider.code)
     descriptor["catalog"]["identifier"] = identifier
     resource = repo.add(
         session,
@@ -368,6 +367,26 @@ def listing(
     return total, list(rows)
 
 
+def in_force(
+    session: Session, code: str, schemas: Mapping[str, ResourceSchema]
+) -> tuple[int, dict[str, Any]]:
+    """(version, descriptor) batches of `code` are written against now: what a connector asks
+    the node before it pushes. A built-in file not yet registered is its version 1."""
+    resource = repo.get(session, code)
+    if resource is not None and resource.status == Status.withdrawn:
+        from exchange.catalogue.errors import NotPublished
+
+        raise NotPublished(code, resource.status)
+    if resource is not None and resource.current_version is not None:
+        v = repo.version(session, resource.id, resource.current_version)
+        assert v is not None
+        return v.number, v.descriptor
+    schema = schemas.get(code)
+    if schema is None or resource is not None:
+        raise CatalogueEntryNotFound(code)
+    return 1, schema.descriptor
+
+
 def review_state(resource: CatalogueResource) -> str | None:
     """Where the resource's next version stands: its own status until first published, then
     the pending change's (None: nothing pending)."""
@@ -475,6 +494,16 @@ def _where(code: str) -> Any:
     from pathlib import Path
 
     return Path("catalogue", f"{code}.json")
+
+
+def _issue_identifier(session: Session, node_code: str, provider_code: str) -> str:
+    """The provider's next 资源代码. A number already carried by an entry (one recorded
+    before the counter knew of it) is skipped, so that two resources never share a code."""
+    while True:
+        seq = repo.next_sequence(session, provider_code)
+        identifier = f"{node_code[:6]}/{provider_code}/{seq:06d}"
+        if not repo.identifier_taken(session, identifier):
+            return identifier
 
 
 def _next_number(resource: CatalogueResource) -> int:

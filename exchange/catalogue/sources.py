@@ -3,7 +3,8 @@ already provides as its own source is flagged for the reviewer, with that resour
 
 "The same item" is judged by what identifies it, not by a common word: the existing item is
 the key of its resource or carries an identifying check (公民身份号码, 统一社会信用代码), and
-the new one has the same title, or the same name and check. An item whose `source` names the
+the new one, a non-key attribute of the draft, has the same title, or the same name and
+check. An item whose `source` names the
 other department already says it is that department's data, and is not flagged.
 """
 
@@ -43,11 +44,15 @@ def flag_sources(
     draft: dict[str, Any], provider: str, in_force: Sequence[tuple[str, str, dict[str, Any]]]
 ) -> list[SourceFlag]:
     own_code = draft.get("name")
+    own_keys = draft.get("primaryKey") or []
+    own_keys = [own_keys] if isinstance(own_keys, str) else own_keys
     flags: list[SourceFlag] = []
     for item in draft.get("fields", []):
         source = item.get("source") or provider
         if source != provider:
             continue  # declared as another department's data: used, not re-collected
+        if item.get("name") in own_keys:
+            continue  # the draft's own key identifies its own records (编号 is everyone's)
         for code, dept, descriptor in in_force:
             if code == own_code:
                 continue

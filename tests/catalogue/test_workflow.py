@@ -276,3 +276,13 @@ def test_an_item_declared_as_the_other_departments_is_not_flagged(
     )
     r = catalogue.create(db, scene.ctx, scene.provider, d)
     assert catalogue.source_flags(db, r.code) == []
+
+
+def test_an_identifier_recorded_before_the_counter_knew_of_it_is_skipped(
+    db: Session, scene: Scene
+) -> None:
+    taken = catalogue.create(db, scene.ctx, scene.provider, descriptor())
+    taken.identifier = "330100/ZRZY/000004"  # e.g. an entry written by an older import
+    db.flush()
+    issued = catalogue.create(db, scene.ctx, scene.provider, descriptor(name="bus_line"))
+    assert issued.identifier == "330100/ZRZY/000005"

@@ -10,10 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from exchange.catalogue import service
 from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.platforms.sharing.access.principal import Role
-from tests.builders import make_connector, push
+from tests.builders import make_connector, push, signed_get
 from tests.catalogue.builders import descriptor
 from tests.platforms.sharing.builders import Caller, ensure_department, make_caller
 
@@ -155,3 +156,62 @@ def test_a_withdrawn_resource_refuses_batches_and_readers_get_410(
     assert r.status_code == 410, r.text
     events = [e["action"] for e in zrzy.get(f"{V1}/{code}/events").json()]
     assert events[-1] == "withdrawn"
+
+
+def test_batches_of_the_previous_version_are_accepted_until_the_grace_deadline(
+    city: TestClient,
+    db: Session,
+    settings: Settings,
+    runtime: Runtime,
+    zrzy: Caller,
+    bureau: Caller,
+) -> None:
+    code = _publish(zrzy, bureau)
+    v1_rows = _stops(runtime)  # written against version 1
+    d = descriptor()
+    d["fields"].append({"name": "shelter", "type": "boolean", "title": "有无候车亭"})
+    d["fields"][3]["type"] = "number"
+    assert _put(zrzy, f"{V1}/{code}", d).status_code == 200
+    assert zrzy.post(f"{V1}/{code}/submit").status_code == 200
+    assert bureau.post(f"{V1}/{code}/approve", json={}).status_code == 200
+    v2 = bureau.post(f"{V1}/{code}/publish").json()
+    assert v2["number"] == 2 and v2["previous_until"]
+    connector, keys = make_connector(db, settings, department="ZRZY")
+    db.commit()
+
+    def send(version: str | None, rows: pa.Table = v1_rows) -> Any:
+        extra = {"X-Batch-Schema-Version": version} if version else {}
+        return push(city, connector, keys, rows, resource=code, settings=settings, headers=extra)
+
+    r = send("1")
+    assert r.status_code == 201 and r.json()["status"] == "accepted", r.text
+    r = send("3")
+    assert r.status_code == 409 and "version 3" in r.json()["detail"]
+    r = send("one")
+    assert r.status_code == 400 and "X-Batch-Schema-Version" in r.json()["detail"]
+    resource = service.get(db, code)
+    version = service.version(db, code, 2)
+    version.previous_until = version.published_at  # the grace period is over
+    db.commit()
+    r = send("1")
+    assert r.status_code == 409, r.text
+    assert "version 1" in r.json()["detail"] and "grace period ended" in r.json()["detail"]
+    r = send(None)  # held to version 2: it lacks what version 2 added
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "lines"
+    assert resource.current_version == 2
+
+
+def test_a_connector_reads_the_version_in_force_from_the_node(
+    city: TestClient, db: Session, settings: Settings, zrzy: Caller, bureau: Caller
+) -> None:
+    code = _publish(zrzy, bureau)
+    connector, keys = make_connector(db, settings, department="ZRZY")
+    db.commit()
+    r = signed_get(city, str(connector.id), keys, f"/exchange/v1/resources/{code}/schema")
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == 1 and r.json()["descriptor"]["name"] == code
+    r = signed_get(city, str(connector.id), keys, "/exchange/v1/resources/population/schema")
+    assert r.status_code == 200 and r.json()["version"] == 1
+    r = signed_get(city, str(connector.id), keys, "/exchange/v1/resources/nothing/schema")
+    assert r.status_code == 404
+    assert city.get(f"/exchange/v1/resources/{code}/schema").status_code == 401
