@@ -165,7 +165,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pushes", type=int, default=15)
     args = ap.parse_args(argv)
     out: list[Row] = []
-    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
+    # the directory goes last: the server and PostgreSQL (on the stack) stop writing first
+    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp, ExitStack() as stack:
         pg = LocalPostgres()
         pg.start()
         stack.callback(pg.stop)

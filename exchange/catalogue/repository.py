@@ -5,6 +5,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from exchange.catalogue.models import (
@@ -51,9 +54,14 @@ def listing(
     return total, rows
 
 
-def add(session: Session, resource: CatalogueResource) -> CatalogueResource:
-    session.add(resource)
-    session.flush()
+def add(session: Session, resource: CatalogueResource) -> CatalogueResource | None:
+    """The new resource, or None when its code was taken meanwhile (a concurrent draft)."""
+    try:
+        with session.begin_nested():
+            session.add(resource)
+            session.flush()
+    except IntegrityError:
+        return None
     return resource
 
 
@@ -101,14 +109,18 @@ def add_version(session: Session, v: CatalogueVersion) -> CatalogueVersion:
 def next_sequence(session: Session, provider_code: str, at_least: int = 0) -> int:
     """The provider's next number; the row is locked until the transaction ends, so two
     drafts made at once never get the same one, and a deleted draft's number stays used."""
+    # the row first (two first drafts of a provider at once: one inserts, both then lock it)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(CatalogueCounter)
+        .values(provider_code=provider_code, last=0)
+        .on_conflict_do_nothing(index_elements=["provider_code"])
+    )
     counter = session.scalars(
         select(CatalogueCounter)
         .where(CatalogueCounter.provider_code == provider_code)
         .with_for_update()
-    ).first()
-    if counter is None:
-        counter = CatalogueCounter(provider_code=provider_code, last=0)
-        session.add(counter)
+    ).one()
     counter.last = max(counter.last, at_least) + 1
     session.flush()
     return counter.last

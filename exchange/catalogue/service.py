@@ -91,6 +91,8 @@ def create(
             updated_at=ctx.now(),
         ),
     )
+    if resource is None:
+        raise ResourceCodeTaken(schema.code)
     _log(session, ctx, resource, who, "created", detail={"identifier": identifier})
     return resource
 
@@ -305,6 +307,8 @@ def register_builtins(
                 created_by="node",
             ),
         )
+        if resource is None:
+            continue  # registered by another process meanwhile
         repo.add_version(
             session,
             CatalogueVersion(

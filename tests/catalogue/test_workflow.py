@@ -286,3 +286,14 @@ def test_an_identifier_recorded_before_the_counter_knew_of_it_is_skipped(
     db.flush()
     issued = catalogue.create(db, scene.ctx, scene.provider, descriptor(name="bus_line"))
     assert issued.identifier == "330100/ZRZY/000005"
+
+
+def test_a_code_taken_by_a_concurrent_draft_is_a_conflict_not_a_crash(
+    db: Session, scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalogue.create(db, scene.ctx, scene.provider, descriptor())
+    # the second request checked before the first committed: only the unique index sees it
+    monkeypatch.setattr(catalogue.repo, "code_taken", lambda *_: False)
+    with pytest.raises(errors.ResourceCodeTaken):
+        catalogue.create(db, scene.ctx, scene.provider, descriptor())
+    assert catalogue.get(db, "bus_stop").identifier == "330100/ZRZY/000003"

@@ -146,6 +146,7 @@ def test_a_withdrawn_resource_refuses_batches_and_readers_get_410(
     consumer: Caller,
 ) -> None:
     code = _publish(zrzy, bureau)
+    assert city.get(f"/api/3/action/package_show?id={code}").json()["success"] is True
     r = bureau.post(f"{V1}/{code}/withdraw", json={"reason": "数据源停止维护"})
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
     connector, keys = make_connector(db, settings, department="ZRZY")
@@ -156,6 +157,7 @@ def test_a_withdrawn_resource_refuses_batches_and_readers_get_410(
     assert r.status_code == 410, r.text
     events = [e["action"] for e in zrzy.get(f"{V1}/{code}/events").json()]
     assert events[-1] == "withdrawn"
+    assert city.get(f"/api/3/action/package_show?id={code}").json()["success"] is False
 
 
 def test_batches_of_the_previous_version_are_accepted_until_the_grace_deadline(
