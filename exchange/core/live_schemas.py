@@ -108,7 +108,9 @@ class LiveSchemas(dict[str, ResourceSchema]):
                 continue
             if code in fresh:
                 try:
-                    schemas[code] = schema_from_descriptor(fresh[code], Path("catalogue", code))
+                    schemas[code] = schema_from_descriptor(
+                        fresh[code], Path("catalogue", code), checked=True
+                    )
                 except SchemaFileError as exc:  # checked when published; never half-serve
                     log.error("published schema %s no longer loads: %s", code, exc)
             elif code in self._snap.schemas:
