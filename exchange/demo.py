@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from exchange.catalogue import service as catalogue
+from exchange.catalogue.builtins import register_builtins
 from exchange.core import divisions
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.settings import Settings
@@ -29,6 +29,6 @@ def seed_demo_city(
             added += 1
     session.flush()
     changed = directory_service.sync_catalog(session, me, schemas)
-    catalogue.register_builtins(session, me.code, schemas)
+    register_builtins(session, me.code, schemas)
     open_data_service.refresh_catalog(session, schemas)
     return {"districts": added, "resources": changed}

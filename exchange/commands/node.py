@@ -134,7 +134,7 @@ def node_retire_key(
 @node_app.command("init")
 def node_init() -> None:
     """Record this node, its neighbours and the catalogue from settings and schemas/."""
-    from exchange.catalogue.service import register_builtins
+    from exchange.catalogue.builtins import register_builtins
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.directory.service import record_own_key, sync_catalog, sync_topology

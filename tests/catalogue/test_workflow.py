@@ -11,7 +11,9 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from exchange.catalogue import errors
+from exchange.catalogue import repository as catalogue_repo
 from exchange.catalogue import service as catalogue
+from exchange.catalogue.builtins import register_builtins
 from exchange.catalogue.models import CatalogueEvent, CatalogueResource, Status
 from exchange.core.runtime import Runtime
 from exchange.directory import repository as directory
@@ -33,7 +35,7 @@ def scene(db: Session, runtime: Runtime) -> Scene:
     provider = department(db, runtime, PROVIDER, "规划和自然资源局")
     bureau = department(db, runtime, BUREAU, "数据资源管理局")
     other = department(db, runtime, "JT", "交通运输局")
-    catalogue.register_builtins(db, runtime.settings.node_code, runtime.schemas)
+    register_builtins(db, runtime.settings.node_code, runtime.schemas)
     return Scene(
         ctx=context(runtime),
         provider=actor(provider),
@@ -293,7 +295,7 @@ def test_a_code_taken_by_a_concurrent_draft_is_a_conflict_not_a_crash(
 ) -> None:
     catalogue.create(db, scene.ctx, scene.provider, descriptor())
     # the second request checked before the first committed: only the unique index sees it
-    monkeypatch.setattr(catalogue.repo, "code_taken", lambda *_: False)
+    monkeypatch.setattr(catalogue_repo, "code_taken", lambda *_: False)
     with pytest.raises(errors.ResourceCodeTaken):
         catalogue.create(db, scene.ctx, scene.provider, descriptor())
     assert catalogue.get(db, "bus_stop").identifier == "330100/ZRZY/000003"
