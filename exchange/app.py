@@ -36,6 +36,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = runtime or build_runtime(settings, schemas_dir)
         app.state.runtime = rt
+        len(rt.schemas)  # the published catalogue loads now, not in a first request
         worker = RelayWorker(rt, settings.relay_interval_s) if settings.relay_interval_s else None
         if worker:
             worker.start()

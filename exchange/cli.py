@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from exchange.catalogue.cli import catalogue_app
 from exchange.commands import run
 from exchange.commands.cluster import cluster_app
 from exchange.commands.db import db_app
@@ -29,6 +30,7 @@ app.add_typer(connector_app, name="connector")
 app.add_typer(delivery_app, name="delivery")
 app.add_typer(batch_app, name="batch")
 app.add_typer(department_app, name="department")
+app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(check_app, name="check")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(portal_app, name="portal")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from exchange import demo_city
+from exchange.catalogue.builtins import register_builtins
 from exchange.core import divisions
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.settings import Settings
@@ -30,6 +31,7 @@ def seed_demo_city(
     session.flush()
     departments = seed_departments(session, me)
     changed = directory_service.sync_catalog(session, me, schemas)
+    register_builtins(session, me.code, schemas)
     open_data_service.refresh_catalog(session, schemas)
     return {"districts": added, "departments": departments, "resources": changed}
 

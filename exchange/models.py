@@ -1,5 +1,12 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
+from exchange.catalogue.models import (
+    CatalogueCounter,
+    CatalogueEvent,
+    CatalogueGeneration,
+    CatalogueResource,
+    CatalogueVersion,
+)
 from exchange.core.ratelimit import RateCounter
 from exchange.directory.models import Department, Node, PrincipalKey, Resource
 from exchange.pipelines.models import CheckFinding, CheckRun, MetricSample, QualityRun
@@ -32,6 +39,11 @@ __all__ = [
     "AuditSeal",
     "Batch",
     "BulkSubscription",
+    "CatalogueCounter",
+    "CatalogueEvent",
+    "CatalogueGeneration",
+    "CatalogueResource",
+    "CatalogueVersion",
     "CheckFinding",
     "CheckRun",
     "ChildSealHead",

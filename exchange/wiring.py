@@ -5,11 +5,13 @@ starts no slower); every entry point calls it: create_app, `hub`, DAG tasks, the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from sqlalchemy.orm import Session
 
+from exchange.catalogue import hooks as catalogue_hooks
 from exchange.core import ports
+from exchange.core.resource_schema import ResourceSchema
 from exchange.core.runtime import Runtime
 
 
@@ -20,6 +22,14 @@ def wire() -> None:
         stored_metrics=_stored_metrics,
         node_authentication=_node_caller,
     )
+    catalogue_hooks.install(_refresh_portal)
+
+
+def _refresh_portal(session: Session, schemas: Mapping[str, ResourceSchema]) -> None:
+    """A resource published or withdrawn is (un)listed on the portal at once."""
+    from exchange.platforms.open_data.portal.service import refresh_catalog
+
+    refresh_catalog(session, schemas)
 
 
 def _admit(

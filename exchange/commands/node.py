@@ -134,6 +134,7 @@ def node_retire_key(
 @node_app.command("init")
 def node_init() -> None:
     """Record this node, its neighbours and the catalogue from settings and schemas/."""
+    from exchange.catalogue.builtins import register_builtins
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
     from exchange.directory.service import record_own_key, sync_catalog, sync_topology
@@ -146,6 +147,7 @@ def node_init() -> None:
             me = sync_topology(session, rt.settings)
             record_own_key(session, me.code, rt.node_keys.public_b64)
             changed = sync_catalog(session, me, rt.schemas)
+            register_builtins(session, me.code, rt.schemas)
             refresh_catalog(session, rt.schemas)
             code, name = me.code, me.name
         loaded = load_divisions(rt)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
@@ -14,12 +14,15 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from exchange import rotation
 from exchange.connector import outbox
-from exchange.connector.client import HubClient
+from exchange.connector.client import HubClient, PushRefused
 from exchange.connector.config import KEY_FILE, ConnectorConfig, load_keys, outbox_dir
 from exchange.connector.runlog import where
 from exchange.connector.spool import SpooledBatch, pending, spool
 from exchange.core.signing import KeyPair
 from exchange.rotation import Peer
+
+if TYPE_CHECKING:
+    from exchange.core.resource_schema import ResourceSchema
 
 app = typer.Typer(help="The front-end connector a department runs.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -176,14 +179,9 @@ def push(
 ) -> None:
     """Check each file against the resource's schema and push it as one batch."""
     from exchange.connector.reader import ReadError, read_batches
-    from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 
     cfg = ConnectorConfig.load(folder)
-    schemas = load_all(SCHEMAS_DIR)
-    if resource not in schemas:
-        console.print(f"[red]unknown resource {resource!r}; known: {', '.join(schemas)}[/red]")
-        raise typer.Exit(2)
-    schema = schemas[resource]
+    schema, version = _schema_in_force(cfg, folder, resource)
     batches: list[SpooledBatch] = []
     for path in files:
         try:
@@ -196,6 +194,7 @@ def push(
                         resource,
                         destination=destination,
                         source=str(path),
+                        schema_version=version,
                     )
                 )
         except ReadError as exc:
@@ -203,6 +202,40 @@ def push(
             raise typer.Exit(2) from None
     failures = _send_all(cfg, folder, batches)
     raise typer.Exit(1 if failures else 0)
+
+
+def _schema_in_force(
+    cfg: ConnectorConfig, folder: Path, resource: str
+) -> tuple[ResourceSchema, int | None]:
+    """The resource's schema as the node holds it now (resources catalogued at run time are
+    known only there), with its version; offline, the built-in file (version unsaid)."""
+    from exchange.core.resource_schema import (
+        SCHEMAS_DIR,
+        SchemaFileError,
+        load_all,
+        schema_from_descriptor,
+    )
+
+    client = HubClient(cfg.hub_url, cfg.connector_id, load_keys(folder))
+    try:
+        found = client.schema_in_force(resource)
+    except PushRefused as exc:
+        console.print(f"[red]{resource}: {exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        client.close()
+    if found is not None:
+        version, descriptor = found
+        try:
+            return schema_from_descriptor(descriptor, Path(f"{resource}.json")), version
+        except SchemaFileError as exc:
+            console.print(f"[red]{resource}: the node's schema does not load here: {exc}[/red]")
+            raise typer.Exit(2) from None
+    schemas = load_all(SCHEMAS_DIR)
+    if resource not in schemas:
+        console.print(f"[red]unknown resource {resource!r}; known: {', '.join(schemas)}[/red]")
+        raise typer.Exit(2)
+    return schemas[resource], None
 
 
 SEND_ATTEMPTS = 5

@@ -66,6 +66,22 @@ class HubClient:
     def get(self, target: str) -> httpx.Response:
         return self.http.get(self.base_url + target, headers=self._headers("GET", target))
 
+    def schema_in_force(self, resource: str) -> tuple[int, dict[str, Any]] | None:
+        """(version, descriptor) the node holds `resource` to now; None when the node cannot
+        say (unreachable, or refusing this connector: the send then reports why), and the
+        connector spools against its own copy of the schema files. PushRefused when the
+        node's answer is about the resource (unknown, not published, withdrawn)."""
+        try:
+            resp = self.get(f"/exchange/v1/resources/{resource}/schema")
+        except httpx.HTTPError:
+            return None
+        if resp.status_code in (404, 409, 410):
+            raise PushRefused(resp.status_code, _json(resp))
+        if resp.status_code != 200:
+            return None
+        body = resp.json()
+        return int(body["version"]), dict(body["descriptor"])
+
     def post(self, target: str) -> httpx.Response:
         return self.http.post(self.base_url + target, headers=self._headers("POST", target))
 
@@ -100,7 +116,11 @@ class HubClient:
             signing.batch_message(batch.batch_id, batch.resource, batch.sha256, origin)
         )
         meta = wire.BatchHeaders(
-            batch.resource, batch.sha256, signature, destination=batch.destination
+            batch.resource,
+            batch.sha256,
+            signature,
+            destination=batch.destination,
+            schema_version=batch.schema_version,
         )
         headers = self._headers("PUT", target, batch.sha256, pair) | meta.to_http(batch.size)
         try:

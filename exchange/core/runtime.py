@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.core.db import make_engine, make_sessionmaker, read_only_sessions
+from exchange.core.live_schemas import LiveSchemas
 from exchange.core.replica import ReplicaRouter
 from exchange.core.resource_schema import SCHEMAS_DIR, ResourceSchema, load_all
 from exchange.core.settings import Environment, Settings
@@ -53,7 +54,13 @@ class Runtime:
 
     @cached_property
     def schemas(self) -> dict[str, ResourceSchema]:
-        return load_all(self.schemas_dir)
+        """The built-in files plus what the catalogue published: live (`LiveSchemas`)."""
+        # The catalogue's tables answer; imported here, as core is imported by everything
+        from exchange.catalogue.live import SOURCE
+
+        # read-only sessions: on SQLite a check must not wait for the write lock its own
+        # thread may hold (a command that writes while it reads the schemas)
+        return LiveSchemas(load_all(self.schemas_dir), read_only_sessions(self.sessions), SOURCE)
 
     def close(self) -> None:
         self.engine.dispose()

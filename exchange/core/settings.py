@@ -83,6 +83,12 @@ class SharingSettings(BaseModel):
     console_idle_minutes: int = Field(
         default=30, ge=1, le=720, description="a console session unused this long ends"
     )
+    catalogue_bureau: str = Field(
+        default="DSJ", description="the department whose staff review and publish the catalogue"
+    )
+    catalogue_grace_days: int = Field(
+        default=30, ge=0, le=365, description="days a version's predecessor still takes batches"
+    )
 
 
 class Settings(BaseSettings):

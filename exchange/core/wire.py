@@ -13,6 +13,8 @@ A batch travels as `PUT /exchange/v1/batches/{id}` with an Arrow IPC stream body
     X-Batch-Destination   12-digit node code to address         optional
     X-Batch-Valid-From    ISO 8601 time with offset             optional
     X-Batch-Lineage       base64 JSON of the upstream receipts  relayed batches
+    X-Batch-Schema-Version  the resource's schema version the    optional (absent: the
+                          rows were written against (1, 2, ...)  version in force)
 
 The connector client and the relay build these with `BatchHeaders.to_http`; the intake reads
 them with `parse_headers`. A batch that failed the quality gate is answered with 422 and
@@ -43,6 +45,7 @@ ORIGIN_KEY = "X-Batch-Origin-Key"
 DESTINATION = "X-Batch-Destination"
 VALID_FROM = "X-Batch-Valid-From"
 LINEAGE = "X-Batch-Lineage"
+SCHEMA_VERSION = "X-Batch-Schema-Version"
 BATCH_ID = "X-Batch-Id"  # on a delivery's payload download
 
 QUARANTINED = "BatchQuarantined"
@@ -73,6 +76,7 @@ class BatchHeaders:
     destination: str | None = None
     valid_from: dt.datetime | None = None
     lineage: list[dict[str, Any]] = field(default_factory=list)
+    schema_version: int | None = None
 
     def to_http(self, size: int) -> dict[str, str]:
         """The request headers for a body of `size` bytes (without Authorization)."""
@@ -93,6 +97,8 @@ class BatchHeaders:
             headers[DESTINATION] = self.destination
         if self.valid_from is not None:
             headers[VALID_FROM] = self.valid_from.isoformat()
+        if self.schema_version is not None:
+            headers[SCHEMA_VERSION] = str(self.schema_version)
         return headers
 
 
@@ -138,7 +144,16 @@ def parse_headers(h: Mapping[str, str], now: dt.datetime) -> BatchHeaders:
         destination=destination,
         valid_from=valid_from,
         lineage=lineage,
+        schema_version=_schema_version(h.get(SCHEMA_VERSION.lower())),
     )
+
+
+def _schema_version(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 1_000_000:
+        raise HeaderProblem(SCHEMA_VERSION, "must be a version number (1, 2, ...)")
+    return int(raw)
 
 
 def quarantine_body(batch: dict[str, Any]) -> dict[str, Any]:

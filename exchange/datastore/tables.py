@@ -122,6 +122,11 @@ def tables_for(schema: ResourceSchema) -> ResourceTables:
 
 def _build(schema: ResourceSchema) -> ResourceTables:
     name = current_name(schema.code)
+    # A new version of a catalogued resource defines its tables anew: the previous
+    # definitions leave the metadata (those still held by readers keep working as they are).
+    for old in (name, history_name(schema.code)):
+        if old in datastore_metadata.tables:
+            datastore_metadata.remove(datastore_metadata.tables[old])
     current = Table(
         name,
         datastore_metadata,

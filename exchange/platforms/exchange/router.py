@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from exchange.catalogue import service as catalogue
 from exchange.core import wire
 from exchange.core.deps import DbSession, RuntimeDep, commit_so_far
 from exchange.platforms.exchange import service
@@ -154,3 +155,14 @@ def ack_delivery(
 
 
 router.include_router(keys_router)
+
+
+@router.get(
+    "/resources/{code}/schema",
+    summary="The schema version in force: what a connector writes its batches against",
+)
+def get_resource_schema(
+    code: str, caller: ConnectorDep, session: DbSession, rt: RuntimeDep
+) -> dict[str, Any]:
+    number, descriptor = catalogue.in_force(session, code, rt.schemas)
+    return {"resource": code, "version": number, "descriptor": descriptor}

@@ -12,6 +12,7 @@ from exchange.platforms.sharing.applications import router as api_applications
 from exchange.platforms.sharing.audit import router as api_audit
 from exchange.platforms.sharing.catalog import router as api_catalog
 from exchange.platforms.sharing.disputes import router as api_disputes
+from exchange.platforms.sharing.catalogue import router as api_catalogue
 from exchange.platforms.sharing.records import router as api_records
 
 router = APIRouter()
@@ -21,3 +22,4 @@ router.include_router(api_access.router)
 router.include_router(api_applications.router)
 router.include_router(api_audit.router)
 router.include_router(api_disputes.router)
+router.include_router(api_catalogue.router)

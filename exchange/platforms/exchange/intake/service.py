@@ -14,6 +14,9 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from exchange.catalogue import repository as catalogue
+from exchange.catalogue import versions
+from exchange.catalogue.errors import NotPublished
 from exchange.core import codelists, divisions, signing, wire
 from exchange.core.db import utcnow
 from exchange.core.metrics import BATCHES_RECEIVED
@@ -67,7 +70,13 @@ def precheck(
         return existing
     resource = directory.get_resource(session, h.resource)
     if resource is None or h.resource not in rt.schemas:
+        catalogued = catalogue.get(session, h.resource)
+        if catalogued is not None:  # a draft, under review, approved: not live yet
+            raise NotPublished(h.resource, catalogued.status)
         raise UnknownResource(h.resource)
+    if resource.status == "withdrawn":
+        raise NotPublished(h.resource, resource.status)
+    versions.accepts_previous(session, h.resource, h.schema_version, utcnow())
     if caller.kind == "connector":
         if resource.provider_id != caller.department_id:
             raise NotProvider(caller.department_code or "?", h.resource)
@@ -126,7 +135,15 @@ def accept(
             batch.status = "forwarded"
             receipts.record(session, rt, batch, "forwarded", {"to": h.destination})
         else:
-            _gate_and_load(session, rt, batch, schema, from_department=caller.kind == "connector")
+            previous = versions.accepts_previous(session, h.resource, h.schema_version, utcnow())
+            _gate_and_load(
+                session,
+                rt,
+                batch,
+                schema,
+                from_department=caller.kind == "connector",
+                previous_version=previous,
+            )
     except (NotArrow, SchemaMismatch, OutsideJurisdiction):
         rt.store.delete(stored.key)
         raise
@@ -150,19 +167,27 @@ def _origin(caller: Caller, h: BatchHeaders) -> tuple[str, str]:
     return h.origin, h.origin_key
 
 
-def read_stream(rt: Runtime, schema: ResourceSchema, key: str) -> Iterator[pa.RecordBatch]:
+def read_stream(
+    rt: Runtime, schema: ResourceSchema, key: str, *, previous_version: bool = False
+) -> Iterator[pa.RecordBatch]:
     """Record batches of a stored payload, checked against the resource's columns, with values
-    of a code list sent as labels (汉族) turned into their codes (01): the code is stored."""
+    of a code list sent as labels (汉族) turned into their codes (01): the code is stored.
+
+    `previous_version`: the batch was written against the version before the one in force
+    (within its grace period): the optional columns it lacks are added empty and the columns
+    since widened are cast, so that it loads as the version in force."""
     with rt.store.open(key) as fh:
         try:
             reader = pa.ipc.open_stream(fh)
         except (pa.ArrowInvalid, OSError) as exc:
             raise NotArrow(str(exc)) from None
-        _check_schema(schema, reader.schema)
+        conform = _conformer(schema, reader.schema) if previous_version else None
+        _check_schema(schema, conform.target if conform else reader.schema)
         coded = [(f.name, f.code_list) for f in schema.fields if f.code_list]
         while True:
             try:
-                yield codelists.to_codes(reader.read_next_batch(), coded)
+                rb = reader.read_next_batch()
+                yield codelists.to_codes(conform(rb) if conform else rb, coded)
             except StopIteration:
                 return
             except (pa.ArrowInvalid, OSError) as exc:
@@ -171,6 +196,51 @@ def read_stream(rt: Runtime, schema: ResourceSchema, key: str) -> Iterator[pa.Re
 
 def _check_stream(rt: Runtime, schema: ResourceSchema, key: str) -> int:
     return sum(rb.num_rows for rb in read_stream(rt, schema, key))
+
+
+# Widenings a new version may make (validation.WIDENINGS), as Arrow casts that lose nothing.
+_SAFE_CASTS = {(pa.int32(), pa.int64()), (pa.int64(), pa.float64()), (pa.int32(), pa.float64())}
+
+
+@dataclass(frozen=True)
+class _Conformer:
+    target: pa.Schema
+    steps: list[tuple[str, pa.DataType, bool]]  # name, type, present in the batch
+
+    def __call__(self, rb: pa.RecordBatch) -> pa.RecordBatch:
+        arrays = [
+            rb.column(name).cast(type_) if present else pa.nulls(rb.num_rows, type_)
+            for name, type_, present in self.steps
+        ]
+        return pa.RecordBatch.from_arrays(arrays, schema=self.target)
+
+
+def _conformer(schema: ResourceSchema, got: pa.Schema) -> _Conformer | None:
+    """How a previous version's batch becomes the version in force; None when it needs
+    nothing, or cannot (the strict check then names what is wrong)."""
+    expected = schema.arrow_schema()
+    steps: list[tuple[str, pa.DataType, bool]] = []
+    fields: list[pa.Field] = []
+    changed = False
+    for f in expected:
+        if f.name in got.names:
+            have = got.field(f.name).type
+            if not have.equals(f.type) and (have, f.type) not in _SAFE_CASTS:
+                return None
+            changed |= not have.equals(f.type)
+            steps.append((f.name, f.type, True))
+        elif f.nullable:
+            changed = True
+            steps.append((f.name, f.type, False))
+        else:
+            return None
+        fields.append(f)
+    if OP_COLUMN in got.names:
+        steps.append((OP_COLUMN, got.field(OP_COLUMN).type, True))
+        fields.append(got.field(OP_COLUMN))
+    if not changed or any(n not in expected.names and n != OP_COLUMN for n in got.names):
+        return None
+    return _Conformer(pa.schema(fields, metadata=expected.metadata), steps)
 
 
 def _check_schema(schema: ResourceSchema, got: pa.Schema) -> None:
@@ -213,9 +283,15 @@ def _in_area(
 
 
 def _gate_and_load(
-    session: Session, rt: Runtime, batch: Batch, schema: ResourceSchema, *, from_department: bool
+    session: Session,
+    rt: Runtime,
+    batch: Batch,
+    schema: ResourceSchema,
+    *,
+    from_department: bool,
+    previous_version: bool = False,
 ) -> None:
-    stream = read_stream(rt, schema, batch.payload_key)
+    stream = read_stream(rt, schema, batch.payload_key, previous_version=previous_version)
     if from_department:
         stream = _in_area(stream, schema, rt.settings.node_code)
     outcome = gate_and_load(

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from exchange.catalogue.errors import ResourceWithdrawn
+from exchange.core.live_schemas import is_withdrawn
 from exchange.core.masking import mask
 from exchange.core.resource_schema import ResourceSchema, Sensitivity
 from exchange.core.values import jsonable
@@ -54,6 +56,8 @@ def schema_of(env: SharingEnv, code: str) -> ResourceSchema:
     schema = env.schemas.get(code)
     if schema is None:
         raise ResourceNotFound(code)
+    if is_withdrawn(env.schemas, code):
+        raise ResourceWithdrawn(code)  # 410: the data is kept, no longer served
     return schema
 
 

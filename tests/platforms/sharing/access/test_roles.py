@@ -66,6 +66,19 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{V1}/disputes/counts"): OVERSEERS,
     ("GET", f"{V1}/disputes/{{dispute_id}}"): OVERSEERS,
     ("POST", f"{V1}/disputes/{{dispute_id}}/reject"): DEPT,
+    ("GET", f"{V1}/catalogue"): SIGNED_IN,
+    ("POST", f"{V1}/catalogue"): DEPT,
+    ("GET", f"{V1}/catalogue/{{code}}"): SIGNED_IN,
+    ("PUT", f"{V1}/catalogue/{{code}}"): DEPT,
+    ("DELETE", f"{V1}/catalogue/{{code}}"): DEPT,
+    ("POST", f"{V1}/catalogue/{{code}}/submit"): DEPT,
+    ("POST", f"{V1}/catalogue/{{code}}/approve"): DEPT,
+    ("POST", f"{V1}/catalogue/{{code}}/return"): DEPT,
+    ("POST", f"{V1}/catalogue/{{code}}/publish"): DEPT,
+    ("POST", f"{V1}/catalogue/{{code}}/withdraw"): DEPT,
+    ("GET", f"{V1}/catalogue/{{code}}/versions"): SIGNED_IN,
+    ("GET", f"{V1}/catalogue/{{code}}/versions/{{number}}"): SIGNED_IN,
+    ("GET", f"{V1}/catalogue/{{code}}/events"): SIGNED_IN,
     ("GET", "/console/login"): ANYONE,
     ("POST", "/console/login"): ANYONE,
     ("POST", "/console/logout"): SIGNED_IN,
@@ -112,6 +125,7 @@ PARAMS = {
     "connector_id": str(uuid.uuid4()),
     "action": "approve",
     "dispute_id": str(uuid.uuid4()),
+    "number": "1",
 }
 
 
@@ -147,6 +161,8 @@ def _call(http: TestClient, method: str, path: str, headers: dict[str, str]):  #
         return http.get(url, headers=headers)
     if method == "DELETE":
         return http.delete(url, headers=headers)
+    if method == "PUT":
+        return http.put(url, json={}, headers=headers)
     if path.endswith("/token") or path.startswith("/console"):
         return http.post(url, data={"grant_type": "client_credentials"}, headers=headers)
     return http.post(url, json={}, headers=headers)
