@@ -21,13 +21,7 @@ catalogue_app = typer.Typer(
 def _context(rt: Runtime) -> Context:
     from exchange.catalogue.service import Context
 
-    sharing = rt.settings.sharing
-    return Context(
-        node_code=rt.settings.node_code,
-        schemas=rt.schemas,
-        bureau_department=sharing.catalogue_bureau,
-        grace_days=sharing.catalogue_grace_days,
-    )
+    return Context.of(rt.settings, rt.schemas)
 
 
 @catalogue_app.command("import")

@@ -38,6 +38,7 @@ from exchange.catalogue.sources import SourceFlag, flag_sources
 from exchange.core.db import utcnow
 from exchange.core.live_schemas import LiveSchemas
 from exchange.core.resource_schema import ResourceSchema, schema_from_descriptor
+from exchange.core.settings import Settings
 from exchange.directory import repository as directory
 from exchange.directory import service as directory_service
 from exchange.directory.models import Department
@@ -65,6 +66,16 @@ class Context:
     bureau_department: str = "DSJ"
     grace_days: int = 30
     now: Callable[[], dt.datetime] = field(default=utcnow)
+
+    @classmethod
+    def of(cls, settings: Settings, schemas: Mapping[str, ResourceSchema]) -> Context:
+        """The node's catalogue context from its settings (API, CLI and demo alike)."""
+        return cls(
+            node_code=settings.node_code,
+            schemas=schemas,
+            bureau_department=settings.sharing.catalogue_bureau,
+            grace_days=settings.sharing.catalogue_grace_days,
+        )
 
 
 # -- provider department: 编目 --------------------------------------------------------------

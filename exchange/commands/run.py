@@ -28,6 +28,11 @@ def serve(
     _serve(settings, host, port, workers)  # the directory is synced by `hub node init`
 
 
+# Rows of synthetic data per departmental demo resource: enough to page through and chart,
+# small enough that `make run` is ready in well under a minute.
+DEMO_ROWS_PER_RESOURCE = 200
+
+
 def demo(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8000,
@@ -37,7 +42,7 @@ def demo(
     from exchange import seed as seeding
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
-    from exchange.demo import seed_demo_city
+    from exchange.demo import seed_demo_catalogue, seed_demo_city
     from exchange.directory.service import record_own_key
     from exchange.lifecycle import prepare_database
 
@@ -55,13 +60,20 @@ def demo(
         results = seeding.seed(
             rt, 1, on_table=lambda r, n: bar.update(step, description=f"loaded {r} ({n} rows)")
         )
+        bar.update(step, description="cataloguing the departments' resources")
+        city = seed_demo_catalogue(
+            rt,
+            DEMO_ROWS_PER_RESOURCE,
+            on_resource=lambda r: bar.update(step, description=f"pushing {r}"),
+        )
     rt.close()
     loaded = sum(r["rows"] or 0 for r in results if r["status"] == "accepted")
     console.print(
         f"demo city {settings.resolved_node_name} ({settings.node_code}): "
         f"{counts['districts']} districts, {counts['departments']} departments, "
         f"{counts['resources']} catalogue entries updated, "
-        f"{loaded} registry rows loaded"
+        f"{loaded} registry rows loaded, "
+        f"{city['catalogued']} departmental resources catalogued ({city['accepted']} loaded)"
     )
     if not no_serve:
         _serve(settings, host, port)

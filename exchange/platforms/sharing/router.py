@@ -11,8 +11,8 @@ from exchange.platforms.sharing.access import router as api_access
 from exchange.platforms.sharing.applications import router as api_applications
 from exchange.platforms.sharing.audit import router as api_audit
 from exchange.platforms.sharing.catalog import router as api_catalog
-from exchange.platforms.sharing.disputes import router as api_disputes
 from exchange.platforms.sharing.catalogue import router as api_catalogue
+from exchange.platforms.sharing.disputes import router as api_disputes
 from exchange.platforms.sharing.records import router as api_records
 
 router = APIRouter()

@@ -35,13 +35,7 @@ Descriptor = Annotated[dict[str, Any], Body(description="Table Schema + catalog,
 
 def _ctx(request: Request) -> service.Context:
     rt = request.app.state.runtime
-    sharing = rt.settings.sharing
-    return service.Context(
-        node_code=rt.settings.node_code,
-        schemas=rt.schemas,
-        bureau_department=sharing.catalogue_bureau,
-        grace_days=sharing.catalogue_grace_days,
-    )
+    return service.Context.of(rt.settings, rt.schemas)
 
 
 def _actor(request: Request, who: Principal) -> service.Actor:
