@@ -58,10 +58,13 @@ td,th{border:1px solid #ccc;padding:4px 8px}.critical{color:#b00}.warning{color:
 .charts{display:flex;flex-wrap:wrap;gap:2em}</style></head><body>
 <h1>运维监控 Operations</h1>
 <h2>Latest runs</h2>
-<table><tr><th>system</th><th>finished</th><th>critical</th><th>warning</th><th>info</th></tr>
-{% for s in systems %}<tr><td>{{ s.system }}</td><td>{{ s.finished or "never" }}</td>
+<table><tr><th>system</th><th>as of</th><th>finished</th><th>status</th><th>critical</th>
+<th>warning</th><th>info</th><th>error</th></tr>
+{% for s in systems %}<tr class="{{ 'critical' if s.status == 'error' else '' }}">
+<td>{{ s.system }}</td><td>{{ s.as_of or "" }}</td><td>{{ s.finished or "never" }}</td>
+<td class="status-{{ s.status }}">{{ s.status or "" }}</td>
 <td class="critical">{{ s.counts.critical }}</td><td class="warning">{{ s.counts.warning }}</td>
-<td>{{ s.counts.info }}</td></tr>{% endfor %}</table>
+<td>{{ s.counts.info }}</td><td>{{ s.error or "" }}</td></tr>{% endfor %}</table>
 <h2>Over the last {{ days }} days</h2><div class="charts">
 {% for c in charts %}<figure><figcaption>{{ c.title }}</figcaption>{{ c.svg | safe }}</figure>
 {% endfor %}</div>
@@ -88,6 +91,9 @@ def page_context(session: Session, days: int) -> dict[str, object]:
                 if run and run.finished_at
                 else None,
                 "counts": runs.count_by_severity(found),
+                "status": run.status if run else None,
+                "error": run.error if run else None,
+                "as_of": f"{run.as_of:%Y-%m-%d %H:%M} UTC" if run and run.as_of else None,
             }
         )
         findings += [

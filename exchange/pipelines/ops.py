@@ -20,7 +20,7 @@ from exchange.core.db import utcnow
 from exchange.core.resource_schema import UpdateCycle
 from exchange.core.runtime import Runtime
 from exchange.directory.models import Department, Resource
-from exchange.pipelines.runs import CheckResult, Gauge, Issue, Severity
+from exchange.pipelines.runs import CheckResult, Gauge, Issue, Severity, guard
 from exchange.platforms.exchange.models import Batch, Connector, Delivery
 
 SILENT_WARNING = dt.timedelta(days=1)
@@ -42,28 +42,33 @@ def check_freshness(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
     with rt.sessions() as session:
         entries = list(session.scalars(select(Resource).order_by(Resource.code)))
     for r in entries:
-        max_age = UpdateCycle(r.update_cycle).max_age_days
-        if r.last_updated_at is None:
-            result.issues.append(
-                Issue("freshness.never", "info", r.code, f"{r.code} has received no data yet")
-            )
-            continue
-        age = _days(now - r.last_updated_at)
-        result.gauges.append(Gauge("age_days", age, {"resource": r.code}))
-        if max_age is None or age <= max_age:
-            continue
-        severity: Severity = "critical" if age > 2 * max_age else "warning"
-        result.issues.append(
-            Issue(
-                "freshness.overdue",
-                severity,
-                r.code,
-                f"{r.code} was last updated {age:g} days ago; "
-                f"its {r.update_cycle} cycle allows {max_age:g}",
-                {"age_days": age, "max_age_days": max_age},
-            )
-        )
+        with guard(result, r.code):
+            _freshness_of(result, r, now)
     return result
+
+
+def _freshness_of(result: CheckResult, r: Resource, now: dt.datetime) -> None:
+    max_age = UpdateCycle(r.update_cycle).max_age_days
+    if r.last_updated_at is None:
+        result.issues.append(
+            Issue("freshness.never", "info", r.code, f"{r.code} has received no data yet")
+        )
+        return
+    age = _days(now - r.last_updated_at)
+    result.gauges.append(Gauge("age_days", age, {"resource": r.code}))
+    if max_age is None or age <= max_age:
+        return
+    severity: Severity = "critical" if age > 2 * max_age else "warning"
+    result.issues.append(
+        Issue(
+            "freshness.overdue",
+            severity,
+            r.code,
+            f"{r.code} was last updated {age:g} days ago; "
+            f"its {r.update_cycle} cycle allows {max_age:g}",
+            {"age_days": age, "max_age_days": max_age},
+        )
+    )
 
 
 def check_connectors(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:

@@ -43,7 +43,8 @@ def latest_run(session: Session, system: str) -> CheckRun | None:
     return session.scalars(
         select(CheckRun)
         .where(CheckRun.system == system, CheckRun.finished_at.is_not(None))
-        .order_by(CheckRun.finished_at.desc())
+        # the newest date checked, not the last to finish: a backfill is never "latest"
+        .order_by(CheckRun.as_of.desc().nulls_last(), CheckRun.finished_at.desc())
     ).first()
 
 

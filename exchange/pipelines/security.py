@@ -23,7 +23,7 @@ from exchange.core.resource_schema import OpenClass, ShareClass
 from exchange.core.runtime import Runtime
 from exchange.directory.models import Resource
 from exchange.pipelines import pii
-from exchange.pipelines.runs import CheckResult, Gauge, Issue
+from exchange.pipelines.runs import CheckResult, Gauge, Issue, guard
 from exchange.quality import personal_data
 from exchange.quality.personal_data import Kind
 
@@ -97,7 +97,8 @@ def check_pii(rt: Runtime, client: PublicClient | None = None) -> CheckResult:
         schema = rt.schemas.get(code)
         if schema is None or f"ds_{code}" not in tables:
             continue
-        with rt.sessions() as session:
+        leaks: list[personal_data.Leak] = []
+        with guard(result, code), rt.sessions() as session:
             leaks = pii.scan_dataset(session, schema)
         for leak in leaks:
             severity, what = personal_data.KINDS[Kind(leak.kind)]

@@ -31,7 +31,10 @@ def test_dagbag_loads_every_dag_without_import_errors() -> None:
         dag = bag.dags[dag_id]
         assert dag.tags and dag.doc_md and dag.default_args["owner"] == "data-bureau"
         assert all(t.retries >= 1 for t in dag.tasks)
-        assert {t.task_id for t in dag.tasks} == {"open_run", "plan", "check", "finish"}
+        assert {t.task_id for t in dag.tasks} == {"open_run", "plan", "check", "finish", "alert"}
+        assert all(t.execution_timeout is not None for t in dag.tasks)
+        assert dag.task_dict["finish"].trigger_rule == "all_done"
+        assert dag.task_dict["check"].map_index_template == "{{ hub_check }}"
         assert dag.fileloc == str(DAGS_FOLDER / f"{dag_id}.py")
 
 
@@ -71,11 +74,16 @@ def _point_at(monkeypatch: pytest.MonkeyPatch, rt: Runtime) -> None:
     monkeypatch.setenv("HUB_STORE_URL", s.resolved_store_url)
 
 
-def _test_run(dag_id: str, when: dt.datetime) -> None:
-    from airflow.utils.state import DagRunState
+def _test_run(dag_id: str, when: dt.datetime, *, red: bool = False) -> None:
+    """Run the DAG; a run with a critical finding must end red (its `alert` task failed)."""
+    from airflow.utils.state import DagRunState, TaskInstanceState
 
     run = _dag(dag_id).test(logical_date=when)
-    assert run.state == DagRunState.SUCCESS
+    assert run.state == (DagRunState.FAILED if red else DagRunState.SUCCESS)
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["finish"] == TaskInstanceState.SUCCESS  # the run is always closed
+    if red:
+        assert states["alert"] == TaskInstanceState.FAILED
 
 
 def _stored_run(rt: Runtime, system: str, when: dt.datetime) -> tuple[CheckRun, list[CheckFinding]]:
@@ -173,7 +181,7 @@ def planted_findings(
     with pytest.MonkeyPatch.context() as monkeypatch:
         _point_at(monkeypatch, rt)
         for dag_id in sorted(DAG_IDS):
-            _test_run(dag_id, PLANTED_RUN)
+            _test_run(dag_id, PLANTED_RUN, red=True)  # each system has a critical plant
             run, findings = _stored_run(rt, dag_id.removeprefix("hub_"), PLANTED_RUN)
             assert run.trigger == "airflow" and run.finished_at is not None
             found |= {(f.kind, f.subject): f.severity for f in findings}
@@ -190,3 +198,31 @@ def test_dag_runs_find_the_planted_problem(
     key = (kind, _subject(subject, planted_city[1]))
     assert key in planted_findings, sorted(planted_findings)
     assert planted_findings[key] == severity
+
+
+def test_a_dag_run_that_crashes_on_one_resource_finishes_red_with_an_error_finding(
+    airflow_db: Path, clean_city: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import update
+
+    from exchange.directory.models import Resource
+
+    _point_at(monkeypatch, clean_city)
+    when = dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
+    with clean_city.sessions() as session, session.begin():
+        cycle = session.get(Resource, "credit_record").update_cycle  # type: ignore[union-attr]
+        session.execute(
+            update(Resource)
+            .where(Resource.code == "credit_record")
+            .values(update_cycle="fortnightly")
+        )
+    try:
+        _test_run("hub_ops", when, red=True)
+    finally:
+        with clean_city.sessions() as session, session.begin():
+            session.execute(
+                update(Resource).where(Resource.code == "credit_record").values(update_cycle=cycle)
+            )
+    run, found = _stored_run(clean_city, "ops", when)
+    assert run.status == "error" and run.finished_at is not None
+    assert [(f.kind, f.subject) for f in found] == [(runs.CRASHED, "credit_record")]
