@@ -56,6 +56,8 @@ def _freshness_of(result: CheckResult, r: Resource, now: dt.datetime) -> None:
         return
     age = _days(now - r.last_updated_at)
     result.gauges.append(Gauge("age_days", age, {"resource": r.code}))
+    overdue = max_age is not None and age > max_age
+    result.gauges.append(Gauge("overdue", 1.0 if overdue else 0.0, {"resource": r.code}))
     if max_age is None or age <= max_age:
         return
     severity: Severity = "critical" if age > 2 * max_age else "warning"
@@ -144,6 +146,13 @@ def check_relay(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
                     f"{count} deliveries to {dest} pending, oldest for {age}",
                 )
             )
+    # Every neighbour has its series even with nothing pending: an alert rule over them can
+    # tell "no backlog" from "no data".
+    pending = {str(dest) for dest, _, _ in rows}
+    for n in ([rt.settings.parent] if rt.settings.parent else []) + list(rt.settings.children):
+        if n.code not in pending:
+            result.gauges.append(Gauge("backlog", 0.0, {"destination": n.code}))
+            result.gauges.append(Gauge("oldest_pending_hours", 0.0, {"destination": n.code}))
     _check_failing_deliveries(rt, result)
     return result
 
