@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from exchange.directory.models import Resource
@@ -80,3 +80,24 @@ def quality_runs(session: Session, run_id: uuid.UUID) -> list[QualityRun]:
             select(QualityRun).where(QualityRun.run_id == run_id).order_by(QualityRun.resource_code)
         )
     )
+
+
+def enabled_triggers(conn: Connection) -> dict[str, set[str]]:
+    """Each table's triggers that fire: PostgreSQL's enabled user triggers, SQLite's all."""
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(
+            text(
+                "SELECT c.relname, t.tgname FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' "
+                "AND c.relnamespace = to_regnamespace(current_schema())"
+            )
+        ).all()
+    else:
+        rows = conn.execute(
+            text("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
+        ).all()
+    out: dict[str, set[str]] = {}
+    for table, name in rows:
+        out.setdefault(str(table), set()).add(str(name))
+    return out

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exchange.core.runtime import Runtime
-from exchange.pipelines import access, ops, runs, security, standards
+from exchange.pipelines import access, drift, ops, runs, security, standards
 from exchange.pipelines.alerts import service as alerts
 from exchange.pipelines.runs import CheckResult
 
-SECURITY_CHECKS = ("pii", "exposure", "access", "audit_chain")
+SECURITY_CHECKS = ("pii", "exposure", "access", "audit_chain", "drift")
 
 
 def checks_of(rt: Runtime, system: str) -> list[str]:
@@ -38,6 +38,8 @@ def _security(rt: Runtime, check: str, public_url: str | None) -> CheckResult:
         return access.check_access(rt)
     if check == "audit_chain":
         return access.check_audit_chain(rt)
+    if check == "drift":
+        return drift.check_drift(rt)
     with security.public_client(rt, public_url) as client:
         if check == "pii":
             return security.check_pii(rt, client)
