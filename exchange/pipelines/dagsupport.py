@@ -37,6 +37,7 @@ START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 TAGS = {"standards": "standards", "security": "security", "ops": "operations"}
 CHECK_TIMEOUT = dt.timedelta(minutes=30)  # one check task; the ops DAG's own bound is shorter
 STEP_TIMEOUT = dt.timedelta(minutes=5)  # open, plan, finish, alert: a few statements each
+STATEMENT_TIMEOUT = dt.timedelta(minutes=10)  # one SQL statement of a task, in PostgreSQL
 
 
 class HubFailureNotifier(BaseNotifier):
@@ -139,20 +140,40 @@ def runtime() -> Iterator[Runtime]:
 
     wire()
     url = _database_url()
-    rt = build_runtime(load_settings(**({"database_url": url} if url else {})))
+    settings = load_settings(**({"database_url": url} if url else {}))
+    bounded = with_statement_timeout(settings.resolved_database_url)
+    rt = build_runtime(settings.model_copy(update={"database_url": bounded}))
     try:
         yield rt
     finally:
         rt.close()
 
 
+def with_statement_timeout(url: str) -> str:
+    """PostgreSQL cancels a task's statement after STATEMENT_TIMEOUT, before Airflow's own
+    timeout kills the task and leaves the query running on the server without a client."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or "options" in parsed.query:
+        return url
+    ms = int(STATEMENT_TIMEOUT.total_seconds() * 1000)
+    bounded = parsed.update_query_dict({"options": f"-c statement_timeout={ms}"})
+    return bounded.render_as_string(hide_password=False)
+
+
 def _database_url() -> str | None:
     try:
         from airflow.sdk import Variable
 
-        return Variable.get(VARIABLE, default=None)
+        url: str | None = Variable.get(VARIABLE, default=None)
     except Exception:  # outside a task, or Airflow without a reachable metadata store
         return None
+    if url:
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(url)  # it carries the password: never in a task log
+    return url
 
 
 def run_key(context: Mapping[str, Any]) -> str:

@@ -226,3 +226,18 @@ def test_a_dag_run_that_crashes_on_one_resource_finishes_red_with_an_error_findi
     run, found = _stored_run(clean_city, "ops", when)
     assert run.status == "error" and run.finished_at is not None
     assert [(f.kind, f.subject) for f in found] == [(runs.CRASHED, "credit_record")]
+
+
+def test_a_task_runtime_bounds_each_sql_statement(
+    clean_city: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from exchange.pipelines import dagsupport
+
+    _point_at(monkeypatch, clean_city)
+    monkeypatch.setenv("HUB_DATABASE_URL", clean_city.engine.url.render_as_string(False))
+    with dagsupport.runtime() as rt, rt.engine.connect() as conn:
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "10min"
+    sqlite = "sqlite:////tmp/hub.db"
+    assert dagsupport.with_statement_timeout(sqlite) == sqlite
