@@ -137,6 +137,10 @@ def get_run(session: Session, run_id: uuid.UUID) -> CheckRun:
 
 def record(session: Session, run: CheckRun, result: CheckResult) -> None:
     """Replace this check's findings and gauges in the run with `result`."""
+    # Check tasks of one run record at the same time: each merges its entry into `checks`
+    # under the run's row lock, or the last writer would drop the others' entries (and the
+    # run would end as "error: the check did not report").
+    session.refresh(run, with_for_update=True)
     prefix = f"hub_{run.system}_{result.check}_"
     repo.drop_check(session, run.id, result.check, prefix)
     now = utcnow()
@@ -182,6 +186,7 @@ def record(session: Session, run: CheckRun, result: CheckResult) -> None:
 def finish(session: Session, run: CheckRun, planned: Sequence[str] = ()) -> CheckRun:
     """Close the run with a status, whatever happened to its checks: a planned check that
     never reported (its task killed, timed out, out of retries) is recorded as crashed."""
+    session.refresh(run, with_for_update=True)
     for check in planned:
         if check not in run.checks:
             record(session, run, crashed(check, RuntimeError("the check did not report")))

@@ -104,6 +104,8 @@ def alert_run(rt: Runtime, run_id: uuid.UUID) -> AlertOutcome:
     counts = runs.count_by_severity(found)
     worst = [f"{f.kind} on {f.subject}" for f in found if f.severity == "critical"]
     headline = f"hub_{run.system} run {run.run_key}: {run.status}; {counts['critical']} critical"
+    if run.error:  # what crashed, in the red task's own message
+        headline += f" ({run.error})"
     if worst:
         headline += ": " + "; ".join(worst[:10]) + (" ..." if len(worst) > 10 else "")
     return AlertOutcome(counts, run.status, headline)

@@ -99,3 +99,35 @@ def test_a_planned_check_that_never_reported_makes_the_run_an_error(
         crashes = [f.subject for f in runs.findings(session, run_id) if f.kind == runs.CRASHED]
     assert run.status == "error" and crashes == ["relay"]
     assert run.checks["relay"]["status"] == "error"
+
+
+def test_checks_recording_at_the_same_time_keep_each_others_entries(
+    planted_city: tuple[Runtime, Planted],
+) -> None:
+    """Mapped check tasks record into one run concurrently: none may drop another's entry."""
+    import threading
+
+    rt, _ = planted_city
+    run_id = service.open_run(rt, "ops", "failed-concurrent", "airflow")
+    names = ["storage", "quarantine", "relay", "connectors"]
+    both_read = threading.Barrier(len(names))
+    errors: list[BaseException] = []
+
+    def record(name: str) -> None:
+        try:
+            with rt.sessions() as session, session.begin():
+                run = runs.get_run(session, run_id)
+                assert name not in run.checks  # each has read the run before any wrote
+                both_read.wait(timeout=30)
+                runs.record(session, run, runs.CheckResult(name))
+        except BaseException as exc:  # surfaced below, in the test's own thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with rt.sessions() as session:
+        assert sorted(runs.get_run(session, run_id).checks) == sorted(names)
