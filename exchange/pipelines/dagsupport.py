@@ -187,10 +187,15 @@ def run_key(context: Mapping[str, Any]) -> str:
 
 
 def start_run(system: str, context: Mapping[str, Any]) -> str:
+    from airflow.sdk.exceptions import AirflowFailException
+
     from exchange.pipelines import service
 
     with runtime() as rt:
-        return str(service.open_run(rt, system, run_key(context), "airflow"))
+        try:
+            return str(service.open_run(rt, system, run_key(context), "airflow"))
+        except service.BackfillRefused as exc:  # retrying would not make it any younger
+            raise AirflowFailException(str(exc)) from None
 
 
 def planned_checks(system: str) -> list[str]:

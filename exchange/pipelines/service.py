@@ -6,16 +6,44 @@ replaces only its own findings; `hub check` runs them all in one process (`run_s
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from exchange.core.db import utcnow
 from exchange.core.runtime import Runtime
 from exchange.pipelines import access, drift, ops, runs, security, standards
 from exchange.pipelines.alerts import service as alerts
 from exchange.pipelines.runs import CheckResult
 
 SECURITY_CHECKS = ("pii", "exposure", "access", "audit_chain", "drift")
+# How far behind its date an Airflow run may check. The checks read the node as it is now
+# (freshness, heartbeats, backlog, grants, the rows in force): a run for an older date would
+# pass today's state off as that date's, so it is refused instead of stored.
+BACKFILL_LIMIT = {
+    "ops": dt.timedelta(hours=1),
+    "standards": dt.timedelta(days=2),
+    "security": dt.timedelta(days=2),
+}
+
+
+class BackfillRefused(ValueError):
+    pass
+
+
+def refuse_backfill(system: str, as_of: dt.datetime, now: dt.datetime | None = None) -> None:
+    now = now or utcnow()
+    late = now - as_of
+    if late <= BACKFILL_LIMIT[system]:
+        return
+    raise BackfillRefused(
+        f"hub_{system} checks the node's present state, so a run for "
+        f"{as_of:%Y-%m-%d %H:%M} UTC ({late.days} days {late.seconds // 3600} h ago) cannot "
+        f"check the data as of then and is refused; runs up to {BACKFILL_LIMIT[system]} "
+        f"behind their date are checked. For the state now: trigger hub_{system} without a "
+        f"logical date, or `hub check {system}`."
+    )
 
 
 def checks_of(rt: Runtime, system: str) -> list[str]:
@@ -29,6 +57,10 @@ def checks_of(rt: Runtime, system: str) -> list[str]:
 
 
 def open_run(rt: Runtime, system: str, run_key: str, trigger: str) -> uuid.UUID:
+    """The run of (system, run_key); an Airflow run too far behind its date is refused, so a
+    backfill or a cleared old run never stores today's state under an old date."""
+    if trigger == "airflow":
+        refuse_backfill(system, runs.as_of_for(run_key))
     with rt.sessions() as session, session.begin():
         return runs.open_run(session, system, run_key, trigger).id
 

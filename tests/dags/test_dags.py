@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from exchange.core.db import utcnow
 from exchange.core.runtime import Runtime
 from exchange.pipelines import runs
 from exchange.pipelines.models import CheckFinding, CheckRun, MetricSample
@@ -19,6 +20,8 @@ from tests.dags.conftest import DAGS_FOLDER
 from tests.pipelines.city import Planted
 
 DAG_IDS = {"hub_standards", "hub_security", "hub_ops"}
+# Runs check the node as it is now: their dates are recent (an old one is a refused backfill).
+RECENT = (utcnow() - dt.timedelta(minutes=20)).replace(second=0, microsecond=0)
 
 
 def test_dagbag_loads_every_dag_without_import_errors() -> None:
@@ -101,7 +104,7 @@ def test_dag_run_on_clean_city_reports_nothing(
     airflow_db: Path, clean_city: Runtime, monkeypatch: pytest.MonkeyPatch, dag_id: str
 ) -> None:
     _point_at(monkeypatch, clean_city)
-    when = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    when = RECENT
     _test_run(dag_id, when)
     run, found = _stored_run(clean_city, dag_id.removeprefix("hub_"), when)
     assert run.trigger == "airflow" and run.finished_at is not None
@@ -115,7 +118,7 @@ def test_clean_security_run_checked_real_sharing_traffic(
     """No finding counts only if there was something to look at: weeks of reads, every one
     of them sealed and verified."""
     _point_at(monkeypatch, clean_city)
-    when = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    when = RECENT
     _test_run("hub_security", when)
     run, _ = _stored_run(clean_city, "security", when)
     with clean_city.sessions() as session:
@@ -164,7 +167,7 @@ PLANTED: dict[str, tuple[str, str, str]] = {
     "dormant credential": ("access.dormant_credential", "{dormant_client}", "warning"),
     "access volume far above baseline": ("access.volume_surge", "{surging_department}", "warning"),
 }
-PLANTED_RUN = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+PLANTED_RUN = RECENT
 
 
 def _subject(template: str, planted: Planted) -> str:
@@ -208,7 +211,7 @@ def test_a_dag_run_that_crashes_on_one_resource_finishes_red_with_an_error_findi
     from exchange.directory.models import Resource
 
     _point_at(monkeypatch, clean_city)
-    when = dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
+    when = RECENT - dt.timedelta(minutes=5)
     with clean_city.sessions() as session, session.begin():
         cycle = session.get(Resource, "credit_record").update_cycle  # type: ignore[union-attr]
         session.execute(
@@ -241,3 +244,23 @@ def test_a_task_runtime_bounds_each_sql_statement(
         assert conn.execute(text("SHOW statement_timeout")).scalar() == "10min"
     sqlite = "sqlite:////tmp/hub.db"
     assert dagsupport.with_statement_timeout(sqlite) == sqlite
+
+
+def test_a_backfill_of_an_old_date_is_refused_and_stores_nothing(
+    airflow_db: Path, clean_city: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    _point_at(monkeypatch, clean_city)
+    old = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    run = _dag("hub_ops").test(logical_date=old)
+    assert run.state == DagRunState.FAILED
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["open_run"] == TaskInstanceState.FAILED
+    with clean_city.sessions() as session:
+        stored = session.scalars(
+            select(CheckRun).where(
+                CheckRun.system == "ops", CheckRun.run_key == runs.run_key_for(old)
+            )
+        ).first()
+    assert stored is None
