@@ -9,6 +9,7 @@ from exchange.catalogue.models import (
 )
 from exchange.core.ratelimit import RateCounter
 from exchange.directory.models import Department, Node, PrincipalKey, Resource
+from exchange.pipelines.alerts.models import AssuranceAlert
 from exchange.pipelines.models import CheckFinding, CheckRun, MetricSample, QualityRun
 from exchange.platforms.exchange.models import Batch, Connector, Delivery, Receipt, Subscription
 from exchange.platforms.open_data.models import (
@@ -34,6 +35,7 @@ __all__ = [
     "ApiClient",
     "ApiKey",
     "Application",
+    "AssuranceAlert",
     "AuditAnchor",
     "AuditEntry",
     "AuditSeal",

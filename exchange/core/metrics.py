@@ -26,6 +26,24 @@ HTTP_LATENCY = Histogram(
 BATCHES_RECEIVED = Counter(
     "hub_batches_received_total", "Batches taken in by this node", ["resource", "status"]
 )
+# Live intake and relay traffic (a scrape sees them at once, no check run needed); resources
+# and nodes are labels, never part of a metric's name.
+BATCH_ROWS = Counter("hub_batch_rows_total", "Rows of the batches taken in", ["resource", "status"])
+BATCH_BYTES = Counter(
+    "hub_batch_bytes_total", "Payload bytes of the batches taken in", ["resource", "status"]
+)
+INTAKE_REFUSALS = Counter(
+    "hub_intake_refusals_total",
+    "Batch pushes refused before a batch was recorded, by reason (the error's code)",
+    ["reason"],
+)
+RELAY_BATCHES = Counter(
+    "hub_relay_batches_total", "Batches delivered to a neighbouring node", ["node", "resource"]
+)
+RELAY_ROWS = Counter("hub_relay_rows_total", "Rows delivered to a neighbouring node", ["node"])
+RELAY_BYTES = Counter(
+    "hub_relay_bytes_total", "Payload bytes delivered to a neighbouring node", ["node"]
+)
 RELAY_ATTEMPTS = Counter(
     "hub_relay_attempts_total",
     "Relay sends to a neighbouring node, by outcome (delivered, retry, rejected)",

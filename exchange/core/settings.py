@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -91,6 +91,38 @@ class SharingSettings(BaseModel):
     )
 
 
+class WebhookChannel(BaseModel):
+    """An HTTP endpoint that receives alerts as JSON.
+
+    `shape = "hub"` posts the alert itself, signed with HMAC-SHA256 over `timestamp.body`
+    (header `X-Hub-Alert-Signature: sha256=...`); `shape = "robot"` posts the markdown message
+    group-chat robots take (DingTalk / WeCom), signed the DingTalk way when a secret is given.
+    """
+
+    url: str
+    shape: Literal["hub", "robot"] = "hub"
+    secret: SecretStr | None = None
+
+
+class SmtpChannel(BaseModel):
+    host: str
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+
+
+class AlertSettings(BaseModel):
+    """Where the assurance systems' alerts go (`HUB_ALERTS__WEBHOOKS='[{"url": ...}]'`)."""
+
+    min_severity: Literal["warning", "critical"] = "critical"
+    webhooks: list[WebhookChannel] = Field(default_factory=list)
+    smtp: SmtpChannel | None = None
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HUB_",
@@ -148,6 +180,7 @@ class Settings(BaseSettings):
         default=3600, ge=60, description="age before a leftover payload may be removed"
     )
     sharing: SharingSettings = Field(default_factory=SharingSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -17,37 +17,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Integer,
-    String,
-    Uuid,
-    bindparam,
-    column,
-    func,
-    inspect,
-    select,
-    table,
-    text,
-)
-from sqlalchemy import case as sql_case
+from sqlalchemy import Connection, inspect
 
-from exchange.core.db import UTCDateTime, utcnow
+from exchange.core.db import utcnow
 from exchange.core.runtime import Runtime
+from exchange.pipelines import repository as repo
 from exchange.pipelines.runs import CheckResult, Gauge, Issue
 
 DORMANT_DAYS = 90
 SURGE_FACTOR = 10.0  # the last 24 hours against the median day of the four weeks before
 SURGE_MIN_ROWS = 1_000
 BASELINE_DAYS = 28
-
-_AUDIT = table(
-    "audit_entry",
-    column("department", String()),
-    column("at", UTCDateTime()),
-    column("rows", Integer()),
-    column("outcome", String()),
-)
 
 
 def _tables(rt: Runtime) -> set[str]:
@@ -69,22 +49,6 @@ def check_access(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
     return result
 
 
-# A read after its grant ended: `revoked` when the revocation came first, else `expired`.
-READS_AFTER_END = """
-SELECT g.id, g.consumer_id, g.resource_code,
-       CASE WHEN g.revoked_at IS NOT NULL AND g.revoked_at < g.expires_at
-            THEN 'revoked' ELSE 'expired' END AS how,
-       CASE WHEN g.revoked_at IS NOT NULL AND g.revoked_at < g.expires_at
-            THEN g.revoked_at ELSE g.expires_at END AS ended,
-       count(*) AS uses, sum(e.rows) AS read_rows, max(e.at) AS last
-FROM audit_entry e JOIN sharing_grant g ON e.grant_id = g.id
-WHERE e.outcome = 'ok'
-  AND (e.at > g.expires_at OR (g.revoked_at IS NOT NULL AND e.at > g.revoked_at))
-GROUP BY g.id, g.consumer_id, g.resource_code, g.expires_at, g.revoked_at
-ORDER BY g.resource_code, g.id
-"""
-
-
 def _reads_after_end(conn: Connection) -> list[Issue]:
     return [
         Issue(
@@ -100,27 +64,10 @@ def _reads_after_end(conn: Connection) -> list[Issue]:
                 "last_use": str(last),
             },
         )
-        for grant_id, consumer, resource, how, ended, uses, read_rows, last in conn.execute(
-            # typed, so ids read back as UUIDs and times as UTC on SQLite too
-            text(READS_AFTER_END).columns(
-                column("id", Uuid()),
-                column("consumer_id", Uuid()),
-                column("resource_code", String()),
-                column("how", String()),
-                column("ended", UTCDateTime()),
-                column("uses", Integer()),
-                column("read_rows", Integer()),
-                column("last", UTCDateTime()),
-            )
+        for grant_id, consumer, resource, how, ended, uses, read_rows, last in (
+            repo.reads_after_end(conn)
         )
     ]
-
-
-DORMANT_CLIENTS = """
-SELECT id, name, last_token_at FROM sharing_client
-WHERE revoked_at IS NULL AND coalesce(last_token_at, created_at) < :cutoff
-ORDER BY name
-"""
 
 
 def _dormant(conn: Connection, cutoff: dt.datetime) -> list[Issue]:
@@ -133,12 +80,7 @@ def _dormant(conn: Connection, cutoff: dt.datetime) -> list[Issue]:
             "revoke it if no longer needed",
             detail={"last_token_at": str(last) if last else None},
         )
-        for client_id, name, last in conn.execute(
-            text(DORMANT_CLIENTS)
-            .bindparams(bindparam("cutoff", type_=UTCDateTime()))
-            .columns(column("id", Uuid()), column("name", String()), column("last", UTCDateTime())),
-            {"cutoff": cutoff},
-        )
+        for client_id, name, last in repo.dormant_clients(conn, cutoff)
     ]
 
 
@@ -147,31 +89,8 @@ def _surges(conn: Connection, now: dt.datetime) -> list[Issue]:
     their own previous BASELINE_DAYS days (24-hour windows back from `now`, so a run just
     after midnight compares like with like). One grouped query, summed in the database."""
     bounds = [now - dt.timedelta(days=d) for d in range(BASELINE_DAYS + 2)]
-    days = [
-        func.coalesce(
-            func.sum(
-                sql_case(
-                    ((_AUDIT.c.at > bounds[d + 1]) & (_AUDIT.c.at <= bounds[d]), _AUDIT.c.rows),
-                    else_=0,
-                )
-            ),
-            0,
-        ).label(f"d{d}")
-        for d in range(BASELINE_DAYS + 1)
-    ]
-    query = (
-        select(_AUDIT.c.department, *days)
-        .where(
-            _AUDIT.c.at > bounds[-1],
-            _AUDIT.c.at <= now,
-            _AUDIT.c.outcome == "ok",
-            _AUDIT.c.department.is_not(None),
-        )
-        .group_by(_AUDIT.c.department)
-        .order_by(_AUDIT.c.department)
-    )
     issues = []
-    for department, current, *before in conn.execute(query):
+    for department, current, *before in repo.rows_read_per_day(conn, bounds):
         ordered = sorted(int(v) for v in before)
         baseline = (ordered[BASELINE_DAYS // 2 - 1] + ordered[BASELINE_DAYS // 2]) / 2
         if current >= SURGE_MIN_ROWS and current > SURGE_FACTOR * max(baseline, 1):

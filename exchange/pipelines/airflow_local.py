@@ -39,6 +39,8 @@ def environment(settings: Settings, airflow: str, home: Path, port: int) -> dict
         "PYTHONUNBUFFERED": "1",
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # the Variable below carries the database password: masked in task logs
+        "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES": "hub_database_url",
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
         # also where task processes reach the execution API (`{base_url}/execution/`)

@@ -29,7 +29,22 @@ def render(session: Session) -> str:
         if findings not in typed:
             lines.append(f"# TYPE {findings} gauge")
             typed.add(findings)
-        counts = runs.count_by_severity(runs.findings(session, run.id))
+        found = runs.findings(session, run.id)
+        counts = runs.count_by_severity(found)
         for severity, n in counts.items():
             lines.append(f'{findings}{{system="{system}",severity="{severity}"}} {n}')
+        # A crashed run must not pass for a clean one: its status and its crashed checks.
+        status = "hub_assurance_last_run_status"
+        if status not in typed:
+            lines.append(f"# TYPE {status} gauge")
+            typed.add(status)
+        for name in runs.RUN_STATUSES:
+            on = 1 if run.status == name else 0
+            lines.append(f'{status}{{system="{system}",status="{name}"}} {on}')
+        errors = "hub_assurance_check_errors"
+        if errors not in typed:
+            lines.append(f"# TYPE {errors} gauge")
+            typed.add(errors)
+        crashed = sum(f.kind == runs.CRASHED for f in found)
+        lines.append(f'{errors}{{system="{system}"}} {crashed}')
     return "\n".join(lines) + ("\n" if lines else "")

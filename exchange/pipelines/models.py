@@ -28,8 +28,16 @@ class CheckRun(Base):
     trigger: Mapped[str] = mapped_column(String(16))  # airflow | cli
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
-    # per check: {"findings": n, "critical": n, "status": "ok" | "not available: ..."}
+    # per check: {"findings": n, "critical": n, "status": "ok" | "error" | "not available: ..."}
     checks: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+    # The date whose data the run checked (the logical date; a manual run's own time): "latest"
+    # means the newest of these, so a backfill of an old date finishing last never hides a
+    # later run's results.
+    as_of: Mapped[dt.datetime | None] = mapped_column(index=True)
+    # ok | findings (a warning or critical) | error (a check crashed or never reported);
+    # None while the run is under way
+    status: Mapped[str | None] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)  # the first crashed check and why
 
 
 class CheckFinding(Base):

@@ -12,16 +12,15 @@ import time
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from exchange.core import signing
 from exchange.core.db import utcnow
 from exchange.core.resource_schema import UpdateCycle
 from exchange.core.runtime import Runtime
-from exchange.directory.models import Department, Resource
-from exchange.pipelines.runs import CheckResult, Gauge, Issue, Severity
-from exchange.platforms.exchange.models import Batch, Connector, Delivery
+from exchange.directory.models import Resource
+from exchange.pipelines import repository as repo
+from exchange.pipelines.runs import CheckResult, Gauge, Issue, Severity, guard
 
 SILENT_WARNING = dt.timedelta(days=1)
 SILENT_CRITICAL = dt.timedelta(days=7)
@@ -40,42 +39,44 @@ def check_freshness(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
     now = now or utcnow()
     result = CheckResult("freshness")
     with rt.sessions() as session:
-        entries = list(session.scalars(select(Resource).order_by(Resource.code)))
+        entries = list(repo.catalogue(session))
     for r in entries:
-        max_age = UpdateCycle(r.update_cycle).max_age_days
-        if r.last_updated_at is None:
-            result.issues.append(
-                Issue("freshness.never", "info", r.code, f"{r.code} has received no data yet")
-            )
-            continue
-        age = _days(now - r.last_updated_at)
-        result.gauges.append(Gauge("age_days", age, {"resource": r.code}))
-        if max_age is None or age <= max_age:
-            continue
-        severity: Severity = "critical" if age > 2 * max_age else "warning"
-        result.issues.append(
-            Issue(
-                "freshness.overdue",
-                severity,
-                r.code,
-                f"{r.code} was last updated {age:g} days ago; "
-                f"its {r.update_cycle} cycle allows {max_age:g}",
-                {"age_days": age, "max_age_days": max_age},
-            )
-        )
+        with guard(result, r.code):
+            _freshness_of(result, r, now)
     return result
+
+
+def _freshness_of(result: CheckResult, r: Resource, now: dt.datetime) -> None:
+    max_age = UpdateCycle(r.update_cycle).max_age_days
+    if r.last_updated_at is None:
+        result.issues.append(
+            Issue("freshness.never", "info", r.code, f"{r.code} has received no data yet")
+        )
+        return
+    age = _days(now - r.last_updated_at)
+    result.gauges.append(Gauge("age_days", age, {"resource": r.code}))
+    overdue = max_age is not None and age > max_age
+    result.gauges.append(Gauge("overdue", 1.0 if overdue else 0.0, {"resource": r.code}))
+    if max_age is None or age <= max_age:
+        return
+    severity: Severity = "critical" if age > 2 * max_age else "warning"
+    result.issues.append(
+        Issue(
+            "freshness.overdue",
+            severity,
+            r.code,
+            f"{r.code} was last updated {age:g} days ago; "
+            f"its {r.update_cycle} cycle allows {max_age:g}",
+            {"age_days": age, "max_age_days": max_age},
+        )
+    )
 
 
 def check_connectors(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
     now = now or utcnow()
     result = CheckResult("connectors")
     with rt.sessions() as session:
-        rows = session.execute(
-            select(Connector, Department.code)
-            .join(Department, Department.id == Connector.department_id)
-            .where(Connector.state == "active")
-            .order_by(Department.code, Connector.name)
-        ).all()
+        rows = repo.active_connectors(session)
     for c, dept in rows:
         label = {"connector": str(c.id), "department": dept}
         seen = c.last_seen_at or c.created_at  # a new connector is given a day to call in
@@ -109,15 +110,8 @@ def check_connectors(rt: Runtime, now: dt.datetime | None = None) -> CheckResult
 def check_relay(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
     now = now or utcnow()
     result = CheckResult("relay")
-    destination = func.coalesce(
-        Delivery.node_code, func.cast(Delivery.department_id, Department.code.type)
-    )
     with rt.sessions() as session:
-        rows = session.execute(
-            select(destination, func.count(), func.min(Delivery.created_at))
-            .where(Delivery.state == "pending")
-            .group_by(destination)
-        ).all()
+        rows = repo.pending_by_destination(session)
     for dest, count, oldest in rows:
         oldest_at = oldest if oldest.tzinfo else oldest.replace(tzinfo=dt.UTC)
         age = now - oldest_at
@@ -139,6 +133,13 @@ def check_relay(rt: Runtime, now: dt.datetime | None = None) -> CheckResult:
                     f"{count} deliveries to {dest} pending, oldest for {age}",
                 )
             )
+    # Every neighbour has its series even with nothing pending: an alert rule over them can
+    # tell "no backlog" from "no data".
+    pending = {str(dest) for dest, _, _ in rows}
+    for n in ([rt.settings.parent] if rt.settings.parent else []) + list(rt.settings.children):
+        if n.code not in pending:
+            result.gauges.append(Gauge("backlog", 0.0, {"destination": n.code}))
+            result.gauges.append(Gauge("oldest_pending_hours", 0.0, {"destination": n.code}))
     _check_failing_deliveries(rt, result)
     return result
 
@@ -147,15 +148,7 @@ def _check_failing_deliveries(rt: Runtime, result: CheckResult) -> None:
     """Refused deliveries (critical: the batch stops here until an operator acts) and ones the
     next hop keeps turning away (retried, but alarmed after RETRY_ALARM_ATTEMPTS)."""
     with rt.sessions() as session:
-        failing = session.scalars(
-            select(Delivery)
-            .where(
-                Delivery.node_code.is_not(None),
-                (Delivery.state == "rejected")
-                | ((Delivery.state == "pending") & (Delivery.attempts >= RETRY_ALARM_ATTEMPTS)),
-            )
-            .order_by(Delivery.id)
-        ).all()
+        failing = repo.failing_deliveries(session, RETRY_ALARM_ATTEMPTS)
     rejected = [d for d in failing if d.state == "rejected"]
     result.gauges.append(Gauge("rejected", float(len(rejected))))
     for d in failing:
@@ -223,9 +216,7 @@ def check_storage(rt: Runtime) -> CheckResult:
     url = make_url(rt.engine.url)
     with rt.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            size = float(
-                conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
-            )
+            size = repo.database_bytes(conn)
         else:
             size = float(Path(url.database or "").stat().st_size) if url.database else 0.0
     result.gauges.append(Gauge("database_bytes", size))
@@ -238,13 +229,7 @@ def check_quarantine(rt: Runtime, now: dt.datetime | None = None) -> CheckResult
     result = CheckResult("quarantine")
     since = now - dt.timedelta(days=1)
     with rt.sessions() as session:
-        rows = session.execute(
-            select(
-                Batch.resource_code, func.count(), func.count().filter(Batch.received_at >= since)
-            )
-            .where(Batch.status == "quarantined")
-            .group_by(Batch.resource_code)
-        ).all()
+        rows = repo.quarantined_by_resource(session, since)
     for resource, total, recent in rows:
         result.gauges.append(Gauge("batches", float(total), {"resource": resource}))
         if recent:

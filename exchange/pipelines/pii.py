@@ -7,13 +7,11 @@ embedded node) the rows are read and the same rules run in Python.
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from exchange.core.resource_schema import ResourceSchema
-from exchange.datastore.tables import current_name, tables_for
+from exchange.pipelines import repository as repo
 from exchange.quality import personal_data as pd
-from exchange.quality import sql_checks as sqlc
 from exchange.quality.personal_data import Kind, Leak
 
 
@@ -27,23 +25,9 @@ def scan_dataset(session: Session, schema: ResourceSchema) -> list[Leak]:
 
 
 def _scan_in_database(session: Session, schema: ResourceSchema, columns: list[str]) -> list[Leak]:
-    key = " || '|' || ".join(f"coalesce({sqlc.q(k)}::text, '')" for k in schema.primary_key)
     scans = [pd.SqlScan(col, i) for i, col in enumerate(columns)]
-    extracted = [f"({key}) AS k", *(e for s in scans for e in s.extract())]
-    measures: list[str] = []
     wanted = [(s, kind) for s in scans for kind in Kind]
-    for j, (s, kind) in enumerate(wanted):
-        cond, value = s.found(kind), sqlc.q(s.value(kind))
-        measures += [
-            f"count(*) FILTER (WHERE {cond}) AS c{j}",
-            f"min({value}) FILTER (WHERE {cond}) AS v{j}",
-            f"min(k) FILTER (WHERE {cond}) AS k{j}",
-        ]
-    sql = (
-        f"SELECT {', '.join(measures)} FROM (SELECT {', '.join(extracted)} "
-        f"FROM {sqlc.q(current_name(schema.code))} WHERE NOT _deleted) s"
-    )
-    row = session.execute(text(sql)).one()
+    row = repo.pii_counts(session, schema, scans)
     return [
         Leak(
             schema.code,
@@ -59,11 +43,9 @@ def _scan_in_database(session: Session, schema: ResourceSchema, columns: list[st
 
 
 def _scan_rows(session: Session, schema: ResourceSchema, columns: list[str]) -> list[Leak]:
-    current = tables_for(schema).current
-    keys = [current.c[k] for k in schema.primary_key]
-    query = select(*keys, *(current.c[c] for c in columns)).where(current.c._deleted.is_(False))
+    keys = schema.primary_key
     found: dict[tuple[str, Kind], list[tuple[str, str]]] = {}
-    for row in session.execute(query):
+    for row in repo.public_values(session, schema, columns):
         key = "|".join(str(v) for v in row[: len(keys)])
         for col, value in zip(columns, row[len(keys) :], strict=True):
             if isinstance(value, str):

@@ -16,14 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, Uuid, bindparam, column, inspect, select, text
+from sqlalchemy import inspect
 
-from exchange.core.db import UTCDateTime, utcnow
+from exchange.core.db import utcnow
 from exchange.core.resource_schema import OpenClass, ShareClass
 from exchange.core.runtime import Runtime
-from exchange.directory.models import Resource
 from exchange.pipelines import pii
-from exchange.pipelines.runs import CheckResult, Gauge, Issue
+from exchange.pipelines import repository as repo
+from exchange.pipelines.runs import CheckResult, Gauge, Issue, guard
 from exchange.quality import personal_data
 from exchange.quality.personal_data import Kind
 
@@ -70,7 +70,7 @@ class Hidden:
 
 def _open_and_hidden(rt: Runtime) -> tuple[list[str], list[Hidden]]:
     with rt.sessions() as session:
-        entries = list(session.scalars(select(Resource).order_by(Resource.code)))
+        entries = list(repo.catalogue(session))
     open_codes = [r.code for r in entries if r.open_class == OpenClass.open.value]
     hidden = []
     for r in entries:
@@ -97,7 +97,8 @@ def check_pii(rt: Runtime, client: PublicClient | None = None) -> CheckResult:
         schema = rt.schemas.get(code)
         if schema is None or f"ds_{code}" not in tables:
             continue
-        with rt.sessions() as session:
+        leaks: list[personal_data.Leak] = []
+        with guard(result, code), rt.sessions() as session:
             leaks = pii.scan_dataset(session, schema)
         for leak in leaks:
             severity, what = personal_data.KINDS[Kind(leak.kind)]
@@ -181,24 +182,12 @@ def check_exposure(rt: Runtime, client: PublicClient) -> CheckResult:
 
 
 # Grants that still hold at the time of the query: the records API serves them while they do.
-HOLDING_GRANTS = """
-SELECT resource_code, id FROM sharing_grant
-WHERE resource_code IN :codes AND revoked_at IS NULL AND expires_at > :now
-ORDER BY resource_code, id
-"""
-
-
 def _granted(rt: Runtime, not_shared: list[Hidden]) -> list[Issue]:
     if not not_shared or "sharing_grant" not in inspect(rt.engine).get_table_names():
         return []
-    query = (
-        text(HOLDING_GRANTS)
-        .bindparams(bindparam("codes", expanding=True), bindparam("now", type_=UTCDateTime()))
-        .columns(column("resource_code", String()), column("id", Uuid()))
-    )
     by_code = {h.code: h for h in not_shared}
     with rt.sessions() as session:
-        rows = session.execute(query, {"codes": list(by_code), "now": utcnow()}).all()
+        rows = repo.holding_grants(session, list(by_code), utcnow())
     holding: dict[str, list[str]] = {}
     for code, grant_id in rows:
         holding.setdefault(code, []).append(str(grant_id))

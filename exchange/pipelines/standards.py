@@ -60,15 +60,49 @@ def check_resource(rt: Runtime, run_id: uuid.UUID, resource: str) -> int:
         if entry is not None:
             rate = report.pass_rate if report.rows else None
             entry.quality_score = quality_score.assess(entry, rate).score
+        targets = {
+            spec.name: [t for _, t in spec.references]
+            for spec in rt.schemas[resource].fields
+            if spec.references
+        }
         runs.record(
-            session, run, _result(resource, report.failures_by_rule, report.findings, report.rows)
+            session,
+            run,
+            _result(resource, report.failures_by_rule, report.findings, report.rows, targets),
         )
         session.flush()
         return row.id
 
 
+SAMPLE_KEYS = 20  # what an operator needs to find the rows, not the whole table
+
+
+def _detail(
+    rule: str, count: int, shown: list[Any], targets: dict[str, list[str]]
+) -> dict[str, Any]:
+    """Enough to act on: the rows' keys (composite keys joined by "|"), the fields, the values
+    (already masked by the gate where the field is personal), and for a broken reference the
+    resource it points into and the values missing there."""
+    fields = sorted({f.field for f in shown if f.field})
+    detail: dict[str, Any] = {
+        "rule": rule,
+        "count": count,
+        "fields": fields,
+        "keys": [f.key for f in shown if f.key is not None][:SAMPLE_KEYS],
+        "samples": [f.to_dict() for f in shown[:SAMPLE_KEYS]],
+    }
+    if rule.startswith("reference"):
+        detail["targets"] = sorted({t for name in fields for t in targets.get(name, [])})
+        detail["missing"] = sorted({f.value for f in shown if f.value is not None})[:SAMPLE_KEYS]
+    return detail
+
+
 def _result(
-    resource: str, failures: dict[str, int], samples: tuple[Any, ...], rows: int
+    resource: str,
+    failures: dict[str, int],
+    samples: tuple[Any, ...],
+    rows: int,
+    targets: dict[str, list[str]] | None = None,
 ) -> CheckResult:
     result = CheckResult(CHECK_PREFIX + resource)
     for rule, count in sorted(failures.items()):
@@ -82,7 +116,7 @@ def _result(
                 severity="critical" if blocking else "warning",
                 subject=resource,
                 message=f"{count} of {rows} rows of {resource} fail {rule}",
-                detail={"rule": rule, "count": count, "samples": [f.to_dict() for f in shown[:5]]},
+                detail=_detail(rule, count, shown, targets or {}),
             )
         )
     result.gauges.append(

@@ -10,7 +10,14 @@ into it. The detector looks for:
   credit code instead would miss the 1 in 31 real ID numbers that happen to be one.);
 * `name_with_id`: a name (2-4 Han characters, none of 证 号 码, so that a label such as
   身份证号码 is no name) right before such a number: who it is;
-* `mobile`: a mainland mobile number (11 digits, 13x-19x);
+* `resident_id_15`: a first-generation (pre-1999) 15-digit ID number: province code and a
+  real 19YYMMDD birth date; it has no check character, so it is a warning, not proof;
+* `mobile`: a mainland mobile number (11 digits, 13x-19x), also with the country code
+  (`+86 138...`, `86138...`): critical, since an open dataset has no business publishing one;
+
+Numbers are read as people write them: full-width digits (１３８) count as digits, and spaces
+or dashes between digits (`330106 1990 0101 123X`, `138-1234-5678`) are ignored (`normalize`,
+and `sql_normalized`, its SQL twin).
 * `individual_business`: the credit code of an individual business (个体工商户, GB 32100 codes
   starting 92: the code of a natural person's business), with a valid check character;
 * `email`: an e-mail address.
@@ -43,6 +50,7 @@ from exchange.quality import sql_checks as sqlc
 class Kind(StrEnum):
     name_with_id = "name_with_id"
     resident_id = "resident_id"
+    resident_id_15 = "resident_id_15"
     mobile = "mobile"
     individual_business = "individual_business"
     email = "email"
@@ -52,7 +60,8 @@ class Kind(StrEnum):
 KINDS: dict[Kind, tuple[str, str]] = {
     Kind.name_with_id: ("critical", "a name next to an ID number"),
     Kind.resident_id: ("critical", "an ID number (GB 11643, valid check character and date)"),
-    Kind.mobile: ("warning", "a mobile phone number"),
+    Kind.resident_id_15: ("warning", "a 15-digit (first-generation) ID number"),
+    Kind.mobile: ("critical", "a mobile phone number"),
     Kind.individual_business: ("warning", "the credit code of an individual business"),
     Kind.email: ("warning", "an e-mail address"),
 }
@@ -73,11 +82,24 @@ def _han_except(excluded: str) -> str:
 PATTERNS: dict[Kind, str] = {
     Kind.name_with_id: f"({_han_except('证号码')}{{2,4}}[ :：,，]*{_ID})(?:[^0-9A-Za-z]|$)",
     Kind.resident_id: f"(?:^|[^0-9A-Za-z])({_ID})(?:[^0-9A-Za-z]|$)",
-    Kind.mobile: "(?:^|[^0-9])(1[3-9][0-9]{9})(?:[^0-9]|$)",
+    Kind.resident_id_15: "(?:^|[^0-9A-Za-z])([0-9]{15})(?:[^0-9A-Za-z]|$)",
+    Kind.mobile: "(?:^|[^0-9])(?:[+]?86)?(1[3-9][0-9]{9})(?:[^0-9]|$)",
     Kind.individual_business: "(?:^|[^0-9A-Z])(92[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})(?:[^0-9A-Z]|$)",
     Kind.email: "([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:[.][A-Za-z0-9-]+)+)",
 }
 _COMPILED = {kind: re.compile(pattern) for kind, pattern in PATTERNS.items()}
+
+# Full-width digits, X, plus, dash and the ideographic space, as an IME types them.
+_WIDE, _NARROW = "０１２３４５６７８９Ｘｘ＋－　", "0123456789Xx+- "
+_WIDTHS = str.maketrans(_WIDE, _NARROW)
+# Separators between digits (the group kept, the lookahead not consumed: "1 2 3" -> "123").
+_SEPARATED = "([0-9])[ -]+(?=[0-9Xx])"
+_SEPARATED_RE = re.compile(_SEPARATED)
+
+
+def normalize(text: str) -> str:
+    """`text` as the patterns read it: narrow digits, no spaces or dashes between digits."""
+    return _SEPARATED_RE.sub(r"\1", text.translate(_WIDTHS))
 
 
 @dataclass(frozen=True)
@@ -126,18 +148,31 @@ def is_credit_code(code: str) -> bool:
         return False
 
 
+def is_resident_id_15(number: str) -> bool:
+    if len(number) != 15 or not number.isdigit() or number[:2] not in provinces():
+        return False
+    try:
+        born = dt.date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError:
+        return False
+    return born <= dt.date.today()
+
+
 def _accept(kind: Kind, value: str) -> bool:
     if kind is Kind.name_with_id:
         return is_resident_id(value[-18:])
     if kind is Kind.resident_id:
         return is_resident_id(value)
+    if kind is Kind.resident_id_15:
+        return is_resident_id_15(value)
     if kind is Kind.individual_business:
         return is_credit_code(value)
     return True
 
 
 def find(text: str) -> Iterator[tuple[Kind, str]]:
-    """(kind, value) for each piece of personal data in `text`."""
+    """(kind, value) for each piece of personal data in `text` (values as `normalize`d)."""
+    text = normalize(text)
     for kind, pattern in _COMPILED.items():
         for m in pattern.finditer(text):
             if _accept(kind, m.group(1)):
@@ -172,7 +207,9 @@ def mask_key(key: str | None) -> str | None:
 
 
 def redact(text: str) -> str:
-    """`text` with every piece of personal data masked (what visitors wrote, shown back)."""
+    """`text` with every piece of personal data masked (what visitors wrote, shown back;
+    digits written wide or spaced out come back narrow and joined, masked)."""
+    text = normalize(text)
     for kind, value in sorted(set(find(text)), key=lambda m: -len(m[1])):
         text = text.replace(value, mask(kind, value))
     return text
@@ -206,6 +243,27 @@ def _sql_resident_id(name: str) -> str:
     )
 
 
+def sql_normalized(column: str) -> str:
+    """`normalize` in PostgreSQL, over the quoted column `column`."""
+    widths = f"translate({column}, {sqlc.literal(_WIDE)}, {sqlc.literal(_NARROW)})"
+    return f"regexp_replace({widths}, {sqlc.literal(_SEPARATED)}, '\\1', 'g')"
+
+
+def _sql_resident_id_15(name: str) -> str:
+    """`is_resident_id_15` as SQL, the date arithmetic only on well-formed digits."""
+    v = sqlc.q(name)
+    year, month, day = (f"substr({v}, {a}, 2)::int" for a in (7, 9, 11))
+    last_day = (
+        f"extract(day from make_date(1900 + {year}, {month}, 1) + interval '1 month - 1 day')"
+    )
+    return (
+        f"(CASE WHEN {v} IS NULL OR substr({v}, 1, 2) NOT IN {sqlc.in_list(sorted(provinces()))}"
+        f" THEN false WHEN substr({v}, 9, 4) !~ '^(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$'"
+        f" THEN false WHEN {day} > {last_day} THEN false"
+        f" ELSE make_date(1900 + {year}, {month}, {day}) <= current_date END)"
+    )
+
+
 @dataclass(frozen=True)
 class SqlScan:
     """The detector over one column as SQL. `extract()` are select-list items pulling one
@@ -222,7 +280,7 @@ class SqlScan:
         return f"name_id_{self.i}"
 
     def extract(self) -> list[str]:
-        c = sqlc.q(self.column)
+        c = sql_normalized(sqlc.q(self.column))
         # substring(... from pattern) returns the pattern's group: one candidate per value,
         # enough to count the values holding each kind.
         out = []
@@ -240,6 +298,8 @@ class SqlScan:
             return _sql_resident_id(self._number())
         if kind is Kind.resident_id:
             return _sql_resident_id(self.value(kind))
+        if kind is Kind.resident_id_15:
+            return _sql_resident_id_15(self.value(kind))
         v = sqlc.q(self.value(kind))
         if kind is Kind.individual_business:
             name = self.value(kind)

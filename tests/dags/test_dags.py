@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from exchange.core.db import utcnow
 from exchange.core.runtime import Runtime
 from exchange.pipelines import runs
 from exchange.pipelines.models import CheckFinding, CheckRun, MetricSample
@@ -19,6 +20,8 @@ from tests.dags.conftest import DAGS_FOLDER
 from tests.pipelines.city import Planted
 
 DAG_IDS = {"hub_standards", "hub_security", "hub_ops"}
+# Runs check the node as it is now: their dates are recent (an old one is a refused backfill).
+RECENT = (utcnow() - dt.timedelta(minutes=20)).replace(second=0, microsecond=0)
 
 
 def test_dagbag_loads_every_dag_without_import_errors() -> None:
@@ -31,7 +34,10 @@ def test_dagbag_loads_every_dag_without_import_errors() -> None:
         dag = bag.dags[dag_id]
         assert dag.tags and dag.doc_md and dag.default_args["owner"] == "data-bureau"
         assert all(t.retries >= 1 for t in dag.tasks)
-        assert {t.task_id for t in dag.tasks} == {"open_run", "plan", "check", "finish"}
+        assert {t.task_id for t in dag.tasks} == {"open_run", "plan", "check", "finish", "alert"}
+        assert all(t.execution_timeout is not None for t in dag.tasks)
+        assert dag.task_dict["finish"].trigger_rule == "all_done"
+        assert dag.task_dict["check"].map_index_template == "{{ hub_check }}"
         assert dag.fileloc == str(DAGS_FOLDER / f"{dag_id}.py")
 
 
@@ -71,11 +77,16 @@ def _point_at(monkeypatch: pytest.MonkeyPatch, rt: Runtime) -> None:
     monkeypatch.setenv("HUB_STORE_URL", s.resolved_store_url)
 
 
-def _test_run(dag_id: str, when: dt.datetime) -> None:
-    from airflow.utils.state import DagRunState
+def _test_run(dag_id: str, when: dt.datetime, *, red: bool = False) -> None:
+    """Run the DAG; a run with a critical finding must end red (its `alert` task failed)."""
+    from airflow.utils.state import DagRunState, TaskInstanceState
 
     run = _dag(dag_id).test(logical_date=when)
-    assert run.state == DagRunState.SUCCESS
+    assert run.state == (DagRunState.FAILED if red else DagRunState.SUCCESS)
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["finish"] == TaskInstanceState.SUCCESS  # the run is always closed
+    if red:
+        assert states["alert"] == TaskInstanceState.FAILED
 
 
 def _stored_run(rt: Runtime, system: str, when: dt.datetime) -> tuple[CheckRun, list[CheckFinding]]:
@@ -93,7 +104,7 @@ def test_dag_run_on_clean_city_reports_nothing(
     airflow_db: Path, clean_city: Runtime, monkeypatch: pytest.MonkeyPatch, dag_id: str
 ) -> None:
     _point_at(monkeypatch, clean_city)
-    when = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    when = RECENT
     _test_run(dag_id, when)
     run, found = _stored_run(clean_city, dag_id.removeprefix("hub_"), when)
     assert run.trigger == "airflow" and run.finished_at is not None
@@ -107,7 +118,7 @@ def test_clean_security_run_checked_real_sharing_traffic(
     """No finding counts only if there was something to look at: weeks of reads, every one
     of them sealed and verified."""
     _point_at(monkeypatch, clean_city)
-    when = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    when = RECENT
     _test_run("hub_security", when)
     run, _ = _stored_run(clean_city, "security", when)
     with clean_city.sessions() as session:
@@ -156,7 +167,7 @@ PLANTED: dict[str, tuple[str, str, str]] = {
     "dormant credential": ("access.dormant_credential", "{dormant_client}", "warning"),
     "access volume far above baseline": ("access.volume_surge", "{surging_department}", "warning"),
 }
-PLANTED_RUN = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+PLANTED_RUN = RECENT
 
 
 def _subject(template: str, planted: Planted) -> str:
@@ -173,7 +184,7 @@ def planted_findings(
     with pytest.MonkeyPatch.context() as monkeypatch:
         _point_at(monkeypatch, rt)
         for dag_id in sorted(DAG_IDS):
-            _test_run(dag_id, PLANTED_RUN)
+            _test_run(dag_id, PLANTED_RUN, red=True)  # each system has a critical plant
             run, findings = _stored_run(rt, dag_id.removeprefix("hub_"), PLANTED_RUN)
             assert run.trigger == "airflow" and run.finished_at is not None
             found |= {(f.kind, f.subject): f.severity for f in findings}
@@ -190,3 +201,66 @@ def test_dag_runs_find_the_planted_problem(
     key = (kind, _subject(subject, planted_city[1]))
     assert key in planted_findings, sorted(planted_findings)
     assert planted_findings[key] == severity
+
+
+def test_a_dag_run_that_crashes_on_one_resource_finishes_red_with_an_error_finding(
+    airflow_db: Path, clean_city: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import update
+
+    from exchange.directory.models import Resource
+
+    _point_at(monkeypatch, clean_city)
+    when = RECENT - dt.timedelta(minutes=5)
+    with clean_city.sessions() as session, session.begin():
+        cycle = session.get(Resource, "credit_record").update_cycle  # type: ignore[union-attr]
+        session.execute(
+            update(Resource)
+            .where(Resource.code == "credit_record")
+            .values(update_cycle="fortnightly")
+        )
+    try:
+        _test_run("hub_ops", when, red=True)
+    finally:
+        with clean_city.sessions() as session, session.begin():
+            session.execute(
+                update(Resource).where(Resource.code == "credit_record").values(update_cycle=cycle)
+            )
+    run, found = _stored_run(clean_city, "ops", when)
+    assert run.status == "error" and run.finished_at is not None
+    assert [(f.kind, f.subject) for f in found] == [(runs.CRASHED, "credit_record")]
+
+
+def test_a_task_runtime_bounds_each_sql_statement(
+    clean_city: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from exchange.pipelines import dagsupport
+
+    _point_at(monkeypatch, clean_city)
+    monkeypatch.setenv("HUB_DATABASE_URL", clean_city.engine.url.render_as_string(False))
+    with dagsupport.runtime() as rt, rt.engine.connect() as conn:
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "10min"
+    sqlite = "sqlite:////tmp/hub.db"
+    assert dagsupport.with_statement_timeout(sqlite) == sqlite
+
+
+def test_a_backfill_of_an_old_date_is_refused_and_stores_nothing(
+    airflow_db: Path, clean_city: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    _point_at(monkeypatch, clean_city)
+    old = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    run = _dag("hub_ops").test(logical_date=old)
+    assert run.state == DagRunState.FAILED
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["open_run"] == TaskInstanceState.FAILED
+    with clean_city.sessions() as session:
+        stored = session.scalars(
+            select(CheckRun).where(
+                CheckRun.system == "ops", CheckRun.run_key == runs.run_key_for(old)
+            )
+        ).first()
+    assert stored is None

@@ -42,6 +42,8 @@ def test_standards_find_the_row_that_bypassed_the_gate(
     ]
     sample = checksum[0].detail["samples"][0]
     assert sample["key"] == planted.bad_checksum_id[:6] + "********" + planted.bad_checksum_id[-4:]
+    assert checksum[0].detail["keys"] == [sample["key"]]  # what an operator looks up
+    assert checksum[0].detail["fields"] == [sample["field"]]
     with rt.sessions() as session:
         reports = {q.resource_code: q for q in standards.quality_reports(session, run.id)}
         score = session.scalar(select(Resource.quality_score).where(Resource.code == "population"))

@@ -49,6 +49,25 @@ CASES: dict[str, set[Kind]] = {
     "91330106MA2GL7YP1X": set(),  # a company's code (91): published on purpose
     "来信 zhang.san@example.com.cn 反映": {Kind.email},
     "杭州市西湖区文三路 90 号": set(),
+    # as people type them: spaced, dashed, full-width
+    f"身份证 {RIC[:6]} {RIC[6:14]} {RIC[14:]}": {Kind.resident_id},
+    f"身份证号{RIC[:6]}-{RIC[6:14]}-{RIC[14:]}": {Kind.resident_id},
+    "身份证" + RIC.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")): {
+        Kind.resident_id
+    },
+    f"张三 {RIC[:6]} {RIC[6:]}": {Kind.name_with_id, Kind.resident_id},
+    "老身份证 330106900101123": {Kind.resident_id_15},  # 15 digits, born 1990-01-01
+    "330106901301123": set(),  # month 13
+    "990106900101123": set(),  # no province 99
+    "手机 +86 138-1234-5678": {Kind.mobile},
+    "8613812345678": {Kind.mobile},
+    "联系电话：１３８ １２３４ ５６７８": {Kind.mobile},
+    "0571-8888 1234": set(),  # a landline
+    # codes that are no personal data, alone and next to numbers
+    "330106000000": set(),
+    "区划 330106000000 123": set(),
+    "统计期 2024-01-02": set(),
+    "91330106MA2GL7YP1X 1": set(),
 }
 
 

@@ -6,12 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from exchange.catalogue import service as catalogue
 from exchange.core import wire
 from exchange.core.deps import DbSession, RuntimeDep, commit_so_far
+from exchange.core.errors import HubError
+from exchange.core.metrics import INTAKE_REFUSALS
+from exchange.core.runtime import Runtime
 from exchange.platforms.exchange import service
+from exchange.platforms.exchange.auth import Caller
 from exchange.platforms.exchange.deps import CallerDep, ConnectorDep
 from exchange.platforms.exchange.errors import BatchTooLarge
 from exchange.platforms.exchange.intake import service as intake
@@ -68,6 +73,16 @@ def register_connector(body: ConnectorCreate, session: DbSession, rt: RuntimeDep
 )
 async def put_batch(
     batch_id: uuid.UUID, request: Request, caller: CallerDep, session: DbSession, rt: RuntimeDep
+) -> Response:
+    try:
+        return await _put_batch(batch_id, request, caller, session, rt)
+    except HubError as exc:
+        INTAKE_REFUSALS.labels(exc.code).inc()
+        raise
+
+
+async def _put_batch(
+    batch_id: uuid.UUID, request: Request, caller: Caller, session: Session, rt: Runtime
 ) -> Response:
     headers = intake.parse_headers(request.headers)
     existing = await run_in_threadpool(intake.precheck, session, rt, caller, batch_id, headers)

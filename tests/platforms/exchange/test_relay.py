@@ -121,3 +121,25 @@ def test_a_final_refusal_is_critical_and_an_operator_can_requeue_it(
         s.commit()
     d = send(runtime, db, d, accepted)
     assert d.state == "delivered" and critical(runtime) == []
+
+
+def test_a_delivered_batch_counts_its_rows_and_bytes_per_node(
+    client: TestClient, runtime: Runtime, db: Session, queued: Delivery
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = {
+        "batches": sample("hub_relay_batches_total", node=DISTRICT, resource="macro_indicator"),
+        "rows": sample("hub_relay_rows_total", node=DISTRICT),
+        "bytes": sample("hub_relay_bytes_total", node=DISTRICT),
+    }
+    assert send(runtime, db, queued, accepted).state == "delivered"
+    batch = service.batch_of(db, queued.batch_id)
+    assert sample("hub_relay_batches_total", node=DISTRICT, resource="macro_indicator") == (
+        before["batches"] + 1
+    )
+    assert sample("hub_relay_rows_total", node=DISTRICT) == before["rows"] + 2
+    assert sample("hub_relay_bytes_total", node=DISTRICT) == before["bytes"] + batch.size_bytes

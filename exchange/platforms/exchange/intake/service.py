@@ -19,7 +19,7 @@ from exchange.catalogue import versions
 from exchange.catalogue.errors import NotPublished
 from exchange.core import codelists, divisions, signing, wire
 from exchange.core.db import utcnow
-from exchange.core.metrics import BATCHES_RECEIVED
+from exchange.core.metrics import BATCH_BYTES, BATCH_ROWS, BATCHES_RECEIVED
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
 from exchange.core.runtime import Runtime
@@ -154,6 +154,8 @@ def accept(
         repo.mark_pushed(session, uuid.UUID(caller.key_id), batch.completed_at)
     session.flush()
     BATCHES_RECEIVED.labels(batch.resource_code, batch.status).inc()
+    BATCH_ROWS.labels(batch.resource_code, batch.status).inc(batch.rows or 0)
+    BATCH_BYTES.labels(batch.resource_code, batch.status).inc(batch.size_bytes)
     return Outcome(batch, replayed=False)
 
 

@@ -19,7 +19,7 @@ import httpx
 
 from exchange.core import signing, wire
 from exchange.core.db import session_scope, utcnow
-from exchange.core.metrics import RELAY_ATTEMPTS
+from exchange.core.metrics import RELAY_ATTEMPTS, RELAY_BATCHES, RELAY_BYTES, RELAY_ROWS
 from exchange.core.runtime import Runtime
 from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.lineage import service as receipts
@@ -96,6 +96,9 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
         d.last_error = None
         receipts.record(session, rt, batch, "sent", {"to": d.node_code, "status": resp.status_code})
         RELAY_ATTEMPTS.labels(d.node_code, "delivered").inc()
+        RELAY_BATCHES.labels(d.node_code, batch.resource_code).inc()
+        RELAY_ROWS.labels(d.node_code).inc(batch.rows or 0)
+        RELAY_BYTES.labels(d.node_code).inc(batch.size_bytes)
         return True
     problem = f"{resp.status_code} {body.get('error', '')}: {body.get('detail', resp.text[:200])}"
     offset = signing.clock_offset(resp.headers, sent_at, time.time())
