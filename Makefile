@@ -32,7 +32,7 @@ run: venv
 test: venv
 	@$(PY) -m compileall -q exchange basebases bench dags tests >/dev/null  # see venv above
 	scripts/ensure-postgres
-	scripts/ensure-chromium
+	scripts/ensure-test-tools
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: venv

@@ -116,7 +116,7 @@ def world(live_portal: LivePortal) -> World:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: run scripts/ensure-chromium", pytrace=False)
+        pytest.fail("no /usr/bin/chromium: run scripts/ensure-test-tools", pytrace=False)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield b
