@@ -49,6 +49,8 @@ POST = {
     "/console/connectors/{connector_id}/{action}": {OP},
     "/console/disputes": {D},
     "/console/disputes/{dispute_id}/reject": {D},
+    "/console/ops/alerts/{alert_id}/ack": {OP},
+    "/console/ops/alerts/{alert_id}/assign": {OP},
     "/console/admin/users/{username}/disable": {A},
     "/console/admin/users/{username}/reset-password": {A},
 }
@@ -63,6 +65,7 @@ def _url(path: str) -> str:
         client_id=ID,
         connector_id=ID,
         dispute_id=ID,
+        alert_id=1,
         action="approve",
         username="nobody",
     )

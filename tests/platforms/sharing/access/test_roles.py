@@ -88,6 +88,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/console/audit"): frozenset({"auditor"}),
     ("GET", "/console/operations"): frozenset({"operator"}),
     ("GET", "/console/ops"): frozenset({"operator"}),
+    ("POST", "/console/ops/alerts/{alert_id}/ack"): frozenset({"operator"}),
+    ("POST", "/console/ops/alerts/{alert_id}/assign"): frozenset({"operator"}),
     ("GET", "/console/admin"): frozenset({"admin"}),
     ("POST", "/console/admin/users/{username}/disable"): frozenset({"admin"}),
     ("POST", "/console/admin/users/{username}/reset-password"): frozenset({"admin"}),
@@ -113,6 +115,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
 }
 ROLES = ("anonymous", "department", "admin", "auditor", "operator")
 PARAMS = {
+    "alert_id": "1",
     "code": "population",
     "key": "330106199001011234",
     "application_id": str(uuid.uuid4()),
