@@ -19,7 +19,19 @@ class TokenResponse(BaseModel):
 
 
 class ClientCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Declared as the service checks it: a department client names its department, a
+    # bureau-wide one (admin, auditor, operator) names none.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": Role.department.value}}},
+            "then": {
+                "required": ["department"],
+                "properties": {"department": {"type": "string", "minLength": 1}},
+            },
+            "else": {"properties": {"department": {"type": "null"}}},
+        },
+    )
 
     name: str = Field(min_length=1, max_length=128)
     role: Role = Role.department
