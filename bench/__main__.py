@@ -3,6 +3,7 @@
 python -m bench                  all of them at the issues' sizes (tens of minutes)
 python -m bench --quick          the same code paths on smaller data (a few minutes)
 python -m bench exchange ...     only the named ones
+python -m bench soak --minutes 3 one benchmark with its own options (here a 3-minute soak)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "sharing": ([], ["--rows", "200000", "--seconds", "5", "--rounds", "1"]),
     "deploy": ([], ["--rows", "50000", "--seconds", "3", "--rounds", "1", "--batch-mb", "2"]),
     "embedded": ([], ["--rows", "20000", "--small", "500"]),
+    "soak": ([], ["--minutes", "0.5"]),
 }
 
 
@@ -28,7 +30,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("names", nargs="*", help=f"any of {', '.join(BENCHES)}")
     ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args()
+    args, extra = ap.parse_known_args()
+    if extra and len(args.names) != 1:
+        ap.error(f"options {' '.join(extra)} need exactly one benchmark named")
     unknown = set(args.names) - set(BENCHES)
     if unknown:
         ap.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
@@ -36,7 +40,7 @@ def main() -> None:
         full, quick = BENCHES[name]
         module = importlib.import_module(f"bench.{name}")
         start = time.perf_counter()
-        module.main(quick if args.quick else full)
+        module.main((quick if args.quick else full) + extra)
         print(f"[{name} took {time.perf_counter() - start:.0f} s]\n")
 
 
