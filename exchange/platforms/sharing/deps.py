@@ -20,7 +20,7 @@ from exchange.platforms.sharing.access.principal import Principal, Role
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.console import session as console_session
 from exchange.platforms.sharing.env import SharingEnv, build_env
-from exchange.platforms.sharing.errors import MissingToken, RoleForbidden, is_refusal
+from exchange.platforms.sharing.errors import CsrfFailed, MissingToken, RoleForbidden, is_refusal
 from exchange.platforms.sharing.records import fast_reads
 from exchange.platforms.sharing.records import service as records
 from exchange.platforms.sharing.records.query import call_headers
@@ -53,9 +53,41 @@ def bearer_principal(request: Request) -> Principal:
     return env_of(request).verifier.verify(token.strip())
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+async def csrf_guard(request: Request) -> None:
+    """An unsafe call that a browser could send cross-site with the console's cookie (path
+    `/`) carries the session's CSRF token, or is refused before anything else runs. A bearer
+    token (or a node's signature) in Authorization is never sent by a browser on its own, so
+    such calls need none; safe methods change nothing and need none."""
+    if request.method not in UNSAFE_METHODS or request.headers.get("authorization"):
+        return
+    cookie = request.cookies.get(console_session.SESSION_COOKIE)
+    if cookie is None:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent:
+        raise CsrfFailed()
+    env = env_of(request)
+
+    def matches() -> bool:
+        session = env.read_sessions()
+        try:
+            state = console_session.read_session(session, cookie)
+            return state is not None and console_session.csrf_ok(state, sent)
+        finally:
+            session.close()
+
+    if not await anyio.to_thread.run_sync(matches):
+        raise CsrfFailed()
+
+
 class AuthFirstRoute(APIRoute):
-    """A route that checks the bearer token before its body is read (FastAPI reads and parses
-    a body before it runs any dependency): an anonymous 150 MB JSON body is 401 unread.
+    """A route that refuses a cross-site call (`csrf_guard`) and checks the bearer token before
+    its body is read (FastAPI reads and parses a body before it runs any dependency): an
+    anonymous 150 MB JSON body is 401 unread.
 
     The role is still checked by the route's own `require(...)`; the token endpoint, whose
     body holds the credentials, is the one route with a body and no token.
@@ -63,14 +95,15 @@ class AuthFirstRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        if self.body_field is None or self.path.endswith("/token"):
-            return handler
+        token_first = self.body_field is not None and not self.path.endswith("/token")
 
-        async def authenticated(request: Request) -> Response:
-            bearer_principal(request)
+        async def guarded(request: Request) -> Response:
+            await csrf_guard(request)
+            if token_first:
+                bearer_principal(request)
             return await handler(request)
 
-        return authenticated
+        return guarded
 
 
 def government_caller(request: Request, session: ReadSession) -> Principal:

@@ -55,6 +55,14 @@ class InvalidTokenRequest(BadRequest):
         super().__init__(what, code="invalid_request")
 
 
+class CsrfFailed(Forbidden):
+    def __init__(self) -> None:
+        super().__init__(
+            "CSRF: an unsafe call carrying the console session cookie must send the session's "
+            "CSRF token in X-CSRF-Token (or authenticate with a bearer token instead)"
+        )
+
+
 class RoleForbidden(Forbidden):
     def __init__(self, role: str, allowed: tuple[str, ...]) -> None:
         super().__init__(f"role {role} may not call this; allowed: {', '.join(allowed)}")
