@@ -9,8 +9,9 @@ batches of updated residents (each a write transaction with history), sharing cl
 民政局 reading by key and by page (each read an audit entry; a few on purpose for keys that do
 not exist), and console users signing in, opening their home page and signing out (a session
 written and ended each time). Prints the answers by class (2xx, 4xx, 503 DatabaseBusy, other
-5xx) per kind of call. Any 5xx other than 503 fails the run: a 503 is the node saying "busy,
-retry" as designed (with Retry-After), a 500 is a bug.
+5xx, none) per kind of call. Any 5xx other than 503, or a call left unanswered for 60 s
+("none"), fails the run: a 503 is the node saying "busy, retry" as designed (with
+Retry-After); a 500 or a hang is a bug.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyarrow as pa
@@ -60,11 +63,14 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, kind: str, status: int, detail: str = "") -> None:
-        klass = "503" if status == 503 else f"{status // 100}xx"
+        # 0: no answer within the client's timeout (a hang is as bad as a 500)
+        klass = "none" if status == 0 else "503" if status == 503 else f"{status // 100}xx"
         with self.lock:
             self.counts[(kind, klass)] += 1
-            if klass == "5xx" and len(self.errors) < 20:
-                self.errors.append(f"{kind} {status}: {detail[:300]}")
+            if klass in ("5xx", "none") and len(self.errors) < 20:
+                at = time.strftime("%H:%M:%S")
+                self.errors.append(f"{at} {kind} {status}: {detail[:300]}")
+                print("5xx or no answer:", self.errors[-1], flush=True)
 
     def total(self, klass: str) -> int:
         return sum(n for (_, c), n in self.counts.items() if c == klass)
@@ -80,6 +86,18 @@ def _token(base: str, client_id: str, secret: str) -> str:
     return str(r.json()["access_token"])
 
 
+def _call(
+    tally: Tally, kind: str, send: Callable[..., httpx.Response], *args: Any, **kw: Any
+) -> httpx.Response | None:
+    try:
+        r = send(*args, **kw)
+    except httpx.TransportError as exc:
+        tally.add(kind, 0, f"{type(exc).__name__}: {exc}")
+        return None
+    tally.add(kind, r.status_code, r.text)
+    return r
+
+
 def _readers(
     base: str, credential: tuple[str, str], keys: list[str], stop: threading.Event, tally: Tally
 ) -> None:
@@ -93,37 +111,32 @@ def _readers(
                 http.headers["Authorization"] = f"Bearer {token}"
                 renewed = time.monotonic()
             roll = rng.random()
+            key = rng.choice(keys)
             if roll < 0.75:
-                kind, r = "read by key", http.get(f"{url}/records/{rng.choice(keys)}")
+                _call(tally, "read by key", http.get, f"{url}/records/{key}")
             elif roll < 0.95:
-                kind, r = "read a page", http.get(f"{url}/records", params={"limit": 20})
+                _call(tally, "read a page", http.get, f"{url}/records?limit=20")
             else:  # a key nobody has: 404, and an audit entry all the same
-                kind, r = "read a missing key", http.get(f"{url}/records/11010519491231002X")
-            tally.add(kind, r.status_code, r.text)
+                _call(tally, "read a missing key", http.get, f"{url}/records/11010519491231002X")
 
 
 def _console(base: str, username: str, stop: threading.Event, tally: Tally) -> None:
     while not stop.is_set():
         with httpx.Client(base_url=base, timeout=60, follow_redirects=False) as browser:
-            form = browser.get("/console/login")
-            tally.add("console login page", form.status_code, form.text)
-            found = _CSRF.search(form.text)
+            form = _call(tally, "console login page", browser.get, "/console/login")
+            found = _CSRF.search(form.text) if form is not None else None
             if found is None:
                 continue
-            r = browser.post(
-                "/console/login",
-                data={"username": username, "password": PASSWORD, "csrf": found.group(1)},
-            )
-            tally.add("console sign-in", r.status_code, r.text)
-            if r.status_code != 303:
+            data = {"username": username, "password": PASSWORD, "csrf": found.group(1)}
+            r = _call(tally, "console sign-in", browser.post, "/console/login", data=data)
+            if r is None or r.status_code != 303:
                 time.sleep(0.5)
                 continue
-            home = browser.get("/console/")
-            tally.add("console home", home.status_code, home.text)
-            found = _CSRF.search(home.text)
+            home = _call(tally, "console home", browser.get, "/console/")
+            found = _CSRF.search(home.text) if home is not None else None
             if found is not None:
-                out = browser.post("/console/logout", data={"csrf": found.group(1)})
-                tally.add("console sign-out", out.status_code, out.text)
+                out = {"csrf": found.group(1)}
+                _call(tally, "console sign-out", browser.post, "/console/logout", data=out)
 
 
 def _pusher(
@@ -151,7 +164,7 @@ def _pusher(
         except PushRefused as exc:
             tally.add("connector push", exc.status, str(exc.body))
         except HubUnavailable as exc:
-            status = int(str(exc).split()[0]) if str(exc)[:3].isdigit() else 599
+            status = int(str(exc).split()[0]) if str(exc)[:3].isdigit() else 0
             tally.add("connector push", status, str(exc))
             time.sleep(exc.retry_after or 1)
         finally:
@@ -169,7 +182,10 @@ def _hub(*args: str, env: dict[str, str], cwd: Path) -> str:
 
 def soak(minutes: float, readers: int, residents: int) -> Tally:
     tally = Tally()
-    with tempfile.TemporaryDirectory(prefix="hub-soak-") as tmp, ExitStack() as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="hub-soak-", ignore_cleanup_errors=True) as tmp,
+        ExitStack() as stack,
+    ):
         home = Path(tmp)
         settings = Settings(env="test", var_dir=home / "var", secret_key=SECRET, relay_interval_s=0)
         rt = build_runtime(settings)
@@ -193,7 +209,8 @@ def soak(minutes: float, readers: int, residents: int) -> Tally:
             "HUB_RELAY_INTERVAL_S": "0",
             "HUB_LOG_LEVEL": "WARNING",
         }
-        start_server(stack, ["exchange.cli", "serve", "--port", str(port)], env, port)
+        server = start_server(stack, ["exchange.cli", "serve", "--port", str(port)], env, port)
+        print(f"hub serve pid {server.pid} on {base}", flush=True)
         ga_dir = home / "ga"
         connector = _hub("connector", "register", "--hub", base, "--department", "GA",
                          "--dir", str(ga_dir), env=env, cwd=home)  # fmt: skip
@@ -229,14 +246,14 @@ def soak(minutes: float, readers: int, residents: int) -> Tally:
 
 def report(tally: Tally, minutes: float) -> None:
     kinds = sorted({k for k, _ in tally.counts})
-    classes = ("2xx", "3xx", "4xx", "503", "5xx")
+    classes = ("2xx", "3xx", "4xx", "503", "5xx", "none")
     print(f"soak of the embedded default (SQLite) for {minutes:g} min")
     print(f"{'call':<22}" + "".join(f"{c:>9}" for c in classes))
     for kind in kinds:
         print(f"{kind:<22}" + "".join(f"{tally.counts[(kind, c)]:>9,}" for c in classes))
     print(f"{'all':<22}" + "".join(f"{tally.total(c):>9,}" for c in classes))
     for line in tally.errors:
-        print("5xx:", line)
+        print("5xx or no answer:", line)
 
 
 def main(argv: list[str] | None = None) -> Tally:
@@ -247,8 +264,9 @@ def main(argv: list[str] | None = None) -> Tally:
     args = ap.parse_args(argv)
     tally = soak(args.minutes, args.readers, args.residents)
     report(tally, args.minutes)
-    if tally.total("5xx"):
-        raise SystemExit(f"{tally.total('5xx')} answers were 5xx other than 503 (see above)")
+    failed = tally.total("5xx") + tally.total("none")
+    if failed:
+        raise SystemExit(f"{failed} calls got a 5xx other than 503 or no answer (see above)")
     return tally
 
 
