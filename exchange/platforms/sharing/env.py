@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from exchange.core.db import session_scope
+from exchange.core.db import read_only_sessions, session_scope
 from exchange.core.ratelimit import count_many
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.runtime import Runtime
@@ -90,8 +90,13 @@ def _node_keys(rt: Runtime) -> LoadKeys:
     """This node's keys from the directory (those a rotation added or retired)."""
     owner = directory_keys.KeyOwner(directory_keys.NODE, rt.settings.node_code)
 
+    # Read-only: this runs on the event loop (the token check of every call), so on SQLite it
+    # must read beside the writer, never wait for its lock (BEGIN IMMEDIATE waited up to the
+    # 30 s busy timeout, and every request of the worker with it: the soak's 60 s stalls).
+    readers = read_only_sessions(rt.sessions)
+
     def load() -> dict[str, NodeKey]:
-        with rt.sessions() as session:
+        with readers() as session:
             return {
                 k.key_id: NodeKey(k.public_key, k.retired_at.timestamp() if k.retired_at else None)
                 for k in directory_keys.history(session, owner)
