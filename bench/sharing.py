@@ -36,8 +36,8 @@ from exchange.directory import service as directory_service
 from exchange.lifecycle import prepare_database
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access.principal import Role
-from exchange.platforms.sharing.access.schemas import ApplicationCreate, Approval
 from exchange.platforms.sharing.applications import service as applications
+from exchange.platforms.sharing.applications.schemas import ApplicationCreate, Approval
 from exchange.platforms.sharing.models import AuditEntry, AuditSeal
 from exchange.seed import load_divisions, push_table
 from exchange.testing.postgres import LocalPostgres, free_port

@@ -13,13 +13,14 @@ from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 
 from exchange.core.context import caller_request_id_var, request_id_var
+from exchange.core.db import session_scope
 from exchange.core.deps import DbSession, ReadSession
 from exchange.core.errors import HubError
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access.principal import Principal, Role
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.console import session as console_session
-from exchange.platforms.sharing.env import SharingEnv, build_env
+from exchange.platforms.sharing.env import SharingEnv, shared_env
 from exchange.platforms.sharing.errors import CsrfFailed, MissingToken, RoleForbidden, is_refusal
 from exchange.platforms.sharing.records import fast_reads
 from exchange.platforms.sharing.records import service as records
@@ -36,7 +37,7 @@ def env_of(request: Request) -> SharingEnv:
     state = request.app.state
     env = getattr(state, "sharing", None)
     if env is None:
-        env = state.sharing = build_env(state.runtime)
+        env = state.sharing = shared_env(state.runtime)
     return env
 
 
@@ -211,12 +212,8 @@ async def _append(env: SharingEnv, values: dict[str, Any]) -> None:
         return
 
     def work() -> None:
-        session = env.read_sessions()
-        try:
+        with session_scope(env.read_sessions) as session:
             env.audit.append(session, values)
-            session.commit()
-        finally:
-            session.close()
 
     await anyio.to_thread.run_sync(work)
 
@@ -232,30 +229,26 @@ async def run_read(
 ) -> T:
     """Run a read in a worker thread (one hop for all its database work).
 
-    `fn(session, env, ctx, *args, **kw)` writes its audit entry last; it is committed before
-    this returns, so it is durable before the response is sent. A refused read (403, 429) is
-    audited after its work is rolled back.
+    `fn(session, env, ctx, *args, **kw)` writes its audit entry last and never commits: the
+    read's one transaction (`session_scope`) commits when it returns, so the entry is durable
+    before the response is sent, or rolls everything back when it raises. A refused read
+    (403, 429) is then audited in a transaction of its own.
     """
     env = env_of(request)
 
     def work() -> T:
-        session = env.read_sessions()
         try:
-            result = fn(session, env, ctx, *args, **kw)
-            session.commit()
-            return result
+            with session_scope(env.read_sessions) as session:
+                return fn(session, env, ctx, *args, **kw)
         except Exception as exc:
-            session.rollback()
             if is_refusal(exc):
                 code = getattr(exc, "code", type(exc).__name__)
-                env.audit.record(
-                    session, ctx, action=action, resource=resource, grant_id=None,
-                    keys=None, rows=0, outcome=code,
-                )  # fmt: skip
-                session.commit()
+                with session_scope(env.read_sessions) as session:
+                    env.audit.record(
+                        session, ctx, action=action, resource=resource, grant_id=None,
+                        keys=None, rows=0, outcome=code,
+                    )  # fmt: skip
             raise
-        finally:
-            session.close()
 
     if env.read_limiter is None:
         env.read_limiter = anyio.CapacityLimiter(READ_THREADS)

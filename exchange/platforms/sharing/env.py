@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +86,21 @@ def build_env(rt: Runtime) -> SharingEnv:
         fast=fast,
         audit_group=_audit_group(fast),
     )
+
+
+_ENVS: dict[int, SharingEnv] = {}
+_ENVS_LOCK = threading.Lock()
+
+
+def shared_env(rt: Runtime) -> SharingEnv:
+    """The one SharingEnv of a runtime: the API's reads and the bulk downloads that the
+    exchange platform releases (`bulk.admission.release_delivery`) count one quota."""
+    with _ENVS_LOCK:
+        env = _ENVS.get(id(rt))
+        if env is None:
+            env = _ENVS[id(rt)] = build_env(rt)
+            weakref.finalize(rt, _ENVS.pop, id(rt), None)
+        return env
 
 
 def _node_keys(rt: Runtime) -> LoadKeys:

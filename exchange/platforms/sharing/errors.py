@@ -256,6 +256,14 @@ class QuotaExceeded(TooManyRequests):
         )
 
 
+class NotInTime(BadRequest):
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"as_of / valid_at: {code!r} is not kept by a base registry, so it has no reads in "
+            "time; read it as it is now"
+        )
+
+
 class BulkNeedsKeys(Forbidden):
     def __init__(self, code: str, missing: list[str]) -> None:
         super().__init__(

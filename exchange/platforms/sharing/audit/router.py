@@ -16,7 +16,6 @@ from exchange.core.db import BIGINT_MAX
 from exchange.core.deps import DbSession, RuntimeDep, commit_so_far
 from exchange.core.signing import EMPTY_SHA256
 from exchange.directory.keys import own_history
-from exchange.platforms.sharing.access.schemas import AuditEntryRead, AuditPage
 from exchange.platforms.sharing.audit import anchor
 from exchange.platforms.sharing.audit import chain as audit_chain
 from exchange.platforms.sharing.audit import client as anchoring
@@ -27,7 +26,13 @@ from exchange.platforms.sharing.audit.errors import (
     NotMyChild,
     ParentUnreachable,
 )
-from exchange.platforms.sharing.audit.schemas import AnchorReceipt, HeadsIn, HeldHeads
+from exchange.platforms.sharing.audit.schemas import (
+    AnchorReceipt,
+    AuditEntryRead,
+    AuditPage,
+    HeadsIn,
+    HeldHeads,
+)
 from exchange.platforms.sharing.catalog import service as catalog
 from exchange.platforms.sharing.deps import Auditor, AuthFirstRoute, DepartmentActive, EnvDep
 

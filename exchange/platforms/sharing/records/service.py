@@ -8,6 +8,8 @@ the grant's quotas, mask what the grant does not allow in plain, and write the a
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,12 +18,19 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from basebases.protocol import Record
+from basebases.registry import registry_for
 from exchange.core.masking import mask
 from exchange.core.resource_schema import ResourceSchema, Sensitivity
 from exchange.core.values import jsonable
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.env import SharingEnv
-from exchange.platforms.sharing.errors import BadFilter, KeyLookupUnsupported, ResourceNotFound
+from exchange.platforms.sharing.errors import (
+    BadFilter,
+    KeyLookupUnsupported,
+    NotInTime,
+    ResourceNotFound,
+)
 from exchange.platforms.sharing.grants import service as grants
 from exchange.platforms.sharing.grants.service import GrantView
 from exchange.platforms.sharing.records import query
@@ -38,6 +47,7 @@ class RecordResult:
     record: dict[str, Any] | None
     masked: list[str]
     quota: QuotaState
+    version: Record | None = None  # set by a read in time (`by_key_at`): which version it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +180,38 @@ def by_key(
     state = env.quotas.take(grant, rows)
     audit_read(session, env, ctx, grant, action="record", keys=[key], rows=rows)
     return finish_by_key(lookup, row, state)
+
+
+def by_key_at(
+    session: Session,
+    env: SharingEnv,
+    ctx: ReadContext,
+    code: str,
+    key: str,
+    fields: str | None = None,
+    *,
+    as_of: dt.datetime | None = None,
+    valid_at: dt.datetime | None = None,
+) -> RecordResult:
+    """One record as its base registry knew it at `as_of` (registration time) and as it was
+    in the world at `valid_at` (effective time): the registries' bitemporal lookup
+    (`basebases.REGISTRIES`), behind the same grant, masking, quota and audit as `by_key`."""
+    schema = schema_of(env, code)
+    grant = grants.resolve(session, env.grants, ctx.principal, code)
+    lookup = plan_by_key(schema, grant, ctx, key, fields)
+    registry = registry_for(code)
+    if registry is None:
+        raise NotInTime(code)
+    for name, when in (("as_of", as_of), ("valid_at", valid_at)):
+        if when is not None and when.tzinfo is None:
+            raise BadFilter(name, "give a time zone, e.g. 2026-01-01T00:00:00+08:00")
+    found = registry.lookup(session, (lookup.value,), as_of=as_of, valid_at=valid_at, resource=code)
+    row = {f: found.values.get(f) for f in lookup.fields} if found is not None else None
+    rows = 1 if row is not None else 0
+    state = env.quotas.take(grant, rows)
+    audit_read(session, env, ctx, grant, action="record", keys=[key], rows=rows)
+    result = finish_by_key(lookup, row, state)
+    return dataclasses.replace(result, version=found)
 
 
 def page(
