@@ -95,6 +95,19 @@ def prepare_sharing(rt: Runtime, rows: int) -> tuple[list[str], str, str]:
     return keys, client_id, secret
 
 
+def serve_env(var_dir: Path | str, secret: str, **settings: str) -> dict[str, str]:
+    """The environment of a `hub serve` child: this one without its HUB_* settings, a test
+    node in `var_dir`, no relay loop, no access log line per request; plus `settings`."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
+        "HUB_ENV": "test",
+        "HUB_VAR_DIR": str(var_dir),
+        "HUB_SECRET_KEY": secret,
+        "HUB_RELAY_INTERVAL_S": "0",
+        "HUB_LOG_LEVEL": "WARNING",
+        **settings,
+    }
+
+
 def start_server(
     stack: ExitStack, args: list[str], env: dict[str, str], port: int
 ) -> subprocess.Popen[bytes]:
@@ -156,14 +169,7 @@ def main(argv: list[str] | None = None) -> None:
             conn.exec_driver_sql("VACUUM (ANALYZE)")
 
         hub_port, bare_port = free_port(), free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
-            "HUB_ENV": "test",
-            "HUB_DATABASE_URL": url,
-            "HUB_VAR_DIR": tmp,
-            "HUB_SECRET_KEY": SECRET,
-            "HUB_RELAY_INTERVAL_S": "0",
-            "HUB_LOG_LEVEL": "WARNING",  # no access log line per request (the bare app has none)
-        }
+        env = serve_env(tmp, SECRET, HUB_DATABASE_URL=url)  # the bare app logs no line either
         start_server(stack, ["exchange.cli", "serve", "--port", str(hub_port)], env, hub_port)
         dsn = pg.dsn("bench_sharing")
         start_server(stack, ["bench.sharing_bare", dsn, str(bare_port)], env, bare_port)

@@ -17,7 +17,6 @@ Retry-After); a 500 or a hang is a bug.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import subprocess
@@ -37,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from basebases.synthetic import people
-from bench.sharing import CALL_HEADERS, prepare_sharing, start_server
+from bench.sharing import CALL_HEADERS, prepare_sharing, serve_env, start_server
 from exchange.connector.client import HubClient, HubUnavailable, PushRefused
 from exchange.connector.config import load_keys
 from exchange.connector.spool import spool
@@ -201,14 +200,7 @@ def soak(minutes: float, readers: int, residents: int) -> Tally:
             rt.close()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
-            "HUB_ENV": "test",
-            "HUB_VAR_DIR": str(home / "var"),
-            "HUB_SECRET_KEY": SECRET,
-            "HUB_BASE_URL": base,
-            "HUB_RELAY_INTERVAL_S": "0",
-            "HUB_LOG_LEVEL": "WARNING",
-        }
+        env = serve_env(home / "var", SECRET, HUB_BASE_URL=base)
         server = start_server(stack, ["exchange.cli", "serve", "--port", str(port)], env, port)
         print(f"hub serve pid {server.pid} on {base}", flush=True)
         ga_dir = home / "ga"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,14 +172,11 @@ def by_key(
     fields: str | None = None,
 ) -> RecordResult:
     """One record by its key; a miss is audited too (who looked for whom matters)."""
-    schema = schema_of(env, code)
-    grant = grants.resolve(session, env.grants, ctx.principal, code)
-    lookup = plan_by_key(schema, grant, ctx, key, fields)
-    row = repo.by_key(session, schema, lookup.fields, lookup.value)
-    rows = 1 if row is not None else 0
-    state = env.quotas.take(grant, rows)
-    audit_read(session, env, ctx, grant, action="record", keys=[key], rows=rows)
-    return finish_by_key(lookup, row, state)
+
+    def now(lookup: KeyLookup) -> tuple[Row[Any] | None, None]:
+        return repo.by_key(session, lookup.schema, lookup.fields, lookup.value), None
+
+    return _keyed(session, env, ctx, code, key, fields, now)
 
 
 def by_key_at(
@@ -196,22 +193,45 @@ def by_key_at(
     """One record as its base registry knew it at `as_of` (registration time) and as it was
     in the world at `valid_at` (effective time): the registries' bitemporal lookup
     (`basebases.REGISTRIES`), behind the same grant, masking, quota and audit as `by_key`."""
-    schema = schema_of(env, code)
-    grant = grants.resolve(session, env.grants, ctx.principal, code)
-    lookup = plan_by_key(schema, grant, ctx, key, fields)
     registry = registry_for(code)
     if registry is None:
         raise NotInTime(code)
     for name, when in (("as_of", as_of), ("valid_at", valid_at)):
         if when is not None and when.tzinfo is None:
             raise BadFilter(name, "give a time zone, e.g. 2026-01-01T00:00:00+08:00")
-    found = registry.lookup(session, (lookup.value,), as_of=as_of, valid_at=valid_at, resource=code)
-    row = {f: found.values.get(f) for f in lookup.fields} if found is not None else None
+
+    def then(lookup: KeyLookup) -> tuple[dict[str, Any] | None, Record | None]:
+        found = registry.lookup(
+            session, (lookup.value,), as_of=as_of, valid_at=valid_at, resource=code
+        )
+        if found is None:
+            return None, None
+        return {f: found.values.get(f) for f in lookup.fields}, found
+
+    return _keyed(session, env, ctx, code, key, fields, then)
+
+
+Fetch = Callable[[KeyLookup], tuple[Row[Any] | Mapping[str, Any] | None, Record | None]]
+
+
+def _keyed(
+    session: Session,
+    env: SharingEnv,
+    ctx: ReadContext,
+    code: str,
+    key: str,
+    fields: str | None,
+    fetch: Fetch,
+) -> RecordResult:
+    schema = schema_of(env, code)
+    grant = grants.resolve(session, env.grants, ctx.principal, code)
+    lookup = plan_by_key(schema, grant, ctx, key, fields)
+    row, version = fetch(lookup)
     rows = 1 if row is not None else 0
     state = env.quotas.take(grant, rows)
     audit_read(session, env, ctx, grant, action="record", keys=[key], rows=rows)
     result = finish_by_key(lookup, row, state)
-    return dataclasses.replace(result, version=found)
+    return result if version is None else dataclasses.replace(result, version=version)
 
 
 def page(
