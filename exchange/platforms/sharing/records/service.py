@@ -193,14 +193,15 @@ def by_key_at(
     """One record as its base registry knew it at `as_of` (registration time) and as it was
     in the world at `valid_at` (effective time): the registries' bitemporal lookup
     (`basebases.REGISTRIES`), behind the same grant, masking, quota and audit as `by_key`."""
-    registry = registry_for(code)
-    if registry is None:
-        raise NotInTime(code)
-    for name, when in (("as_of", as_of), ("valid_at", valid_at)):
-        if when is not None and when.tzinfo is None:
-            raise BadFilter(name, "give a time zone, e.g. 2026-01-01T00:00:00+08:00")
 
     def then(lookup: KeyLookup) -> tuple[dict[str, Any] | None, Record | None]:
+        # checked once the resource, the grant and the key are known good (404 and 403 first)
+        registry = registry_for(code)
+        if registry is None:
+            raise NotInTime(code)
+        for name, when in (("as_of", as_of), ("valid_at", valid_at)):
+            if when is not None and when.tzinfo is None:
+                raise BadFilter(name, "give a time zone, e.g. 2026-01-01T00:00:00+08:00")
         found = registry.lookup(
             session, (lookup.value,), as_of=as_of, valid_at=valid_at, resource=code
         )
