@@ -8,7 +8,6 @@ previous snapshot + delta == next snapshot (`apply_delta`, and a test proves it)
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import threading
@@ -19,9 +18,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 from sqlalchemy import Connection, text
 
+from exchange.core.arrow_io import write_parquet
 from exchange.core.db import psycopg_connection
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
@@ -120,19 +119,6 @@ def _copy_out(
     return pa.RecordBatchReader.from_batches(arrow, batches())
 
 
-def _write(reader: pa.RecordBatchReader, path: Path) -> tuple[int, str]:
-    rows = 0
-    with pq.ParquetWriter(path, reader.schema, compression="zstd") as w:
-        for rb in reader:
-            w.write_batch(rb)
-            rows += rb.num_rows
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            digest.update(chunk)
-    return rows, digest.hexdigest()
-
-
 def export_full(conn: Connection, schema: ResourceSchema, out_dir: Path) -> Manifest:
     """Every current entity, ordered by key. Run it in one REPEATABLE READ transaction."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -141,7 +127,7 @@ def export_full(conn: Connection, schema: ResourceSchema, out_dir: Path) -> Mani
     keys = ", ".join(_q(k) for k in schema.primary_key)
     sql = f"SELECT {cols} FROM {_q(current_name(schema.code))} WHERE NOT _deleted ORDER BY {keys}"
     path = out_dir / f"{schema.code}-full-{until}.parquet"
-    rows, sha = _write(_batches(conn, sql, schema.arrow_schema(), {}), path)
+    rows, sha = write_parquet(_batches(conn, sql, schema.arrow_schema(), {}), path)
     manifest = Manifest(schema.code, "full", path.name, rows, sha, None, until, _now())
     manifest.write(path.with_suffix(".json"))
     return manifest
@@ -164,7 +150,7 @@ def export_delta(
     )
     arrow = schema.arrow_schema().append(pa.field(OP_COLUMN, pa.string()))
     path = out_dir / f"{schema.code}-delta-{since_seq}-{until}.parquet"
-    rows, sha = _write(_batches(conn, sql, arrow, {}), path)
+    rows, sha = write_parquet(_batches(conn, sql, arrow, {}), path)
     manifest = Manifest(schema.code, "delta", path.name, rows, sha, since_seq, until, _now())
     manifest.write(path.with_suffix(".json"))
     return manifest

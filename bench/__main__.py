@@ -3,6 +3,7 @@
 python -m bench                  all of them at the issues' sizes (tens of minutes)
 python -m bench --quick          the same code paths on smaller data (a few minutes)
 python -m bench exchange ...     only the named ones
+python -m bench soak --minutes 3 one benchmark with its own options (here a 3-minute soak)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "deploy": ([], ["--rows", "50000", "--seconds", "3", "--rounds", "1", "--batch-mb", "2"]),
     "embedded": ([], ["--rows", "20000", "--small", "500"]),
     "catalogue": ([], ["--resources", "300", "--requests", "50", "--pushes", "5"]),
+    "soak": ([], ["--minutes", "0.5"]),
 }
 
 
@@ -29,7 +31,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("names", nargs="*", help=f"any of {', '.join(BENCHES)}")
     ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args()
+    args, extra = ap.parse_known_args()
+    if extra and len(args.names) != 1:
+        ap.error(f"options {' '.join(extra)} need exactly one benchmark named")
     unknown = set(args.names) - set(BENCHES)
     if unknown:
         ap.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
@@ -37,7 +41,7 @@ def main() -> None:
         full, quick = BENCHES[name]
         module = importlib.import_module(f"bench.{name}")
         start = time.perf_counter()
-        module.main(quick if args.quick else full)
+        module.main((quick if args.quick else full) + extra)
         print(f"[{name} took {time.perf_counter() - start:.0f} s]\n")
 
 

@@ -36,8 +36,8 @@ from exchange.directory import service as directory_service
 from exchange.lifecycle import prepare_database
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access.principal import Role
-from exchange.platforms.sharing.access.schemas import ApplicationCreate, Approval
 from exchange.platforms.sharing.applications import service as applications
+from exchange.platforms.sharing.applications.schemas import ApplicationCreate, Approval
 from exchange.platforms.sharing.models import AuditEntry, AuditSeal
 from exchange.seed import load_divisions, push_table
 from exchange.testing.postgres import LocalPostgres, free_port
@@ -93,6 +93,19 @@ def prepare_sharing(rt: Runtime, rows: int) -> tuple[list[str], str, str]:
     step = max(rows // 20_000, 1)
     keys = [str(k) for k in table["id_number"].to_pylist()[::step]]
     return keys, client_id, secret
+
+
+def serve_env(var_dir: Path | str, secret: str, **settings: str) -> dict[str, str]:
+    """The environment of a `hub serve` child: this one without its HUB_* settings, a test
+    node in `var_dir`, no relay loop, no access log line per request; plus `settings`."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
+        "HUB_ENV": "test",
+        "HUB_VAR_DIR": str(var_dir),
+        "HUB_SECRET_KEY": secret,
+        "HUB_RELAY_INTERVAL_S": "0",
+        "HUB_LOG_LEVEL": "WARNING",
+        **settings,
+    }
 
 
 def start_server(
@@ -156,14 +169,7 @@ def main(argv: list[str] | None = None) -> None:
             conn.exec_driver_sql("VACUUM (ANALYZE)")
 
         hub_port, bare_port = free_port(), free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
-            "HUB_ENV": "test",
-            "HUB_DATABASE_URL": url,
-            "HUB_VAR_DIR": tmp,
-            "HUB_SECRET_KEY": SECRET,
-            "HUB_RELAY_INTERVAL_S": "0",
-            "HUB_LOG_LEVEL": "WARNING",  # no access log line per request (the bare app has none)
-        }
+        env = serve_env(tmp, SECRET, HUB_DATABASE_URL=url)  # the bare app logs no line either
         start_server(stack, ["exchange.cli", "serve", "--port", str(hub_port)], env, hub_port)
         dsn = pg.dsn("bench_sharing")
         start_server(stack, ["bench.sharing_bare", dsn, str(bare_port)], env, bare_port)

@@ -21,6 +21,7 @@ def wire() -> None:
         feeds=_Feeds(),
         stored_metrics=_stored_metrics,
         node_authentication=_node_caller,
+        release=_release,
     )
     catalogue_hooks.install(_refresh_portal)
 
@@ -38,6 +39,14 @@ def _admit(
     from exchange.platforms.sharing.bulk.admission import admit_delivery
 
     return admit_delivery(session, rt, request)
+
+
+def _release(
+    session: Session, rt: Runtime, department_id: uuid.UUID, resource: str, rows: int, /
+) -> None:
+    from exchange.platforms.sharing.bulk.admission import release_delivery
+
+    release_delivery(session, rt, department_id, resource, rows)
 
 
 def _node_caller(

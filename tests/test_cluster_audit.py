@@ -62,6 +62,26 @@ def _verify(topo: Topology, code: str, *args: str) -> tuple[int, dict]:
     return r.returncode, json.loads(r.stdout)
 
 
+def _token(topo: Topology, code: str, name: str, *args: str) -> str:
+    made = topo.hub(code, "client", "add", name, *args)
+    assert made.returncode == 0, made.stderr
+    return str(
+        httpx.post(
+            f"{topo.url(code)}/sharing/v1/token",
+            data={"grant_type": "client_credentials", **json.loads(made.stdout)},
+        ).json()["access_token"]
+    )
+
+
+def _verify_api(topo: Topology, code: str, token: str) -> httpx.Response:
+    return httpx.get(
+        f"{topo.url(code)}/sharing/v1/audit/verify",
+        params={"against": "parent"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+
+
 def _all_anchored(topo: Topology) -> bool:
     sealed = _scalar(topo, CITY, "SELECT max(seal_no) FROM audit_seal")
     held = _scalar(
@@ -88,6 +108,16 @@ def test_a_truncated_city_chain_is_exposed_by_the_province_copy(topo: Topology) 
 
     code, clean = _verify(topo, CITY, "--against-parent")
     assert code == 0 and clean["ok"] is True, clean
+    auditor = _token(topo, CITY, "审计员终端", "--role", "auditor")
+    r = _verify_api(topo, CITY, auditor)
+    assert r.status_code == 200 and r.json()["ok"] is True, r.text
+    assert r.json()["anchoring"]["compared_with_parent"] is True
+    assert r.json()["anchoring"]["parent_holds_up_to"] >= seals
+    denied = _verify_api(topo, CITY, token)  # a department's token: auditors only
+    assert denied.status_code == 403 and denied.json()["error"] == "RoleForbidden"
+    top_auditor = _token(topo, PROVINCE, "省审计员", "--role", "auditor")
+    orphan = _verify_api(topo, PROVINCE, top_auditor)
+    assert orphan.status_code == 409 and orphan.json()["error"] == "NoParent", orphan.text
     city_key = KeyPair.load(topo.by_code[CITY].home / "node.key").key_id
     assert clean["signed_by"] == [{"first_seal": 1, "last_seal": seals, "key_id": city_key}]
     assert clean["anchoring"]["anchor"] == PROVINCE
@@ -113,10 +143,14 @@ def test_a_truncated_city_chain_is_exposed_by_the_province_copy(topo: Topology) 
     assert code == 0 and local["ok"] is True, "the city's own database cannot tell"
     code, report = _verify(topo, CITY, "--against-parent")
     assert code == 1 and report["ok"] is False
-    assert (
+    truncated = (
         f"seals {keep + 1}..{seals} were held by parent {PROVINCE} but are missing here: "
         "the chain was truncated"
-    ) in report["problems"], report["problems"]
+    )
+    assert truncated in report["problems"], report["problems"]
+    r = _verify_api(topo, CITY, auditor)  # the same verdict through the API
+    assert r.status_code == 200 and r.json()["ok"] is False
+    assert truncated in r.json()["problems"], r.json()["problems"]
 
     # The city goes on sealing new entries onto the shortened chain: the province refuses to
     # countersign the rewritten seal and keeps what it countersigned before.
@@ -136,6 +170,8 @@ def test_a_truncated_city_chain_is_exposed_by_the_province_copy(topo: Topology) 
     code, report = _verify(topo, CITY, "--against-parent")
     assert code == 1
     assert any(f"forked at seal {keep + 1}" in p for p in report["problems"]), report["problems"]
+    forked = _verify_api(topo, CITY, auditor).json()["problems"]
+    assert any(f"forked at seal {keep + 1}" in p for p in forked), forked
     assert _scalar(topo, CITY, "SELECT max(seal_no) FROM audit_anchor") == keep
     log = (topo.by_code[CITY].home / "node.log").read_text()
     assert "ForkedChain" in log

@@ -5,7 +5,6 @@ never get a 5xx."""
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from sqlalchemy import func, select
 
 from basebases.synthetic import people
 from bench.loadgen import load
-from bench.sharing import CALL_HEADERS, prepare_sharing, start_server
+from bench.sharing import CALL_HEADERS, prepare_sharing, serve_env, start_server
 from exchange.connector.client import HubClient
 from exchange.connector.config import load_keys
 from exchange.core import signing
@@ -66,14 +65,7 @@ def sqlite_node(tmp_path: Path) -> Iterator[Node]:
     finally:
         rt.close()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
-        "HUB_ENV": "test",
-        "HUB_VAR_DIR": str(tmp_path),
-        "HUB_SECRET_KEY": SECRET,
-        "HUB_RELAY_INTERVAL_S": "0",
-        "HUB_SHARING__SEAL_INTERVAL_S": "0.2",
-        "HUB_LOG_LEVEL": "WARNING",
-    }
+    env = serve_env(tmp_path, SECRET, HUB_SHARING__SEAL_INTERVAL_S="0.2")
     with ExitStack() as stack:
         start_server(stack, ["exchange.cli", "serve", "--port", str(port)], env, port)
         base = f"http://127.0.0.1:{port}"
@@ -170,14 +162,7 @@ def intake_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IntakeNode
         rt.close()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
-        "HUB_ENV": "test",
-        "HUB_VAR_DIR": str(home / "var"),
-        "HUB_SECRET_KEY": SECRET,
-        "HUB_BASE_URL": url,
-        "HUB_RELAY_INTERVAL_S": "0",
-        "HUB_LOG_LEVEL": "WARNING",
-    }
+    env = serve_env(home / "var", SECRET, HUB_BASE_URL=url)
     with ExitStack() as stack:
         start_server(stack, ["exchange.cli", "serve", "--port", str(port)], env, port)
         ga_dir, mz_dir = home / "ga", home / "mz"

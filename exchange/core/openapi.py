@@ -29,6 +29,21 @@ ERROR_SCHEMA = {
         },
     },
 }
+# CKAN's own envelope (its clients read `error.__type`); the node's edge (body caps, NUL) may
+# still answer a CKAN path with the hub's error body before the action runs.
+CKAN_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["success", "error"],
+    "properties": {
+        "help": {"type": "string"},
+        "success": {"type": "boolean", "enum": [False]},
+        "error": {
+            "type": "object",
+            "required": ["__type", "message"],
+            "properties": {"__type": {"type": "string"}, "message": {"type": "string"}},
+        },
+    },
+}
 ERRORS = {
     "400": "Bad input: a filter, cursor, header or value that does not fit (named in detail)",
     "401": "No credential, or one that is not valid",
@@ -54,20 +69,33 @@ SECURITY_SCHEMES = {
         "description": "HubSig keyId=PRINCIPAL:FINGERPRINT,ts=UNIX,sig=BASE64 (Ed25519)",
     },
 }
+# The call headers' wire form (HTTP headers are Latin-1, so UTF-8 travels percent-encoded),
+# declared here and checked by the sharing platform with the very same patterns: whatever the
+# description admits is accepted, whatever it refuses is refused.
+# X-Purpose: up to 500 printable ASCII characters or %XX escapes, none decoding to a control.
+PURPOSE_WIRE = r"^(?:[ -$&-~]|%(?:[2-6][0-9A-Fa-f]|7[0-9A-Ea-e]|[89A-Fa-f][0-9A-Fa-f])){0,500}$"
+# X-Case-Number: up to 64 of letters, digits, ()[]_./:#- and, escaped, CJK (U+4000-U+9FFF),
+# fullwidth （） and 〔〕.
+_UTF8_TAIL = "%[89ABab][0-9A-Fa-f]"
+CASE_NUMBER_WIRE = (
+    r"^(?:[A-Za-z0-9()\[\]_./:#-]"
+    rf"|%[Ee][4-9]{_UTF8_TAIL}{_UTF8_TAIL}"
+    r"|%[Ee][Ff]%[Bb][Cc]%8[89]|%[Ee]3%80%9[45]){0,64}$"
+)
 CALL_HEADERS: list[dict[str, Any]] = [
     {
         "name": "X-Purpose",
         "in": "header",
         "required": False,
         "description": "事由 of the call, percent-encoded UTF-8; required on conditional resources",
-        "schema": {"type": "string", "maxLength": 2000},
+        "schema": {"type": "string", "pattern": PURPOSE_WIRE},
     },
     {
         "name": "X-Case-Number",
         "in": "header",
         "required": False,
         "description": "the case the call serves; required on conditional resources",
-        "schema": {"type": "string", "maxLength": 200},
+        "schema": {"type": "string", "pattern": CASE_NUMBER_WIRE},
     },
 ]
 PUBLIC = ("/sharing/v1/token", "/sharing/v1/.well-known/jwks.json")
@@ -93,8 +121,12 @@ def describe(spec: dict[str, Any]) -> dict[str, Any]:
     components = spec.setdefault("components", {})
     components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
     components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
-    error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    components["schemas"]["CkanError"] = CKAN_ERROR_SCHEMA
+    hub_error = {"$ref": "#/components/schemas/Error"}
+    ckan_error = {"anyOf": [{"$ref": "#/components/schemas/CkanError"}, hub_error]}
     for path, item in spec.get("paths", {}).items():
+        ckan = path.startswith("/api/3/action/")
+        error_ref = {"application/json": {"schema": ckan_error if ckan else hub_error}}
         for method, op in item.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue

@@ -50,6 +50,15 @@ class DeliveryAdmission(Protocol):
         ...
 
 
+class DeliveryRelease(Protocol):
+    def __call__(
+        self, session: Session, rt: Runtime, department_id: uuid.UUID, resource: str, rows: int, /
+    ) -> None:
+        """Before a department's connector downloads a delivery of `rows` rows: raise (a 429
+        naming the quota) when the grant it reads under has no room left today."""
+        ...
+
+
 class DepartmentFeeds(Protocol):
     """Subscriptions that deliver a resource's accepted batches to a department's inbox."""
 
@@ -99,6 +108,7 @@ class _Ports:
     feeds: DepartmentFeeds | None = None
     stored_metrics: StoredMetrics | None = None
     node_authentication: NodeAuthentication | None = None
+    release: DeliveryRelease | None = None
 
 
 _ports = _Ports()
@@ -110,7 +120,9 @@ def install(
     feeds: DepartmentFeeds,
     stored_metrics: StoredMetrics,
     node_authentication: NodeAuthentication,
+    release: DeliveryRelease | None = None,
 ) -> None:
+    _ports.release = release
     _ports.admission = admission
     _ports.feeds = feeds
     _ports.stored_metrics = stored_metrics
@@ -121,6 +133,12 @@ def delivery_admission() -> DeliveryAdmission:
     if _ports.admission is None:
         raise NotWired("delivery admission")
     return _ports.admission
+
+
+def delivery_release() -> DeliveryRelease:
+    if _ports.release is None:
+        raise NotWired("delivery release")
+    return _ports.release
 
 
 def department_feeds() -> DepartmentFeeds:

@@ -19,8 +19,8 @@ from exchange.directory import repository as directory
 from exchange.directory import service as directory_service
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access.principal import Principal, Role
-from exchange.platforms.sharing.access.schemas import ApplicationCreate, Approval
 from exchange.platforms.sharing.applications import service as applications
+from exchange.platforms.sharing.applications.schemas import ApplicationCreate, Approval
 from exchange.platforms.sharing.audit import chain as audit_chain
 from exchange.platforms.sharing.audit import repository as audit_repo
 from exchange.platforms.sharing.audit.log import AuditLog, ReadContext

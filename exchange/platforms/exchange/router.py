@@ -143,6 +143,7 @@ def get_delivery_payload(
     delivery_id: int, caller: ConnectorDep, session: DbSession, rt: RuntimeDep
 ) -> StreamingResponse:
     d = routing.delivery_for(session, caller, delivery_id)
+    routing.release(session, rt, d)
     payload = routing.payload_of(session, d)
 
     def chunks() -> Iterator[bytes]:

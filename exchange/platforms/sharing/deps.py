@@ -13,14 +13,15 @@ from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 
 from exchange.core.context import caller_request_id_var, request_id_var
+from exchange.core.db import session_scope
 from exchange.core.deps import DbSession, ReadSession
 from exchange.core.errors import HubError
 from exchange.platforms.sharing.access import service as credentials
 from exchange.platforms.sharing.access.principal import Principal, Role
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.console import session as console_session
-from exchange.platforms.sharing.env import SharingEnv, build_env
-from exchange.platforms.sharing.errors import MissingToken, RoleForbidden, is_refusal
+from exchange.platforms.sharing.env import SharingEnv, shared_env
+from exchange.platforms.sharing.errors import CsrfFailed, MissingToken, RoleForbidden, is_refusal
 from exchange.platforms.sharing.records import fast_reads
 from exchange.platforms.sharing.records import service as records
 from exchange.platforms.sharing.records.query import call_headers
@@ -36,7 +37,7 @@ def env_of(request: Request) -> SharingEnv:
     state = request.app.state
     env = getattr(state, "sharing", None)
     if env is None:
-        env = state.sharing = build_env(state.runtime)
+        env = state.sharing = shared_env(state.runtime)
     return env
 
 
@@ -53,9 +54,41 @@ def bearer_principal(request: Request) -> Principal:
     return env_of(request).verifier.verify(token.strip())
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+async def csrf_guard(request: Request) -> None:
+    """An unsafe call that a browser could send cross-site with the console's cookie (path
+    `/`) carries the session's CSRF token, or is refused before anything else runs. A bearer
+    token (or a node's signature) in Authorization is never sent by a browser on its own, so
+    such calls need none; safe methods change nothing and need none."""
+    if request.method not in UNSAFE_METHODS or request.headers.get("authorization"):
+        return
+    cookie = request.cookies.get(console_session.SESSION_COOKIE)
+    if cookie is None:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent:
+        raise CsrfFailed()
+    env = env_of(request)
+
+    def matches() -> bool:
+        session = env.read_sessions()
+        try:
+            state = console_session.read_session(session, cookie)
+            return state is not None and console_session.csrf_ok(state, sent)
+        finally:
+            session.close()
+
+    if not await anyio.to_thread.run_sync(matches):
+        raise CsrfFailed()
+
+
 class AuthFirstRoute(APIRoute):
-    """A route that checks the bearer token before its body is read (FastAPI reads and parses
-    a body before it runs any dependency): an anonymous 150 MB JSON body is 401 unread.
+    """A route that refuses a cross-site call (`csrf_guard`) and checks the bearer token before
+    its body is read (FastAPI reads and parses a body before it runs any dependency): an
+    anonymous 150 MB JSON body is 401 unread.
 
     The role is still checked by the route's own `require(...)`; the token endpoint, whose
     body holds the credentials, is the one route with a body and no token.
@@ -63,14 +96,15 @@ class AuthFirstRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        if self.body_field is None or self.path.endswith("/token"):
-            return handler
+        token_first = self.body_field is not None and not self.path.endswith("/token")
 
-        async def authenticated(request: Request) -> Response:
-            bearer_principal(request)
+        async def guarded(request: Request) -> Response:
+            await csrf_guard(request)
+            if token_first:
+                bearer_principal(request)
             return await handler(request)
 
-        return authenticated
+        return guarded
 
 
 def government_caller(request: Request, session: ReadSession) -> Principal:
@@ -178,12 +212,8 @@ async def _append(env: SharingEnv, values: dict[str, Any]) -> None:
         return
 
     def work() -> None:
-        session = env.read_sessions()
-        try:
+        with session_scope(env.read_sessions) as session:
             env.audit.append(session, values)
-            session.commit()
-        finally:
-            session.close()
 
     await anyio.to_thread.run_sync(work)
 
@@ -199,30 +229,26 @@ async def run_read(
 ) -> T:
     """Run a read in a worker thread (one hop for all its database work).
 
-    `fn(session, env, ctx, *args, **kw)` writes its audit entry last; it is committed before
-    this returns, so it is durable before the response is sent. A refused read (403, 429) is
-    audited after its work is rolled back.
+    `fn(session, env, ctx, *args, **kw)` writes its audit entry last and never commits: the
+    read's one transaction (`session_scope`) commits when it returns, so the entry is durable
+    before the response is sent, or rolls everything back when it raises. A refused read
+    (403, 429) is then audited in a transaction of its own.
     """
     env = env_of(request)
 
     def work() -> T:
-        session = env.read_sessions()
         try:
-            result = fn(session, env, ctx, *args, **kw)
-            session.commit()
-            return result
+            with session_scope(env.read_sessions) as session:
+                return fn(session, env, ctx, *args, **kw)
         except Exception as exc:
-            session.rollback()
             if is_refusal(exc):
                 code = getattr(exc, "code", type(exc).__name__)
-                env.audit.record(
-                    session, ctx, action=action, resource=resource, grant_id=None,
-                    keys=None, rows=0, outcome=code,
-                )  # fmt: skip
-                session.commit()
+                with session_scope(env.read_sessions) as session:
+                    env.audit.record(
+                        session, ctx, action=action, resource=resource, grant_id=None,
+                        keys=None, rows=0, outcome=code,
+                    )  # fmt: skip
             raise
-        finally:
-            session.close()
 
     if env.read_limiter is None:
         env.read_limiter = anyio.CapacityLimiter(READ_THREADS)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from exchange.core.db import session_scope
+from exchange.core.db import read_only_sessions, session_scope
 from exchange.core.ratelimit import count_many
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.runtime import Runtime
@@ -86,12 +88,32 @@ def build_env(rt: Runtime) -> SharingEnv:
     )
 
 
+_ENVS: dict[int, SharingEnv] = {}
+_ENVS_LOCK = threading.Lock()
+
+
+def shared_env(rt: Runtime) -> SharingEnv:
+    """The one SharingEnv of a runtime: the API's reads and the bulk downloads that the
+    exchange platform releases (`bulk.admission.release_delivery`) count one quota."""
+    with _ENVS_LOCK:
+        env = _ENVS.get(id(rt))
+        if env is None:
+            env = _ENVS[id(rt)] = build_env(rt)
+            weakref.finalize(rt, _ENVS.pop, id(rt), None)
+        return env
+
+
 def _node_keys(rt: Runtime) -> LoadKeys:
     """This node's keys from the directory (those a rotation added or retired)."""
     owner = directory_keys.KeyOwner(directory_keys.NODE, rt.settings.node_code)
 
+    # Read-only: this runs on the event loop (the token check of every call), so on SQLite it
+    # must read beside the writer, never wait for its lock (BEGIN IMMEDIATE waited up to the
+    # 30 s busy timeout, and every request of the worker with it: the soak's 60 s stalls).
+    readers = read_only_sessions(rt.sessions)
+
     def load() -> dict[str, NodeKey]:
-        with rt.sessions() as session:
+        with readers() as session:
             return {
                 k.key_id: NodeKey(k.public_key, k.retired_at.timestamp() if k.retired_at else None)
                 for k in directory_keys.history(session, owner)

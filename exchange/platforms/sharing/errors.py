@@ -55,6 +55,14 @@ class InvalidTokenRequest(BadRequest):
         super().__init__(what, code="invalid_request")
 
 
+class CsrfFailed(Forbidden):
+    def __init__(self) -> None:
+        super().__init__(
+            "CSRF: an unsafe call carrying the console session cookie must send the session's "
+            "CSRF token in X-CSRF-Token (or authenticate with a bearer token instead)"
+        )
+
+
 class RoleForbidden(Forbidden):
     def __init__(self, role: str, allowed: tuple[str, ...]) -> None:
         super().__init__(f"role {role} may not call this; allowed: {', '.join(allowed)}")
@@ -245,6 +253,14 @@ class QuotaExceeded(TooManyRequests):
     def __init__(self, what: str, limit: int, retry_after_s: int, headers: dict[str, str]) -> None:
         super().__init__(
             f"grant quota reached: {limit} {what}", retry_after_s=retry_after_s, headers=headers
+        )
+
+
+class NotInTime(BadRequest):
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"as_of / valid_at: {code!r} is not kept by a base registry, so it has no reads in "
+            "time; read it as it is now"
         )
 
 

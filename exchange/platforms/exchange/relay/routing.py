@@ -126,6 +126,16 @@ def delivery_for(session: Session, caller: Caller, delivery_id: int) -> Delivery
     return d
 
 
+def release(session: Session, rt: Runtime, d: Delivery) -> None:
+    """Before a delivery is downloaded: the sharing grant it goes under must have room for its
+    rows today (`ports.delivery_release`, 429 naming the quota otherwise)."""
+    if d.department_id is None:
+        return
+    batch = repo.get_batch(session, d.batch_id)
+    assert batch is not None
+    ports.delivery_release()(session, rt, d.department_id, d.resource_code, batch.rows or 0)
+
+
 def acknowledge(session: Session, rt: Runtime, caller: Caller, delivery_id: int) -> Delivery:
     """The connector has written the delivery: mark it done (idempotent) and sign a receipt."""
     d = delivery_for(session, caller, delivery_id)

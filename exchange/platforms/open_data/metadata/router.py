@@ -7,7 +7,7 @@ a write and is committed on the primary first (`web.limit_now`).
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
@@ -24,9 +24,18 @@ router = APIRouter(tags=["open data"], route_class=web.ApiRoute)
 JSONLD = "application/ld+json"
 
 
+JSONLD_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {JSONLD: {"schema": {"type": "object", "required": ["@context"]}}}}
+}
+
+
+class JsonLdResponse(Response):
+    media_type = JSONLD  # so the OpenAPI says what is served
+
+
 def _jsonld(doc: object, headers: dict[str, str] | None = None) -> Response:
     body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-    return Response(body, media_type=JSONLD, headers=headers)
+    return JsonLdResponse(body, headers=headers)
 
 
 @router.get(
@@ -52,7 +61,12 @@ def download(
     return StreamingResponse(out.body, media_type=out.media_type, headers=headers)
 
 
-@router.get("/datasets/{code}.jsonld", summary="One dataset as DCAT-AP JSON-LD")
+@router.get(
+    "/datasets/{code}.jsonld",
+    summary="One dataset as DCAT-AP JSON-LD",
+    response_class=JsonLdResponse,
+    responses=JSONLD_DOC,
+)
 def dataset_jsonld(request: Request, code: str, session: ReadSession, rt: RuntimeDep) -> Response:
     state = web.limit_now(request, "api")
     card = service.card_of(session, rt.schemas, code)
@@ -62,7 +76,12 @@ def dataset_jsonld(request: Request, code: str, session: ReadSession, rt: Runtim
     return _jsonld(doc, state.headers())
 
 
-@router.get("/catalog.jsonld", summary="The whole catalogue as DCAT-AP JSON-LD")
+@router.get(
+    "/catalog.jsonld",
+    summary="The whole catalogue as DCAT-AP JSON-LD",
+    response_class=JsonLdResponse,
+    responses=JSONLD_DOC,
+)
 def catalog_jsonld(request: Request, session: ReadSession, rt: RuntimeDep) -> Response:
     state = web.limit_now(request, "api")
     cards = catalog_export.all_cards(session, rt.schemas)

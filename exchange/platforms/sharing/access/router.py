@@ -75,7 +75,8 @@ def token(
     request: Request,
     session: DbSession,
     env: EnvDep,
-    grant_type: Annotated[str, Form()],
+    # Declared as RFC 6749 §4.4 says; any other value is the RFC's 400 unsupported_grant_type.
+    grant_type: Annotated[str, Form(json_schema_extra={"enum": ["client_credentials"]})],
     client_id: Annotated[str | None, Form(max_length=64)] = None,
     client_secret: Annotated[str | None, Form(max_length=200)] = None,
 ) -> JSONResponse:
@@ -85,7 +86,7 @@ def token(
     if basic:
         client_id, client_secret = basic
     if not client_id or not client_secret:
-        raise InvalidTokenRequest("client_id and client_secret are required")
+        raise InvalidClient()  # RFC 6749 §5.2: "no client authentication included" is 401
     # Keyed by the client's canonical id and the caller's address: other spellings of one
     # UUID share a budget, and failures from elsewhere never lock the real client out.
     who = f"{credentials.canonical_client_id(client_id)}:{_address(request)}"

@@ -1,4 +1,4 @@
-"""Request and response bodies for credentials, applications, grants and subscriptions."""
+"""Request and response bodies for credentials (clients, tokens), departments, allowed calls."""
 
 from __future__ import annotations
 
@@ -19,7 +19,19 @@ class TokenResponse(BaseModel):
 
 
 class ClientCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Declared as the service checks it: a department client names its department, a
+    # bureau-wide one (admin, auditor, operator) names none.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": Role.department.value}}},
+            "then": {
+                "required": ["department"],
+                "properties": {"department": {"type": "string", "minLength": 1}},
+            },
+            "else": {"properties": {"department": {"type": "null"}}},
+        },
+    )
 
     name: str = Field(min_length=1, max_length=128)
     role: Role = Role.department
@@ -45,121 +57,6 @@ class ClientIssued(ClientRead):
     client_secret: str = Field(description="shown once; only its SHA-256 is kept")
 
 
-class Attachment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    filename: str = Field(min_length=1, max_length=200)
-    content_type: str = Field(pattern=r"^(application/pdf|image/png|image/jpeg)$")
-    content_base64: str = Field(min_length=4)
-
-
-class ApplicationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    resource: str = Field(max_length=64)
-    purpose: str = Field(min_length=4, max_length=2000, description="事由: what the data is for")
-    legal_basis: str = Field(min_length=2, max_length=2000, description="依据: law or regulation")
-    fields: list[str] = Field(min_length=1, max_length=200)
-    plain_fields: list[str] = Field(
-        default_factory=list,
-        max_length=200,
-        description="personal fields asked for in plain values (otherwise masked)",
-    )
-    duration_days: int = Field(ge=1, le=3650)
-    attachment: Attachment | None = None
-
-
-class Approval(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    fields: list[str] | None = Field(default=None, description="a subset of those requested")
-    plain_fields: list[str] | None = None
-    duration_days: int | None = Field(default=None, ge=1, le=3650)
-    rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000_000)
-    rows_per_day: int | None = Field(default=None, ge=1, le=10**12)
-
-
-class Rejection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=4, max_length=2000, description="mandatory: why refused")
-
-
-class Renewal(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    duration_days: int = Field(ge=1, le=3650)
-
-
-class Revocation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=4, max_length=2000)
-
-
-class AttachmentRead(BaseModel):
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-
-
-class ApplicationRead(BaseModel):
-    id: uuid.UUID
-    resource: str
-    applicant: str
-    provider: str
-    purpose: str
-    legal_basis: str
-    fields: list[str]
-    plain_fields: list[str]
-    duration_days: int
-    attachment: AttachmentRead | None
-    status: str
-    submitted_at: dt.datetime
-    submitted_by: str
-    review_due: dt.datetime
-    answer_due: dt.datetime
-    overdue: str | None = Field(description="the missed deadline: review, answer or null")
-    deadline_note: str | None = Field(
-        default=None, description="set when the deadlines had to be counted Mon-Fri"
-    )
-    reviewed_at: dt.datetime | None
-    decided_at: dt.datetime | None
-    decided_by: str | None
-    reason: str | None
-    grant_id: uuid.UUID | None
-
-
-class ApplicationPage(BaseModel):
-    items: list[ApplicationRead]
-
-
-class GrantRead(BaseModel):
-    id: uuid.UUID
-    application_id: uuid.UUID
-    resource: str
-    consumer: str
-    provider: str
-    fields: list[str]
-    plain_fields: list[str]
-    purpose: str
-    conditional: bool
-    rate_per_minute: int
-    rows_per_day: int
-    granted_at: dt.datetime
-    expires_at: dt.datetime
-    renewed_at: dt.datetime | None
-    revoked_at: dt.datetime | None
-    revoked_by: str | None
-    revoke_reason: str | None
-    state: str = Field(description="active, expired or revoked")
-
-
-class GrantPage(BaseModel):
-    items: list[GrantRead]
-
-
 class AllowedCall(BaseModel):
     method: str
     path: str
@@ -182,46 +79,6 @@ class AllowedResource(BaseModel):
 class Allowed(BaseModel):
     department: str
     resources: list[AllowedResource]
-
-
-class SubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    resource: str = Field(max_length=64)
-
-
-class SubscriptionRead(BaseModel):
-    id: uuid.UUID
-    resource: str
-    grant_id: uuid.UUID
-    active: bool
-    created_at: dt.datetime
-
-
-class AuditEntryRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    at: dt.datetime
-    channel: str
-    action: str
-    actor: str
-    role: str
-    department: str | None
-    grant_id: uuid.UUID | None
-    resource: str | None
-    keys: list[str] | None
-    rows: int
-    purpose: str | None
-    case_number: str | None
-    outcome: str
-    request_id: str | None  # this node's id of the request
-    caller_request_id: str | None = None  # the X-Request-ID the caller sent, if any
-
-
-class AuditPage(BaseModel):
-    items: list[AuditEntryRead]
-    next_after_id: int | None
 
 
 class DepartmentCreate(BaseModel):

@@ -12,18 +12,14 @@ from fastapi.responses import Response
 from exchange.core.db import BIGINT_MAX, utcnow
 from exchange.core.deps import DbSession
 from exchange.platforms.sharing.access.principal import Principal, Role
-from exchange.platforms.sharing.access.schemas import (
+from exchange.platforms.sharing.applications import service as applications
+from exchange.platforms.sharing.applications.schemas import (
     ApplicationCreate,
     ApplicationPage,
     ApplicationRead,
     Approval,
-    GrantPage,
-    GrantRead,
     Rejection,
-    Renewal,
-    Revocation,
 )
-from exchange.platforms.sharing.applications import service as applications
 from exchange.platforms.sharing.applications.views import application_read, grant_read
 from exchange.platforms.sharing.deps import (
     AuthFirstRoute,
@@ -34,6 +30,7 @@ from exchange.platforms.sharing.deps import (
 )
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.grants import service as grants
+from exchange.platforms.sharing.grants.schemas import GrantPage, GrantRead, Renewal, Revocation
 
 router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: applications and grants"])
 Limit = Annotated[int, Query(ge=1, le=500)]

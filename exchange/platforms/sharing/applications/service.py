@@ -25,8 +25,8 @@ from exchange.core.store import PayloadStore
 from exchange.directory import repository as directory
 from exchange.directory.publishing import missing_catalog_fields
 from exchange.platforms.sharing.access.principal import Principal, Role
-from exchange.platforms.sharing.access.schemas import ApplicationCreate, Approval, Attachment
 from exchange.platforms.sharing.applications.deadlines import add_working_days
+from exchange.platforms.sharing.applications.schemas import ApplicationCreate, Approval, Attachment
 from exchange.platforms.sharing.errors import (
     AlreadyGranted,
     ApplicationClosed,

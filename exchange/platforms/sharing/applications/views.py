@@ -5,13 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from exchange.platforms.sharing.access.schemas import (
-    ApplicationRead,
-    AttachmentRead,
-    ClientRead,
-    GrantRead,
-)
+from exchange.platforms.sharing.access.schemas import ClientRead
 from exchange.platforms.sharing.applications.deadlines import calendar_note, overdue
+from exchange.platforms.sharing.applications.schemas import ApplicationRead, AttachmentRead
+from exchange.platforms.sharing.grants.schemas import GrantRead
 from exchange.platforms.sharing.grants.service import state_of
 from exchange.platforms.sharing.models import ApiClient, Application, Grant
 

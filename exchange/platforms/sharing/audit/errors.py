@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exchange.core.errors import BadRequest, Conflict, Forbidden, PayloadTooLarge
+from exchange.core.errors import BadRequest, Conflict, Forbidden, HubError, PayloadTooLarge
 
 
 class NotMyChild(Forbidden):
@@ -38,3 +38,17 @@ class AnchorBodyTooLarge(PayloadTooLarge):
 class BadHeads(BadRequest):
     def __init__(self, why: str) -> None:
         super().__init__(f"seal heads: {why}")
+
+
+class NoParent(Conflict):
+    def __init__(self, me: str) -> None:
+        super().__init__(f"node {me} has no parent: there is no copy to verify against=parent")
+
+
+class ParentUnreachable(HubError):
+    """The parent did not answer or refused: the chain could not be compared (not a verdict)."""
+
+    status_code = 502
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"could not fetch the heads the parent holds: {why}")

@@ -5,7 +5,7 @@ node's key). Nothing here changes the log."""
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
@@ -13,14 +13,26 @@ from starlette.concurrency import run_in_threadpool
 
 from exchange.core import ports
 from exchange.core.db import BIGINT_MAX
-from exchange.core.deps import DbSession
+from exchange.core.deps import DbSession, RuntimeDep, commit_so_far
 from exchange.core.signing import EMPTY_SHA256
 from exchange.directory.keys import own_history
-from exchange.platforms.sharing.access.schemas import AuditEntryRead, AuditPage
 from exchange.platforms.sharing.audit import anchor
 from exchange.platforms.sharing.audit import chain as audit_chain
-from exchange.platforms.sharing.audit.errors import AnchorBodyTooLarge, BadHeads, NotMyChild
-from exchange.platforms.sharing.audit.schemas import AnchorReceipt, HeadsIn, HeldHeads
+from exchange.platforms.sharing.audit import client as anchoring
+from exchange.platforms.sharing.audit.errors import (
+    AnchorBodyTooLarge,
+    BadHeads,
+    NoParent,
+    NotMyChild,
+    ParentUnreachable,
+)
+from exchange.platforms.sharing.audit.schemas import (
+    AnchorReceipt,
+    AuditEntryRead,
+    AuditPage,
+    HeadsIn,
+    HeldHeads,
+)
 from exchange.platforms.sharing.catalog import service as catalog
 from exchange.platforms.sharing.deps import Auditor, AuthFirstRoute, DepartmentActive, EnvDep
 
@@ -72,12 +84,39 @@ def provider_reads(
 @router.get(
     "/audit/verify",
     response_model=audit_chain.AuditReport,
-    summary="Check every seal and entry: edits, deletions, insertions, reordering",
+    summary="Check every seal and entry (edits, deletions, insertions, reordering), and with "
+    "?against=parent the chain against the parent's countersigned copies",
 )
-def verify_audit(who: Auditor, session: DbSession, env: EnvDep) -> audit_chain.AuditReport:
+def verify_audit(
+    who: Auditor,
+    request: Request,
+    session: DbSession,
+    env: EnvDep,
+    rt: RuntimeDep,
+    against: Annotated[
+        Literal["parent"] | None,
+        Query(
+            description="parent: also compare the chain with the seal heads the parent node "
+            "holds (fetched now); truncation and forks are reported by seal number"
+        ),
+    ] = None,
+) -> audit_chain.AuditReport:
+    held = None
+    if against == "parent":
+        if env.parent_code is None:
+            raise NoParent(env.node_code)
+        # No transaction of ours stays open while the parent is called (SQLite's one writer).
+        commit_so_far(request, session)
+        try:
+            with anchoring.new_client() as http:
+                held = anchoring.held_by_parent(rt, http)
+        except anchoring.ParentUnavailable as exc:
+            raise ParentUnreachable(str(exc)) from None
     node_keys = own_history(session, env.node_code, env.keys.current())
     report = audit_chain.verify(session, node_keys, env.audit)
-    return anchor.check_anchors(session, report, me=env.node_code, parent=env.parent_code)
+    return anchor.check_anchors(
+        session, report, me=env.node_code, parent=env.parent_code, held=held
+    )
 
 
 MAX_ANCHOR_BODY = 4 * 1024 * 1024

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 MAX_HEADS = 500  # heads per anchoring call; a node that fell behind catches up in several
 
@@ -75,3 +76,29 @@ class AnchorStatus(BaseModel):
     not_yet_countersigned: int
     compared_with_parent: bool = False
     parent_holds_up_to: int | None = None
+
+
+class AuditEntryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: dt.datetime
+    channel: str
+    action: str
+    actor: str
+    role: str
+    department: str | None
+    grant_id: uuid.UUID | None
+    resource: str | None
+    keys: list[str] | None
+    rows: int
+    purpose: str | None
+    case_number: str | None
+    outcome: str
+    request_id: str | None  # this node's id of the request
+    caller_request_id: str | None = None  # the X-Request-ID the caller sent, if any
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryRead]
+    next_after_id: int | None

@@ -10,6 +10,8 @@ are not affected.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.orm import Session
 
 from exchange.core import ports
@@ -20,6 +22,7 @@ from exchange.directory import repository as directory
 from exchange.platforms.sharing.access.principal import Principal, Role
 from exchange.platforms.sharing.audit.log import AuditLog, ReadContext
 from exchange.platforms.sharing.bulk import shape as bulk_shape
+from exchange.platforms.sharing.env import shared_env
 from exchange.platforms.sharing.grants import repository as repo
 from exchange.platforms.sharing.grants import service as grants
 
@@ -59,3 +62,17 @@ def admit_delivery(session: Session, rt: Runtime, batch: DeliveryRequest) -> Adm
     if bulk_shape.is_as_published(rt.schemas[batch.resource_code], plan):
         return AS_PUBLISHED
     return Admitted(bulk_shape.shape(rt.store, batch.payload, plan, view))
+
+
+def release_delivery(
+    session: Session, rt: Runtime, department_id: uuid.UUID, resource: str, rows: int
+) -> None:
+    """A bulk download counts against the grant's quotas like an API read of as many rows
+    (calls per minute, rows per day): over either, 429 QuotaExceeded naming it, and the
+    delivery stays in the inbox for a later try. Deliveries of exchange-level subscriptions
+    (no grant) are not counted."""
+    now = utcnow()
+    for _, grant in repo.bulk_subscriptions(session, department_id):
+        if grant.resource_code == resource and grant.revoked_at is None and grant.expires_at > now:
+            shared_env(rt).quotas.take(grants.view_of(grant), rows)
+            return

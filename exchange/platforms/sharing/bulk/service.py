@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from exchange.core import ports
 from exchange.core.runtime import Runtime
 from exchange.platforms.sharing.access.principal import Principal
-from exchange.platforms.sharing.access.schemas import SubscriptionRead
 from exchange.platforms.sharing.bulk import shape as bulk_shape
+from exchange.platforms.sharing.bulk.schemas import SubscriptionRead
 from exchange.platforms.sharing.errors import (
     BulkNeedsKeys,
     ResourceNotFound,

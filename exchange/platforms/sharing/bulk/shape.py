@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
+from exchange.core.arrow_io import ipc_stream
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
 from exchange.core.store import PayloadStore, StoredObject
@@ -19,7 +20,6 @@ from exchange.platforms.sharing.grants.service import GrantView
 from exchange.platforms.sharing.records import query
 from exchange.platforms.sharing.records.query import MaskPlan
 from exchange.platforms.sharing.records.service import masked_text
-from exchange.platforms.sharing.records.snapshots import ipc_stream
 
 
 def plan_for(schema: ResourceSchema, grant: GrantView) -> MaskPlan:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -54,37 +53,3 @@ class CatalogEntry(BaseModel):
 class CatalogPage(BaseModel):
     total: int
     items: list[CatalogEntry]
-
-
-class RecordRead(BaseModel):
-    resource: str
-    key: str
-    grant_id: str
-    record: dict[str, Any]
-    masked_fields: list[str]
-
-
-class RecordPage(BaseModel):
-    resource: str
-    grant_id: str
-    items: list[dict[str, Any]]
-    next_cursor: str | None
-    masked_fields: list[str]
-
-
-class ChangeEvent(BaseModel):
-    seq: int
-    action: str = Field(description="insert, update or delete")
-    version: int
-    recorded_at: str
-    valid_from: str
-    key: dict[str, Any]
-    record: dict[str, Any] | None = Field(description="null for a delete")
-
-
-class EventPage(BaseModel):
-    resource: str
-    grant_id: str
-    items: list[ChangeEvent]
-    next_cursor: str = Field(description="pass as ?after= to continue; stable when empty")
-    masked_fields: list[str]

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from exchange.core.db import utcnow
 from exchange.core.deps import DbSession
 from exchange.core.errors import BadRequest, HubError
-from exchange.platforms.sharing.access.schemas import Approval
 from exchange.platforms.sharing.applications import service as applications
 from exchange.platforms.sharing.applications.deadlines import working_days_left
+from exchange.platforms.sharing.applications.schemas import Approval
 from exchange.platforms.sharing.applications.views import application_read, grant_read
 from exchange.platforms.sharing.console.router import (
     DepartmentUser,

@@ -32,7 +32,7 @@ from exchange.platforms.sharing.console import lookup as page_query
 from exchange.platforms.sharing.console import session as cookies
 from exchange.platforms.sharing.deps import EnvDep
 from exchange.platforms.sharing.env import SharingEnv
-from exchange.platforms.sharing.records.query import call_headers
+from exchange.platforms.sharing.records.query import typed_call_headers
 
 
 class SignedInFirstRoute(APIRoute):
@@ -249,7 +249,7 @@ def lookup(
     if not page.csrf_ok(csrf):
         return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
     try:
-        headers = call_headers(purpose, case_number)
+        headers = typed_call_headers(purpose, case_number)
         ctx = ReadContext(
             page.who, "page", headers.purpose, headers.case_number, request_id_var.get()
         )

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from exchange.core import values
 from exchange.core.masking import hidden_fields, mask, sensitivity_of
+from exchange.core.openapi import CASE_NUMBER_WIRE, PURPOSE_WIRE
 from exchange.core.resource_schema import FieldSpec, ResourceSchema, Sensitivity
 from exchange.core.sealed import open_value, seal_value
 from exchange.platforms.sharing.errors import (
@@ -39,8 +40,10 @@ CHECK_FORMATS = {
     "cn_uscc": r"[0-9A-HJ-NPQRTUWXY]{18}",
     "division": r"[0-9]{12}",
 }
-_CASE_NUMBER = re.compile(r"[A-Za-z0-9\u4e00-\u9fff()（）〔〕\[\]_./:#-]{1,64}")
+_CASE_NUMBER = re.compile(r"[A-Za-z0-9\u4000-\u9fff()（）〔〕\[\]_./:#-]{1,64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PURPOSE_WIRE = re.compile(PURPOSE_WIRE)
+_CASE_NUMBER_WIRE = re.compile(CASE_NUMBER_WIRE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,18 @@ class CallHeaders:
 
 @lru_cache(maxsize=4096)  # a client sends the same few purposes over and over
 def call_headers(raw_purpose: str | None, raw_case: str | None) -> CallHeaders:
-    """X-Purpose and X-Case-Number, percent-encoded UTF-8 (HTTP headers are Latin-1)."""
+    """X-Purpose and X-Case-Number as sent: percent-encoded UTF-8 (HTTP headers are Latin-1),
+    in the wire form the OpenAPI declares."""
+    if raw_purpose and not _PURPOSE_WIRE.fullmatch(raw_purpose):
+        raise BadCallHeader("X-Purpose", "at most 500 printable ASCII characters or %XX escapes")
+    if raw_case and not _CASE_NUMBER_WIRE.fullmatch(raw_case):
+        raise BadCallHeader("X-Case-Number", "1-64 letters, digits, CJK or ()[]_./:#-")
+    return typed_call_headers(raw_purpose, raw_case)
+
+
+@lru_cache(maxsize=4096)
+def typed_call_headers(raw_purpose: str | None, raw_case: str | None) -> CallHeaders:
+    """The call's purpose and case number as a person typed them (the console's form)."""
     purpose = unquote(raw_purpose).strip() if raw_purpose else None
     case = unquote(raw_case).strip() if raw_case else None
     if purpose is not None and (len(purpose) > 500 or _CONTROL.search(purpose)):

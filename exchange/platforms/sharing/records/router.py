@@ -6,6 +6,7 @@ transaction (`run_read`): the hot path makes no thread hop per dependency.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -15,12 +16,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
+from exchange.core.arrow_io import PARQUET
 from exchange.core.deps import DbSession, RuntimeDep, get_runtime
 from exchange.core.errors import error_body
-from exchange.platforms.sharing.access.schemas import SubscriptionCreate, SubscriptionRead
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.bulk import service as bulk
-from exchange.platforms.sharing.catalog.schemas import EventPage, RecordPage, RecordRead
+from exchange.platforms.sharing.bulk.schemas import SubscriptionCreate, SubscriptionRead
 from exchange.platforms.sharing.deps import (
     AuthFirstRoute,
     DepartmentActive,
@@ -32,6 +33,8 @@ from exchange.platforms.sharing.disputes import service as disputes
 from exchange.platforms.sharing.errors import RecordNotFound
 from exchange.platforms.sharing.records import service as records
 from exchange.platforms.sharing.records import snapshots
+from exchange.platforms.sharing.records.schemas import EventPage, RecordPage, RecordRead
+from exchange.platforms.sharing.records.service import PageResult
 
 router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: records"])
 # An empty default rather than None: FastAPI checks an optional parameter's type on every call.
@@ -67,10 +70,22 @@ async def _mark_disputed(request: Request, code: str, items: list[dict[str, Any]
             item["_disputes"] = marks
 
 
+def _page(r: PageResult) -> JSONResponse:
+    """A page of records or of change events: the one body both are answered with."""
+    body = {
+        "resource": r.resource,
+        "grant_id": str(r.grant_id),
+        "items": r.items,
+        "next_cursor": r.next_cursor,
+        "masked_fields": r.masked,
+    }
+    return _json(body, r.quota.headers())
+
+
 @router.get(
     "/resources/{code}/records/{key}",
     responses={200: {"model": RecordRead}},
-    summary="One record by its key (e.g. a person by ID number)",
+    summary="One record by its key (e.g. a person by ID number), now or as of a time",
     description=HEADER_DOC,
 )
 async def record_by_key(
@@ -79,8 +94,22 @@ async def record_by_key(
     request: Request,
     ctx: Annotated[ReadContext, Depends(reading("record"))],
     fields: Fields = "",
+    as_of: Annotated[
+        dt.datetime | None,
+        Query(description="as the base registry knew it then (registration time, with zone)"),
+    ] = None,
+    valid_at: Annotated[
+        dt.datetime | None,
+        Query(description="as it was in the world then (effective time, with zone)"),
+    ] = None,
 ) -> JSONResponse:
-    r = await read_by_key(request, ctx, code, key, fields)
+    if as_of is None and valid_at is None:
+        r = await read_by_key(request, ctx, code, key, fields)
+    else:
+        r = await run_read(
+            request, ctx, "record", code, records.by_key_at, code, key, fields,
+            as_of=as_of, valid_at=valid_at,
+        )  # fmt: skip
     if r.record is None:  # returned, not raised: the audit entry of the miss must commit
         miss = RecordNotFound(code, r.key)
         return _json(error_body(miss.code, miss.detail), r.quota.headers(), 404)
@@ -92,6 +121,12 @@ async def record_by_key(
         "record": r.record,
         "masked_fields": r.masked,
     }
+    if r.version is not None:
+        body["version"] = {
+            "version": r.version.version,
+            "recorded_at": r.version.recorded_at.isoformat(),
+            "valid_from": r.version.valid_from.isoformat(),
+        }
     return _json(body, r.quota.headers())
 
 
@@ -115,14 +150,7 @@ async def list_records(
         fields=fields, cursor=cursor, limit=limit,
     )  # fmt: skip
     await _mark_disputed(request, code, r.items)
-    body = {
-        "resource": r.resource,
-        "grant_id": str(r.grant_id),
-        "items": r.items,
-        "next_cursor": r.next_cursor,
-        "masked_fields": r.masked,
-    }
-    return _json(body, r.quota.headers())
+    return _page(r)
 
 
 @router.get(
@@ -139,14 +167,7 @@ async def list_events(
     limit: Annotated[int, Query(ge=1)] = 100,
 ) -> JSONResponse:
     r = await run_read(request, ctx, "events", code, records.events, code, after=after, limit=limit)
-    body = {
-        "resource": r.resource,
-        "grant_id": str(r.grant_id),
-        "items": r.items,
-        "next_cursor": r.next_cursor,
-        "masked_fields": r.masked,
-    }
-    return _json(body, r.quota.headers())
+    return _page(r)
 
 
 def _closing(chunks: Iterator[bytes], session: Session) -> Iterator[bytes]:
@@ -174,7 +195,7 @@ async def _snapshot(
     name = f"{code}-{snap.kind}.parquet"
     return StreamingResponse(
         _closing(snap.chunks, stream_session),
-        media_type=snapshots.PARQUET,
+        media_type=PARQUET,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "X-Snapshot-Cursor": snap.cursor,

@@ -8,14 +8,18 @@ the grant's quotas, mask what the grant does not allow in plain, and write the a
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from basebases.protocol import Record
+from basebases.registry import registry_for
 from exchange.catalogue.errors import ResourceWithdrawn
 from exchange.core.live_schemas import is_withdrawn
 from exchange.core.masking import mask
@@ -23,7 +27,12 @@ from exchange.core.resource_schema import ResourceSchema, Sensitivity
 from exchange.core.values import jsonable
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.env import SharingEnv
-from exchange.platforms.sharing.errors import BadFilter, KeyLookupUnsupported, ResourceNotFound
+from exchange.platforms.sharing.errors import (
+    BadFilter,
+    KeyLookupUnsupported,
+    NotInTime,
+    ResourceNotFound,
+)
 from exchange.platforms.sharing.grants import service as grants
 from exchange.platforms.sharing.grants.service import GrantView
 from exchange.platforms.sharing.records import query
@@ -40,6 +49,7 @@ class RecordResult:
     record: dict[str, Any] | None
     masked: list[str]
     quota: QuotaState
+    version: Record | None = None  # set by a read in time (`by_key_at`): which version it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,14 +176,67 @@ def by_key(
     fields: str | None = None,
 ) -> RecordResult:
     """One record by its key; a miss is audited too (who looked for whom matters)."""
+
+    def now(lookup: KeyLookup) -> tuple[Row[Any] | None, None]:
+        return repo.by_key(session, lookup.schema, lookup.fields, lookup.value), None
+
+    return _keyed(session, env, ctx, code, key, fields, now)
+
+
+def by_key_at(
+    session: Session,
+    env: SharingEnv,
+    ctx: ReadContext,
+    code: str,
+    key: str,
+    fields: str | None = None,
+    *,
+    as_of: dt.datetime | None = None,
+    valid_at: dt.datetime | None = None,
+) -> RecordResult:
+    """One record as its base registry knew it at `as_of` (registration time) and as it was
+    in the world at `valid_at` (effective time): the registries' bitemporal lookup
+    (`basebases.REGISTRIES`), behind the same grant, masking, quota and audit as `by_key`."""
+
+    def then(lookup: KeyLookup) -> tuple[dict[str, Any] | None, Record | None]:
+        # checked once the resource, the grant and the key are known good (404 and 403 first)
+        registry = registry_for(code)
+        if registry is None:
+            raise NotInTime(code)
+        for name, when in (("as_of", as_of), ("valid_at", valid_at)):
+            if when is not None and when.tzinfo is None:
+                raise BadFilter(name, "give a time zone, e.g. 2026-01-01T00:00:00+08:00")
+        found = registry.lookup(
+            session, (lookup.value,), as_of=as_of, valid_at=valid_at, resource=code
+        )
+        if found is None:
+            return None, None
+        return {f: found.values.get(f) for f in lookup.fields}, found
+
+    return _keyed(session, env, ctx, code, key, fields, then)
+
+
+Fetch = Callable[[KeyLookup], tuple[Row[Any] | Mapping[str, Any] | None, Record | None]]
+
+
+def _keyed(
+    session: Session,
+    env: SharingEnv,
+    ctx: ReadContext,
+    code: str,
+    key: str,
+    fields: str | None,
+    fetch: Fetch,
+) -> RecordResult:
     schema = schema_of(env, code)
     grant = grants.resolve(session, env.grants, ctx.principal, code)
     lookup = plan_by_key(schema, grant, ctx, key, fields)
-    row = repo.by_key(session, schema, lookup.fields, lookup.value)
+    row, version = fetch(lookup)
     rows = 1 if row is not None else 0
     state = env.quotas.take(grant, rows)
     audit_read(session, env, ctx, grant, action="record", keys=[key], rows=rows)
-    return finish_by_key(lookup, row, state)
+    result = finish_by_key(lookup, row, state)
+    return result if version is None else dataclasses.replace(result, version=version)
 
 
 def page(

@@ -8,8 +8,7 @@
 The response carries `X-Snapshot-Cursor`, the change number it is consistent with; pass it
 to the next delta or to the events feed. Masking and granted fields are the API's.
 
-`parquet_stream` is the small piece the registries' exports can reuse; `ipc_stream` writes
-bulk deliveries cut to a grant (bulk_shape).
+The file is encoded by `core.arrow_io`, the registries' export files' encoder too.
 """
 
 from __future__ import annotations
@@ -19,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import Row, Select
 from sqlalchemy.orm import Session
 
+from exchange.core.arrow_io import parquet_stream
 from exchange.core.resource_schema import ResourceSchema
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.env import SharingEnv
@@ -31,53 +30,6 @@ from exchange.platforms.sharing.records import repository as repo
 from exchange.platforms.sharing.records.service import apply_mask, audit_read, begin_read
 
 BATCH_ROWS = 50_000
-PARQUET = "application/vnd.apache.parquet"
-
-
-class _Drain:
-    """A write-only file for ParquetWriter whose bytes are taken out after each row group."""
-
-    closed = False
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self._buf += data
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        out = bytes(self._buf)
-        self._buf.clear()
-        return out
-
-
-def parquet_stream(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[bytes]:
-    """Encode record batches as one Parquet file, yielding bytes as each row group is done."""
-    return _encoded(batches, lambda sink: pq.ParquetWriter(sink, schema, compression="zstd"))
-
-
-def ipc_stream(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[bytes]:
-    """Encode record batches as one Arrow IPC stream, yielding bytes as each batch is done."""
-    return _encoded(batches, lambda sink: pa.ipc.new_stream(sink, schema))
-
-
-def _encoded(
-    batches: Iterator[pa.RecordBatch], open_writer: Callable[[_Drain], Any]
-) -> Iterator[bytes]:
-    sink = _Drain()
-    writer = open_writer(sink)
-    try:
-        for rb in batches:
-            writer.write_batch(rb)
-            if chunk := sink.take():
-                yield chunk
-    finally:
-        writer.close()
-    yield sink.take()
 
 
 @dataclass

@@ -192,3 +192,34 @@ def test_an_expired_grant_delivers_nothing_more(
     load(city, "population", make_people(3, seed=25))
     assert _deliveries(db, settings) == []
     assert consumer.get("/sharing/v1/subscriptions").json()[0]["active"] is False
+
+
+@pytest.mark.both_backends
+def test_a_bulk_download_past_the_grants_rows_per_day_is_429_naming_the_quota(
+    city: TestClient, consumer: Caller, provider: Caller, db: Session, settings: Settings
+) -> None:
+    # Before: deliveries were counted nowhere, so a 10 rows/day grant took any batch in bulk.
+    grant(
+        consumer, provider, fields=ALL_FIELDS, plain_fields=list(PERSONAL),
+        approval={"rows_per_day": 10},
+    )  # fmt: skip
+    consumer.post("/sharing/v1/subscriptions", json={"resource": "population"})
+    load(city, "population", make_people(6, seed=28))
+    item, first = _fetch_inbox(db, settings, city)
+    assert first.status_code == 200, first.text  # 6 of the day's 10 rows
+    connector, keys = make_connector(db, settings, department=CONSUMER)
+    db.commit()
+    again = signed_get(
+        city, str(connector.id), keys, f"/exchange/v1/inbox/{item['delivery_id']}/payload"
+    )
+    assert again.status_code == 429, again.text  # 6 more would be 12
+    assert again.json()["error"] == "QuotaExceeded"
+    assert "10 rows per day" in again.json()["detail"] and int(again.headers["retry-after"]) > 0
+    assert again.headers["x-quota-rows-remaining"] == "4"
+    # an API read of the same grant shares the count: 4 rows are left
+    consumer.extra = PURPOSE
+    page = consumer.get("/sharing/v1/resources/population/records", params={"limit": 5})
+    assert page.status_code == 429 and "rows per day" in page.json()["detail"]
+    snap = consumer.get("/sharing/v1/resources/population/snapshots/full")
+    assert snap.status_code == 429 and "10 rows per day" in snap.json()["detail"]
+    assert [d.state for d in _deliveries(db, settings)] == ["pending"], "kept for a later try"
