@@ -21,6 +21,7 @@ from exchange.platforms.sharing.models import (
     ConsoleUser,
     Grant,
 )
+from exchange.platforms.sharing.vertical.models import RelayHop, RelayNonce
 
 __all__ = [
     "ApiClient",
@@ -48,6 +49,8 @@ __all__ = [
     "QualityRun",
     "RateCounter",
     "Receipt",
+    "RelayHop",
+    "RelayNonce",
     "Resource",
     "SearchTerm",
     "Subscription",

@@ -80,6 +80,9 @@ class SharingSettings(BaseModel):
         default=1.0, ge=0, description="audit sealing period; 0 disables the in-process sealer"
     )
     console_session_hours: int = Field(default=8, ge=1, le=72)
+    relay_timeout_s: float = Field(
+        default=10.0, ge=0.5, le=120, description="a call across levels' whole time budget"
+    )
 
 
 class Settings(BaseSettings):

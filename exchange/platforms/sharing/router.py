@@ -12,6 +12,7 @@ from exchange.platforms.sharing.applications import router as api_applications
 from exchange.platforms.sharing.audit import router as api_audit
 from exchange.platforms.sharing.catalog import router as api_catalog
 from exchange.platforms.sharing.records import router as api_records
+from exchange.platforms.sharing.vertical import router as api_vertical
 
 router = APIRouter()
 router.include_router(api_records.router)
@@ -19,3 +20,4 @@ router.include_router(api_catalog.router)
 router.include_router(api_access.router)
 router.include_router(api_applications.router)
 router.include_router(api_audit.router)
+router.include_router(api_vertical.router)

@@ -30,6 +30,7 @@ from exchange.platforms.sharing.deps import (
 from exchange.platforms.sharing.errors import RecordNotFound
 from exchange.platforms.sharing.records import service as records
 from exchange.platforms.sharing.records import snapshots
+from exchange.platforms.sharing.vertical.router import relay_read
 
 router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: records"])
 # An empty default rather than None: FastAPI checks an optional parameter's type on every call.
@@ -59,6 +60,9 @@ async def record_by_key(
     ctx: Annotated[ReadContext, Depends(reading("record"))],
     fields: Fields = "",
 ) -> JSONResponse:
+    relayed = await relay_read(request, ctx, action="record", code=code, key=key, fields=fields)
+    if relayed is not None:  # another node's resource (X-Provider-Node): asked hop by hop
+        return relayed
     r = await read_by_key(request, ctx, code, key, fields)
     if r.record is None:  # returned, not raised: the audit entry of the miss must commit
         miss = RecordNotFound(code, r.key)
@@ -88,6 +92,12 @@ async def list_records(
     limit: Annotated[int, Query(ge=1)] = 100,
 ) -> JSONResponse:
     params = request.query_params.multi_items()
+    relayed = await relay_read(
+        request, ctx, action="records", code=code, fields=fields, params=params,
+        cursor=cursor, limit=limit,
+    )  # fmt: skip
+    if relayed is not None:
+        return relayed
     r = await run_read(
         request, ctx, "records", code, records.page, code, params,
         fields=fields, cursor=cursor, limit=limit,

@@ -61,6 +61,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{V1}/audit/anchors"): NODES_ONLY,
     ("GET", f"{V1}/audit/anchors/{{child}}"): NODES_ONLY,
     ("GET", f"{V1}/audit/reads"): DEPT,
+    ("GET", f"{V1}/audit/trace/{{request_id}}"): frozenset({"auditor"}),
+    ("POST", f"{V1}/vertical/read"): NODES_ONLY,
+    ("GET", f"{V1}/vertical/trace/{{request_id}}"): NODES_ONLY,
     ("GET", "/console/login"): ANYONE,
     ("POST", "/console/login"): ANYONE,
     ("POST", "/console/logout"): SIGNED_IN,
@@ -84,6 +87,7 @@ PARAMS = {
     "subscription_id": str(uuid.uuid4()),
     "child": "330102000000",
     "username": "nobody",
+    "request_id": "r-1",
 }
 
 

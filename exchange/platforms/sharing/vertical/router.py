@@ -1,0 +1,330 @@
+"""Calls across levels at the edge: a department's read at its own node for another node's
+resource (`X-Provider-Node`), relayed one signed hop at a time; the node-to-node routes that
+pass it on or serve it; the trace of a request along the whole path.
+
+Each hop writes its audit entry and its four timestamps before its answer goes back. No
+transaction is open while a neighbour is called.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from exchange.core import divisions, ports
+from exchange.core.db import utcnow
+from exchange.core.deps import DbSession, commit_so_far, get_runtime
+from exchange.core.errors import HubError, error_body
+from exchange.core.signing import EMPTY_SHA256
+from exchange.platforms.sharing.audit.log import ReadContext
+from exchange.platforms.sharing.deps import Auditor, AuthFirstRoute, env_of, run_read
+from exchange.platforms.sharing.env import SharingEnv
+from exchange.platforms.sharing.errors import RecordNotFound
+from exchange.platforms.sharing.records.service import PageResult, RecordResult
+from exchange.platforms.sharing.vertical import client, routing
+from exchange.platforms.sharing.vertical import service as vertical
+from exchange.platforms.sharing.vertical.errors import (
+    BadRelayBody,
+    BodyNotSigned,
+    HopUnreachable,
+)
+from exchange.platforms.sharing.vertical.schemas import (
+    Action,
+    HopRead,
+    RelayedCaller,
+    RelayedRead,
+    TraceRead,
+)
+
+router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: across levels"])
+T = TypeVar("T")
+MAX_RELAY_BODY = 64 * 1024
+PROVIDER_HEADER = "x-provider-node"
+
+
+async def _in_thread(env: SharingEnv, fn: Callable[[Session], T]) -> T:
+    def work() -> T:
+        session = env.read_sessions()
+        try:
+            out = fn(session)
+            session.commit()
+            return out
+        finally:
+            session.close()
+
+    return await anyio.to_thread.run_sync(work)
+
+
+def _http(request: Request) -> Any:
+    state = request.app.state
+    if getattr(state, "vertical_http", None) is None:
+        import httpx
+
+        limits = httpx.Limits(max_connections=128, max_keepalive_connections=64)
+        state.vertical_http = httpx.AsyncClient(limits=limits)
+    return state.vertical_http
+
+
+def _neighbours(request: Request) -> dict[str, str]:
+    settings = get_runtime(request).settings
+    out = {c.code: c.url for c in settings.children}
+    if settings.parent is not None:
+        out[settings.parent.code] = settings.parent.url
+    return out
+
+
+def _rows(payload: dict[str, Any]) -> int:
+    if isinstance(payload.get("items"), list):
+        return len(payload["items"])
+    return 1 if payload.get("record") else 0
+
+
+async def relay_read(
+    request: Request,
+    ctx: ReadContext,
+    *,
+    action: Action,
+    code: str,
+    key: str | None = None,
+    fields: str = "",
+    params: Iterable[tuple[str, str]] = (),
+    cursor: str | None = None,
+    limit: int = 100,
+) -> JSONResponse | None:
+    """A read for another node's resource, sent on towards it; None: the resource is this
+    node's (no `X-Provider-Node`, or this node's own code)."""
+    provider = request.headers.get(PROVIDER_HEADER)
+    env = env_of(request)
+    if not provider or provider == env.node_code:
+        return None
+    request_in = utcnow()
+    if divisions.get(provider) is None:
+        raise BadRelayBody(f"X-Provider-Node {provider[:20]!r} is not a division code")
+    who = ctx.principal
+    body = RelayedRead(
+        request_id=ctx.request_id or uuid.uuid4().hex,
+        nonce=uuid.uuid4().hex,
+        origin=env.node_code,
+        provider=provider,
+        caller=RelayedCaller(actor=who.actor, department=who.department_code or ""),
+        purpose=ctx.purpose,
+        case_number=ctx.case_number,
+        action=action,
+        resource=code,
+        key=key,
+        fields=fields,
+        params=[p for p in params if p[0] not in ("fields", "cursor", "limit")],
+        cursor=cursor,
+        limit=limit,
+        budget_ms=int(env.settings.relay_timeout_s * 1000),
+    )
+    upstream = who.department_path or who.actor
+    return await _pass_on(request, env, ctx, body, "origin", upstream, request_in)
+
+
+async def _pass_on(
+    request: Request,
+    env: SharingEnv,
+    ctx: ReadContext,
+    body: RelayedRead,
+    role: str,
+    upstream: str,
+    request_in: Any,
+) -> JSONResponse:
+    me = env.node_code
+    hop = routing.next_hop(me, body.provider)
+    budget = body.budget_ms / 1000
+    # The next hop gets less time than this one waits, so the hop nearest the fault is the
+    # one that reports it (and names its neighbour).
+    onward = body.model_copy(
+        update={"nonce": uuid.uuid4().hex, "budget_ms": max(1, int(budget * 800))}
+    )
+    headers: dict[str, str] = {}
+    request_out = utcnow()
+    try:
+        url = _neighbours(request).get(hop or "")
+        if hop is None or url is None:
+            raise HopUnreachable(me, hop or body.provider, "not configured as a neighbour")
+        answer = await client.forward(
+            _http(request), me=me, keys=env.keys, hop=hop, url=url, body=onward, wait_s=budget
+        )
+        status, payload, headers = answer.status, answer.body, answer.headers
+        outcome = "ok" if status == 200 else str(payload.get("error", f"http_{status}"))[:40]
+    except HubError as exc:
+        status, payload, outcome = exc.status_code, error_body(exc.code, exc.detail), exc.code
+    step = vertical.Hop(
+        body.request_id, role, upstream, hop, body.provider, body.resource, body.action,
+        request_in, request_out, utcnow(), status, outcome,
+    )  # fmt: skip
+    keys = [body.key] if body.key else []
+    await _in_thread(
+        env, lambda s: vertical.write_down(s, env, ctx, step, keys=keys, rows=_rows(payload))
+    )
+    headers.update({"X-Provider-Node": body.provider, "Cache-Control": "no-store"})
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+async def _signed_body(request: Request, env: SharingEnv) -> tuple[str, bytes]:
+    """The neighbour that signed this call, and the body its signature covers."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_RELAY_BODY:
+        raise BadRelayBody(f"the body is over {MAX_RELAY_BODY} bytes")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_RELAY_BODY:
+            raise BadRelayBody(f"the body is over {MAX_RELAY_BODY} bytes")
+    digest = request.headers.get("x-content-sha256", EMPTY_SHA256).lower()
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+    def authenticate(session: Session) -> str:
+        return ports.node_authentication()(
+            session, me=env.node_code, authorization=request.headers.get("authorization"),
+            method=request.method, target=target, content_sha256=digest,
+        )  # fmt: skip
+
+    try:
+        signer = await _in_thread(env, authenticate)
+    except HubError as exc:
+        refusal = env.audit.anonymous(
+            channel="relay", action="relay", resource=None, outcome=exc.code,
+            request_id=None, caller_request_id=None,
+        )  # fmt: skip
+        await _in_thread(env, lambda s: env.audit.append(s, refusal))
+        raise
+    if hashlib.sha256(raw).hexdigest() != digest:
+        raise BodyNotSigned()
+    return signer, bytes(raw)
+
+
+@router.post(
+    "/vertical/read",
+    summary="(node to node) A read of a department of another level, one hop on its way",
+)
+async def relayed_read(request: Request) -> JSONResponse:
+    request_in = utcnow()
+    env = env_of(request)
+    signer, raw = await _signed_body(request, env)
+    try:
+        body = RelayedRead.model_validate_json(raw)
+    except ValidationError as exc:
+        raise BadRelayBody(str(exc.errors(include_url=False)[:3])) from None
+    await _in_thread(env, lambda s: vertical.admit(s, me=env.node_code, signer=signer, body=body))
+    ctx = await _in_thread(env, lambda s: vertical.relayed_context(s, env, body, signer))
+    if body.provider != env.node_code:
+        return await _pass_on(request, env, ctx, body, "relay", signer, request_in)
+    return await _provide(request, env, ctx, body, signer, request_in)
+
+
+async def _provide(
+    request: Request,
+    env: SharingEnv,
+    ctx: ReadContext,
+    body: RelayedRead,
+    signer: str,
+    request_in: Any,
+) -> JSONResponse:
+    request_out = utcnow()
+    headers: dict[str, str] = {}
+    try:
+        result = await run_read(request, ctx, body.action, body.resource, vertical.provide, body)
+        status, payload = _answer(result)
+        headers = result.quota.headers()
+        outcome = "ok" if status == 200 else str(payload["error"])
+    except HubError as exc:
+        status, payload, outcome = exc.status_code, error_body(exc.code, exc.detail), exc.code
+        headers = dict(exc.headers or {})
+    step = vertical.Hop(
+        body.request_id, "provider", signer, None, env.node_code, body.resource, body.action,
+        request_in, request_out, utcnow(), status, outcome,
+    )  # fmt: skip
+    # The read wrote its own audit entry (or its refusal's): only the hop is added here.
+    await _in_thread(env, lambda s: vertical.write_down(s, env, None, step, keys=[], rows=0))
+    headers["Cache-Control"] = "no-store"
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+def _answer(result: RecordResult | PageResult) -> tuple[int, dict[str, Any]]:
+    if isinstance(result, RecordResult):
+        if result.record is None:
+            miss = RecordNotFound(result.resource, result.key)
+            return 404, error_body(miss.code, miss.detail)
+        return 200, {
+            "resource": result.resource,
+            "key": result.key,
+            "grant_id": str(result.grant_id),
+            "record": result.record,
+            "masked_fields": result.masked,
+        }
+    return 200, {
+        "resource": result.resource,
+        "grant_id": str(result.grant_id),
+        "items": result.items,
+        "next_cursor": result.next_cursor,
+        "masked_fields": result.masked,
+    }
+
+
+def _trace(
+    request: Request, env: SharingEnv, request_id: str, hops: list[HopRead], upstream: str | None
+) -> TraceRead:
+    """This node's hops of a request (those `upstream` sent here, if given), followed by the
+    next hop's account of its part, and so on to the provider."""
+    me, neighbours = env.node_code, _neighbours(request)
+    if not hops:
+        held = f" from {upstream}" if upstream else ""
+        return TraceRead(
+            request_id=request_id, hops=[], complete=False,
+            problems=[f"node {me} holds no record of request {request_id}{held}"],
+        )  # fmt: skip
+    out, problems, complete = list(hops), [], True
+    for hop in hops:
+        if hop.downstream is None:
+            continue
+        url = neighbours.get(hop.downstream)
+        try:
+            if url is None:
+                raise RuntimeError("not configured as a neighbour")
+            sub = client.fetch_trace(me, env.keys, url, request_id)
+        except Exception as exc:  # a neighbour down must not hide this node's own account
+            problems.append(f"node {hop.downstream} did not answer for its part: {exc}")
+            complete = False
+            continue
+        out += sub.hops
+        problems += sub.problems
+        complete = complete and sub.complete
+    return TraceRead(request_id=request_id, hops=out, complete=complete, problems=problems)
+
+
+@router.get(
+    "/audit/trace/{request_id}",
+    response_model=TraceRead,
+    summary="The whole path of a call across levels: each hop's four timestamps and audit",
+)
+def trace(request_id: str, who: Auditor, session: DbSession, request: Request) -> TraceRead:
+    env = env_of(request)
+    rid = request_id[:128]
+    hops = vertical.local_hops(session, env.node_code, rid)
+    commit_so_far(request, session)  # no transaction (on SQLite: no write lock) while we ask
+    return _trace(request, env, rid, hops, None)
+
+
+@router.get(
+    "/vertical/trace/{request_id}",
+    response_model=TraceRead,
+    summary="(node to node) This node's part of a request the calling neighbour sent here",
+)
+async def hop_trace(request_id: str, request: Request) -> TraceRead:
+    env = env_of(request)
+    signer, _ = await _signed_body(request, env)
+    rid = request_id[:128]
+    hops = await _in_thread(env, lambda s: vertical.local_hops(s, env.node_code, rid, signer))
+    return await anyio.to_thread.run_sync(_trace, request, env, rid, hops, signer)
