@@ -21,6 +21,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "sharing": ([], ["--rows", "200000", "--seconds", "5", "--rounds", "1"]),
     "deploy": ([], ["--rows", "50000", "--seconds", "3", "--rounds", "1", "--batch-mb", "2"]),
     "embedded": ([], ["--rows", "20000", "--small", "500"]),
+    "vertical": ([], ["--rows", "10000", "--seconds", "3", "--rounds", "1"]),
 }
 
 

@@ -21,7 +21,7 @@ from exchange.platforms.sharing.models import (
     ConsoleUser,
     Grant,
 )
-from exchange.platforms.sharing.vertical.models import RelayHop, RelayNonce
+from exchange.platforms.sharing.vertical.models import FederatedEntry, RelayHop, RelayNonce
 
 __all__ = [
     "ApiClient",
@@ -40,6 +40,7 @@ __all__ = [
     "Delivery",
     "Department",
     "FacetValue",
+    "FederatedEntry",
     "Feedback",
     "Grant",
     "MetricSample",

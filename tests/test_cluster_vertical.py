@@ -18,14 +18,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import create_engine
 
 from exchange import cluster
 from exchange.core import signing
 from exchange.core.signing import KeyPair
-from exchange.directory.models import Department, Node
-from exchange.platforms.sharing.models import Application, Grant
+from exchange.testing.grants import direct_grant
 from tests.test_cluster import Topology, connector
 
 pytestmark = pytest.mark.slow
@@ -66,46 +64,18 @@ def _engine(topo: Topology, code: str):  # type: ignore[no-untyped-def]
     return create_engine(f"sqlite:///{topo.by_code[code].home / 'hub.db'}")
 
 
+FIELDS = ("address_id", "kind", "name", "division", "longitude", "latitude")
+
+
 def grant_at_province(
     topo: Topology, department: str, resource: str, expires_in: dt.timedelta
 ) -> uuid.UUID:
     """The grant a cross-level application approved at the province would leave (applications
     across levels are not built yet): the district's department in the province's directory."""
-    now = dt.datetime.now(dt.UTC)
-    with Session(_engine(topo, PROVINCE)) as s:
-        if s.get(Node, DISTRICT) is None:
-            s.add(Node(code=DISTRICT, level="district", name="上城区", parent_code=CITY))
-        consumer = s.scalar(
-            select(Department).where(
-                Department.node_code == DISTRICT, Department.code == department
-            )
-        )
-        if consumer is None:
-            consumer = Department(node_code=DISTRICT, code=department, name=f"上城区{department}")
-            s.add(consumer)
-        provider = s.scalar(
-            select(Department).where(Department.node_code == PROVINCE, Department.code == "ZRZY")
-        )
-        assert provider is not None
-        s.flush()
-        fields = ["address_id", "kind", "name", "division", "longitude", "latitude"]
-        app = Application(
-            resource_code=resource, applicant_id=consumer.id, provider_id=provider.id,
-            purpose="学校布局核对", legal_basis="《政务数据共享条例》", fields=fields,
-            duration_days=30, status="approved", submitted_by="test", review_due=now,
-            answer_due=now, decided_at=now, decided_by="test",
-        )  # fmt: skip
-        s.add(app)
-        s.flush()
-        grant = Grant(
-            application_id=app.id, resource_code=resource, consumer_id=consumer.id,
-            provider_id=provider.id, fields=fields, plain_fields=[], purpose=app.purpose,
-            conditional=False, rate_per_minute=600, rows_per_day=100_000,
-            expires_at=now + expires_in,
-        )  # fmt: skip
-        s.add(grant)
-        s.commit()
-        return grant.id
+    return direct_grant(
+        _engine(topo, PROVINCE), provider=(PROVINCE, "ZRZY"), consumer=(DISTRICT, department),
+        resource=resource, fields=FIELDS, expires_in=expires_in,
+    )  # fmt: skip
 
 
 def token_at(topo: Topology, code: str, name: str, *args: str) -> str:
@@ -299,10 +269,24 @@ def test_a_hop_that_does_not_answer_is_named_in_a_504_and_audited_on_both_sides(
     assert audit_outcomes(topo, CITY, rid) == ["HopTimeout"]
 
 
+def restart(topo: Topology, code: str) -> None:
+    index = [n.code for n in topo.nodes].index(code)
+    node = topo.nodes[index]
+    env = {
+        **cluster.node_env(node, topo.nodes, None),
+        "HUB_SHARING__RELAY_TIMEOUT_S": str(RELAY_TIMEOUT_S),
+    }
+    log = (node.home / "node.log").open("ab")
+    topo.procs[index] = subprocess.Popen(
+        cluster.hub("serve", "--port", str(node.port)), env=env, stdout=log, stderr=log
+    )
+    cluster.wait_ready([node])
+
+
 def test_a_hop_that_is_down_is_named_in_a_502(topo: Topology, district_dept: str) -> None:
     wait_for_record(topo, district_dept)
     index = [n.code for n in topo.nodes].index(PROVINCE)
-    node, proc = topo.nodes[index], topo.procs[index]
+    proc = topo.procs[index]
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     try:
@@ -314,13 +298,79 @@ def test_a_hop_that_is_down_is_named_in_a_502(topo: Topology, district_dept: str
         assert audit_outcomes(topo, CITY, rid) == ["HopUnreachable"]
         assert audit_outcomes(topo, DISTRICT, rid) == ["HopUnreachable"]
     finally:
-        env = {
-            **cluster.node_env(node, topo.nodes, None),
-            "HUB_SHARING__RELAY_TIMEOUT_S": str(RELAY_TIMEOUT_S),
-        }
-        log = (node.home / "node.log").open("ab")
-        topo.procs[index] = subprocess.Popen(
-            cluster.hub("serve", "--port", str(node.port)), env=env, stdout=log, stderr=log
-        )
-        cluster.wait_ready([node])
+        restart(topo, PROVINCE)
     assert wait_for_record(topo, district_dept).status_code == 200
+
+
+def test_an_expired_grant_at_the_provider_is_refused_there(topo: Topology) -> None:
+    assert topo.hub(DISTRICT, "department", "add", "CG", "上城区城管局").returncode == 0
+    grant_at_province(topo, "CG", "geo_address", dt.timedelta(seconds=-1))
+    token = token_at(topo, DISTRICT, "城管局系统", "--department", "CG")
+    r = read(topo, token, f"geo_address/records/{ADDRESS}")
+    assert r.status_code == 403 and r.json()["error"] == "GrantExpired", r.text
+    assert audit_outcomes(topo, PROVINCE, r.headers["x-request-id"]) == ["GrantExpired"]
+
+
+def federated(topo: Topology, token: str) -> dict[str, dict]:
+    r = httpx.get(
+        f"{topo.url(DISTRICT)}/sharing/v1/federation/catalog",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 200, r.text
+    return {f"{e['provider_node']}/{e['code']}": e for e in r.json()["entries"]}
+
+
+def wait_until(what: str, done, timeout_s: float = 20) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.3)
+
+
+def set_share_class(topo: Topology, code: str, resource: str, share_class: str) -> None:
+    with sqlite3.connect(topo.by_code[code].home / "hub.db", timeout=30) as conn:
+        conn.execute("UPDATE resource SET share_class = ? WHERE code = ?", (share_class, resource))
+
+
+def test_the_district_catalogue_lists_what_the_province_shares_with_districts(
+    topo: Topology, district_dept: str
+) -> None:
+    key = f"{PROVINCE}/geo_address"
+    wait_until(
+        "the province's entry at the district", lambda: key in federated(topo, district_dept)
+    )
+    entry = federated(topo, district_dept)[key]
+    assert entry["via"] == CITY and entry["provider_department"] == "ZRZY"
+    assert "district" in entry["share_levels"]
+    listed = federated(topo, district_dept)
+    # shared with the province's own level only (no share_levels): not listed below it
+    assert f"{PROVINCE}/macro_indicator" not in listed and f"{PROVINCE}/population" not in listed
+    assert not any(e["provider_node"] == DISTRICT for e in listed.values())
+
+    # made 不予共享 at the province: gone from the district within seconds, and back
+    set_share_class(topo, PROVINCE, "geo_address", "none")
+    try:
+        started = time.monotonic()
+        wait_until("the closed entry to go", lambda: key not in federated(topo, district_dept))
+        assert time.monotonic() - started < 15
+    finally:
+        set_share_class(topo, PROVINCE, "geo_address", "unconditional")
+    wait_until("the entry to come back", lambda: key in federated(topo, district_dept))
+
+
+def test_a_district_that_was_down_catches_up(topo: Topology, district_dept: str) -> None:
+    key = f"{PROVINCE}/geo_address"
+    wait_until(
+        "the province's entry at the district", lambda: key in federated(topo, district_dept)
+    )
+    index = [n.code for n in topo.nodes].index(DISTRICT)
+    topo.procs[index].send_signal(signal.SIGKILL)
+    topo.procs[index].wait(timeout=10)
+    set_share_class(topo, PROVINCE, "geo_address", "none")
+    try:
+        time.sleep(3)  # the city has dropped it meanwhile; the district heard nothing
+        restart(topo, DISTRICT)
+        wait_until("the district to catch up", lambda: key not in federated(topo, district_dept))
+    finally:
+        set_share_class(topo, PROVINCE, "geo_address", "unconditional")
+    wait_until("the entry to come back", lambda: key in federated(topo, district_dept))

@@ -4,13 +4,14 @@ Revision ID: 0015
 Revises: 0010
 Create Date: 2026-12-06 21:00:00.000000
 
-Expand only: two new tables.
+Expand only: three new tables (the federated catalogue's entries learned from neighbours).
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0015"
 down_revision: str | None = "0010"
@@ -53,8 +54,30 @@ def upgrade() -> None:
         "ix_sharing_relay_hop_request_id", "sharing_relay_hop", ["request_id"], unique=False
     )
 
+    op.create_table(
+        "sharing_federated_entry",
+        sa.Column("provider_node", sa.String(length=12), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("via", sa.String(length=12), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("provider_department", sa.String(length=32), nullable=False),
+        sa.Column("provider_name", sa.String(length=128), nullable=False),
+        sa.Column("share_class", sa.String(length=16), nullable=False),
+        sa.Column("open_class", sa.String(length=16), nullable=False),
+        sa.Column(
+            "share_levels", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
+        ),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("provider_node", "code", name=op.f("pk_sharing_federated_entry")),
+    )
+    op.create_index(
+        op.f("ix_sharing_federated_entry_via"), "sharing_federated_entry", ["via"], unique=False
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_sharing_federated_entry_via"), table_name="sharing_federated_entry")
+    op.drop_table("sharing_federated_entry")
     op.drop_index("ix_sharing_relay_hop_request_id", table_name="sharing_relay_hop")
     op.drop_table("sharing_relay_hop")
     op.drop_index(op.f("ix_sharing_relay_nonce_seen_at"), table_name="sharing_relay_nonce")

@@ -14,7 +14,7 @@ import httpx
 from exchange.core import signing
 from exchange.core.signing import KeySource
 from exchange.platforms.sharing.vertical.errors import HopTimeout, HopUnreachable
-from exchange.platforms.sharing.vertical.schemas import RelayedRead, TraceRead
+from exchange.platforms.sharing.vertical.schemas import FederatedList, RelayedRead, TraceRead
 
 READ_PATH = "/sharing/v1/vertical/read"
 TRACE_PATH = "/sharing/v1/vertical/trace/{request_id}"
@@ -78,3 +78,14 @@ def fetch_trace(me: str, keys: KeySource, url: str, request_id: str) -> TraceRea
     if resp.status_code != 200:
         raise RuntimeError(f"{resp.status_code} {resp.text[:300]}")
     return TraceRead.model_validate_json(resp.content)
+
+
+CATALOG_PATH = "/sharing/v1/vertical/catalog"
+
+
+def fetch_catalog(http: httpx.Client, me: str, keys: KeySource, url: str) -> FederatedList:
+    headers = _signed(me, keys, "GET", CATALOG_PATH, b"")
+    resp = http.get(url.rstrip("/") + CATALOG_PATH, headers=headers, timeout=5)
+    if resp.status_code != 200:
+        raise RuntimeError(f"{resp.status_code} {resp.text[:300]}")
+    return FederatedList.model_validate_json(resp.content)

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exchange.core.db import Base, BigIntPK
+from exchange.core.db import Base, BigIntPK, JSONDoc
 
 
 class RelayNonce(Base):
@@ -46,3 +46,21 @@ class RelayHop(Base):
     response_out: Mapped[dt.datetime]
     status: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(40))
+
+
+class FederatedEntry(Base):
+    """A catalogue entry another node shares with other levels, as the neighbour `via` last
+    listed it (the federated catalogue: each node pulls its parent's and children's lists)."""
+
+    __tablename__ = "sharing_federated_entry"
+
+    provider_node: Mapped[str] = mapped_column(String(12), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    via: Mapped[str] = mapped_column(String(12), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    provider_department: Mapped[str] = mapped_column(String(32))
+    provider_name: Mapped[str] = mapped_column(String(128))
+    share_class: Mapped[str] = mapped_column(String(16))
+    open_class: Mapped[str] = mapped_column(String(16))
+    share_levels: Mapped[list[str]] = mapped_column(JSONDoc)
+    seen_at: Mapped[dt.datetime]  # when `via` last listed it

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from exchange.platforms.sharing.models import AuditEntry
-from exchange.platforms.sharing.vertical.models import RelayHop, RelayNonce
+from exchange.platforms.sharing.vertical.models import FederatedEntry, RelayHop, RelayNonce
 
 
 def add_nonce(session: Session, nonce: str, caller: str, now: dt.datetime) -> bool:
@@ -46,3 +46,19 @@ def hops(session: Session, request_id: str, upstream: str | None = None) -> Sequ
 def audit_ids(session: Session, request_id: str) -> list[int]:
     stmt = select(AuditEntry.id).where(AuditEntry.request_id == request_id)
     return list(session.scalars(stmt.order_by(AuditEntry.id)))
+
+
+def federated(session: Session, *, exclude_via: str | None = None) -> Sequence[FederatedEntry]:
+    stmt = select(FederatedEntry)
+    if exclude_via is not None:
+        stmt = stmt.where(FederatedEntry.via != exclude_via)
+    return session.scalars(stmt.order_by(FederatedEntry.provider_node, FederatedEntry.code)).all()
+
+
+def replace_from(session: Session, via: str, entries: Sequence[FederatedEntry]) -> int:
+    """What `via` lists now replaces what it listed before; how many entries changed hands."""
+    session.execute(delete(FederatedEntry).where(FederatedEntry.via == via))
+    for e in entries:
+        session.merge(e)  # an entry learned through another neighbour is taken over
+    session.flush()
+    return len(entries)

@@ -25,11 +25,17 @@ from exchange.core.deps import DbSession, commit_so_far, get_runtime
 from exchange.core.errors import HubError, error_body
 from exchange.core.signing import EMPTY_SHA256
 from exchange.platforms.sharing.audit.log import ReadContext
-from exchange.platforms.sharing.deps import Auditor, AuthFirstRoute, env_of, run_read
+from exchange.platforms.sharing.deps import (
+    Auditor,
+    AuthFirstRoute,
+    GovernmentCaller,
+    env_of,
+    run_read,
+)
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.errors import RecordNotFound
 from exchange.platforms.sharing.records.service import PageResult, RecordResult
-from exchange.platforms.sharing.vertical import client, routing
+from exchange.platforms.sharing.vertical import client, federation, routing
 from exchange.platforms.sharing.vertical import service as vertical
 from exchange.platforms.sharing.vertical.errors import (
     BadRelayBody,
@@ -38,6 +44,8 @@ from exchange.platforms.sharing.vertical.errors import (
 )
 from exchange.platforms.sharing.vertical.schemas import (
     Action,
+    FederatedEntryRead,
+    FederatedList,
     HopRead,
     RelayedCaller,
     RelayedRead,
@@ -328,3 +336,30 @@ async def hop_trace(request_id: str, request: Request) -> TraceRead:
     rid = request_id[:128]
     hops = await _in_thread(env, lambda s: vertical.local_hops(s, env.node_code, rid, signer))
     return await anyio.to_thread.run_sync(_trace, request, env, rid, hops, signer)
+
+
+@router.get(
+    "/vertical/catalog",
+    response_model=FederatedList,
+    summary="(node to node) What this node and the nodes behind it share with other levels",
+)
+async def neighbour_catalog(request: Request) -> FederatedList:
+    env = env_of(request)
+    signer, _ = await _signed_body(request, env)
+    return await _in_thread(
+        env, lambda s: federation.listing_for(s, env.node_code, env.schemas, signer)
+    )
+
+
+@router.get(
+    "/federation/catalog",
+    response_model=FederatedList,
+    summary="The federated catalogue: other levels' resources shared with this node's level, "
+    "each with its providing node (call them with X-Provider-Node)",
+)
+def federated_catalog(who: GovernmentCaller, session: DbSession, request: Request) -> FederatedList:
+    env = env_of(request)
+    entries = [
+        FederatedEntryRead.model_validate(e) for e in federation.visible(session, env.node_code)
+    ]
+    return FederatedList(node=env.node_code, entries=entries)

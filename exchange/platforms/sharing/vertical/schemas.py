@@ -67,3 +67,23 @@ class TraceRead(BaseModel):
     hops: list[HopRead] = Field(description="origin first, provider last")
     complete: bool = Field(description="every hop on the path answered for its part")
     problems: list[str] = Field(default_factory=list)
+
+
+class FederatedEntryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    provider_node: str = Field(description="the node that provides it")
+    code: str
+    title: str
+    provider_department: str
+    provider_name: str
+    share_class: str
+    open_class: str
+    share_levels: list[str]
+    via: str | None = Field(default=None, description="the neighbour it was learned from")
+    seen_at: dt.datetime | None = None
+
+
+class FederatedList(BaseModel):
+    node: str
+    entries: list[FederatedEntryRead]

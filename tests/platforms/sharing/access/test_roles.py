@@ -64,6 +64,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{V1}/audit/trace/{{request_id}}"): frozenset({"auditor"}),
     ("POST", f"{V1}/vertical/read"): NODES_ONLY,
     ("GET", f"{V1}/vertical/trace/{{request_id}}"): NODES_ONLY,
+    ("GET", f"{V1}/vertical/catalog"): NODES_ONLY,
+    ("GET", f"{V1}/federation/catalog"): SIGNED_IN,
     ("GET", "/console/login"): ANYONE,
     ("POST", "/console/login"): ANYONE,
     ("POST", "/console/logout"): SIGNED_IN,
