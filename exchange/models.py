@@ -21,7 +21,12 @@ from exchange.platforms.sharing.models import (
     ConsoleUser,
     Grant,
 )
-from exchange.platforms.sharing.vertical.models import FederatedEntry, RelayHop, RelayNonce
+from exchange.platforms.sharing.vertical.models import (
+    FederatedEntry,
+    RelayHop,
+    RelayNonce,
+    RemoteGrant,
+)
 
 __all__ = [
     "ApiClient",
@@ -52,6 +57,7 @@ __all__ = [
     "Receipt",
     "RelayHop",
     "RelayNonce",
+    "RemoteGrant",
     "Resource",
     "SearchTerm",
     "Subscription",

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine
 from exchange import cluster
 from exchange.core import signing
 from exchange.core.signing import KeyPair
+from exchange.platforms.sharing.vertical import applying
 from exchange.testing.grants import direct_grant
 from tests.test_cluster import Topology, connector
 
@@ -374,3 +375,70 @@ def test_a_district_that_was_down_catches_up(topo: Topology, district_dept: str)
     finally:
         set_share_class(topo, PROVINCE, "geo_address", "unconditional")
     wait_until("the entry to come back", lambda: key in federated(topo, district_dept))
+
+
+def apply_at_district(topo: Topology, token: str, resource: str) -> httpx.Response:
+    return httpx.post(
+        f"{topo.url(DISTRICT)}/sharing/v1/vertical/applications",
+        headers={"Authorization": f"Bearer {token}", "X-Provider-Node": PROVINCE},
+        json={
+            "resource": resource,
+            "purpose": "危房排查的地址核对",
+            "legal_basis": "《政务数据共享条例》",
+            "fields": ["address_id", "name", "division"],
+            "duration_days": 30,
+        },
+        timeout=30,
+    )
+
+
+def test_an_application_across_levels_is_granted_at_the_provider_and_copied_signed(
+    topo: Topology,
+) -> None:
+    assert topo.hub(DISTRICT, "department", "add", "ZJ", "上城区住建局").returncode == 0
+    token = token_at(topo, DISTRICT, "住建局系统", "--department", "ZJ")
+    wait_for_record(topo, token_at(topo, DISTRICT, "x", "--department", "JY"))
+
+    r = apply_at_district(topo, token, "geo_address")
+    assert r.status_code == 201, r.text
+    decision = r.json()
+    assert decision["provider_node"] == PROVINCE
+    assert decision["document"]["status"] == "approved"  # 无条件: granted on application
+    assert decision["document"]["applicant"] == f"{DISTRICT}/ZJ"
+    province_key = KeyPair.load(topo.by_code[PROVINCE].home / "node.key")
+    expires = dt.datetime.fromisoformat(decision["grant_expires_at"])
+    message = applying.signed_message(decision["document"], expires)
+    assert signing.verify(province_key.public_b64, message, decision["signature"])
+
+    copies = httpx.get(
+        f"{topo.url(DISTRICT)}/sharing/v1/vertical/grants",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert [(c["resource"], c["status"]) for c in copies] == [("geo_address", "approved")]
+    got = read(topo, token, f"geo_address/records/{ADDRESS}")
+    assert got.status_code == 200 and set(got.json()["record"]) == {
+        "address_id",
+        "name",
+        "division",
+    }
+
+    # the grant expires at the province while the district's copy still says approved
+    with sqlite3.connect(topo.by_code[PROVINCE].home / "hub.db", timeout=30) as conn:
+        conn.execute(
+            "UPDATE sharing_grant SET expires_at = ? WHERE id = ?",
+            ("2020-01-01 00:00:00.000000", decision["document"]["grant_id"].replace("-", "")),
+        )
+    refused = read(topo, token, f"geo_address/records/{ADDRESS}")
+    assert refused.status_code == 403 and refused.json()["error"] == "GrantExpired", refused.text
+    copies = httpx.get(
+        f"{topo.url(DISTRICT)}/sharing/v1/vertical/grants",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert [(c["status"], c["refused"]) for c in copies] == [("expired", "GrantExpired")]
+
+
+def test_an_application_for_a_resource_not_shared_with_the_level_is_refused(
+    topo: Topology, district_dept: str
+) -> None:
+    r = apply_at_district(topo, district_dept, "macro_indicator")
+    assert r.status_code == 403 and r.json()["error"] == "NotSharedWithLevel", r.text

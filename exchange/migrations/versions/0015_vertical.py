@@ -4,7 +4,8 @@ Revision ID: 0015
 Revises: 0010
 Create Date: 2026-12-06 21:00:00.000000
 
-Expand only: three new tables (the federated catalogue's entries learned from neighbours).
+Expand only: four new tables (nonces, hops, the federated catalogue's entries learned from
+neighbours, signed copies of grants held at other levels' nodes).
 """
 
 from collections.abc import Sequence
@@ -73,9 +74,30 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_sharing_federated_entry_via"), "sharing_federated_entry", ["via"], unique=False
     )
+    op.create_table(
+        "sharing_remote_grant",
+        sa.Column("provider_node", sa.String(length=12), nullable=False),
+        sa.Column("application_id", sa.Uuid(), nullable=False),
+        sa.Column("department", sa.String(length=32), nullable=False),
+        sa.Column("resource", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("grant_id", sa.Uuid(), nullable=True),
+        sa.Column("grant_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("refused", sa.String(length=40), nullable=True),
+        sa.Column(
+            "document", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
+        ),
+        sa.Column("key_id", sa.String(length=16), nullable=False),
+        sa.Column("signature", sa.String(length=100), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "provider_node", "application_id", name=op.f("pk_sharing_remote_grant")
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sharing_remote_grant")
     op.drop_index(op.f("ix_sharing_federated_entry_via"), table_name="sharing_federated_entry")
     op.drop_table("sharing_federated_entry")
     op.drop_index("ix_sharing_relay_hop_request_id", table_name="sharing_relay_hop")

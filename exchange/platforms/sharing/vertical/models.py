@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from typing import Any
 
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -64,3 +66,24 @@ class FederatedEntry(Base):
     open_class: Mapped[str] = mapped_column(String(16))
     share_levels: Mapped[list[str]] = mapped_column(JSONDoc)
     seen_at: Mapped[dt.datetime]  # when `via` last listed it
+
+
+class RemoteGrant(Base):
+    """This node's signed copy of an application its department made at another level's
+    node, and of the grant it yielded. The grant itself lives at the provider, which decides
+    every read; the copy is updated when the provider answers (a refresh, or a refused read)."""
+
+    __tablename__ = "sharing_remote_grant"
+
+    provider_node: Mapped[str] = mapped_column(String(12), primary_key=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    department: Mapped[str] = mapped_column(String(32))
+    resource: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    grant_id: Mapped[uuid.UUID | None]
+    grant_expires_at: Mapped[dt.datetime | None]
+    refused: Mapped[str | None] = mapped_column(String(40))
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime]

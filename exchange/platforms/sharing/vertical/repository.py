@@ -5,12 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from exchange.core.db import utcnow
 from exchange.platforms.sharing.models import AuditEntry
-from exchange.platforms.sharing.vertical.models import FederatedEntry, RelayHop, RelayNonce
+from exchange.platforms.sharing.vertical.models import (
+    FederatedEntry,
+    RelayHop,
+    RelayNonce,
+    RemoteGrant,
+)
 
 
 def add_nonce(session: Session, nonce: str, caller: str, now: dt.datetime) -> bool:
@@ -62,3 +68,36 @@ def replace_from(session: Session, via: str, entries: Sequence[FederatedEntry]) 
         session.merge(e)  # an entry learned through another neighbour is taken over
     session.flush()
     return len(entries)
+
+
+def save_copy(session: Session, copy: RemoteGrant) -> RemoteGrant:
+    kept = session.merge(copy)
+    session.flush()
+    return kept
+
+
+def mark_copies(
+    session: Session, provider: str, resource: str, department: str, status: str, outcome: str
+) -> None:
+    session.execute(
+        update(RemoteGrant)
+        .where(
+            RemoteGrant.provider_node == provider,
+            RemoteGrant.resource == resource,
+            RemoteGrant.department == department,
+            RemoteGrant.status == "approved",
+        )
+        .values(status=status, refused=outcome, updated_at=utcnow())
+    )
+
+
+def copies(session: Session, department: str) -> Sequence[RemoteGrant]:
+    stmt = select(RemoteGrant).where(RemoteGrant.department == department)
+    return session.scalars(stmt.order_by(RemoteGrant.updated_at.desc())).all()
+
+
+def relax_commit(session: Session) -> None:
+    """This transaction may commit without waiting for its WAL flush (PostgreSQL): for
+    monitoring rows whose loss in a crash costs nothing but a gap in a trace."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))

@@ -20,14 +20,18 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from exchange.core import divisions, ports
-from exchange.core.db import utcnow
+from exchange.core.context import caller_request_id_var, request_id_var
+from exchange.core.db import session_scope, utcnow
 from exchange.core.deps import DbSession, commit_so_far, get_runtime
 from exchange.core.errors import HubError, error_body
 from exchange.core.signing import EMPTY_SHA256
+from exchange.platforms.sharing.access.principal import Principal
+from exchange.platforms.sharing.access.schemas import ApplicationCreate
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.deps import (
     Auditor,
     AuthFirstRoute,
+    Department,
     GovernmentCaller,
     env_of,
     run_read,
@@ -35,7 +39,8 @@ from exchange.platforms.sharing.deps import (
 from exchange.platforms.sharing.env import SharingEnv
 from exchange.platforms.sharing.errors import RecordNotFound
 from exchange.platforms.sharing.records.service import PageResult, RecordResult
-from exchange.platforms.sharing.vertical import client, federation, routing
+from exchange.platforms.sharing.vertical import applying, client, federation, routing
+from exchange.platforms.sharing.vertical import repository as repo
 from exchange.platforms.sharing.vertical import service as vertical
 from exchange.platforms.sharing.vertical.errors import (
     BadRelayBody,
@@ -49,6 +54,8 @@ from exchange.platforms.sharing.vertical.schemas import (
     HopRead,
     RelayedCaller,
     RelayedRead,
+    RemoteGrantRead,
+    SignedDecision,
     TraceRead,
 )
 
@@ -67,6 +74,18 @@ async def _in_thread(env: SharingEnv, fn: Callable[[Session], T]) -> T:
             return out
         finally:
             session.close()
+
+    return await anyio.to_thread.run_sync(work)
+
+
+async def _tx(request: Request, fn: Callable[[Session], T]) -> T:
+    """`fn` in a worker thread, in one transaction of the node's own sessions (one commit,
+    where the read sessions would commit each statement on its own)."""
+    sessions = get_runtime(request).sessions
+
+    def work() -> T:
+        with session_scope(sessions) as session:
+            return fn(session)
 
     return await anyio.to_thread.run_sync(work)
 
@@ -147,6 +166,22 @@ async def _pass_on(
     upstream: str,
     request_in: Any,
 ) -> JSONResponse:
+    status, payload, headers = await _relay(request, env, ctx, body, role, upstream, request_in)
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+async def _relay(
+    request: Request,
+    env: SharingEnv,
+    ctx: ReadContext,
+    body: RelayedRead,
+    role: str,
+    upstream: str,
+    request_in: Any,
+    then: Callable[[Session, int, dict[str, Any]], None] | None = None,
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Send the call one hop on; write this hop down (and run `then` in the same
+    transaction) before the answer goes back."""
     me = env.node_code
     hop = routing.next_hop(me, body.provider)
     budget = body.budget_ms / 1000
@@ -165,7 +200,8 @@ async def _pass_on(
             _http(request), me=me, keys=env.keys, hop=hop, url=url, body=onward, wait_s=budget
         )
         status, payload, headers = answer.status, answer.body, answer.headers
-        outcome = "ok" if status == 200 else str(payload.get("error", f"http_{status}"))[:40]
+        ok = status in (200, 201)
+        outcome = "ok" if ok else str(payload.get("error", f"http_{status}"))[:40]
     except HubError as exc:
         status, payload, outcome = exc.status_code, error_body(exc.code, exc.detail), exc.code
     step = vertical.Hop(
@@ -173,15 +209,21 @@ async def _pass_on(
         request_in, request_out, utcnow(), status, outcome,
     )  # fmt: skip
     keys = [body.key] if body.key else []
-    await _in_thread(
-        env, lambda s: vertical.write_down(s, env, ctx, step, keys=keys, rows=_rows(payload))
-    )
+    department = body.caller.department
+
+    def write(session: Session) -> None:
+        vertical.write_down(session, env, ctx, step, keys=keys, rows=_rows(payload))
+        if role == "origin" and body.action in ("record", "records"):
+            applying.note_refusal(session, body.provider, body.resource, department, outcome)
+        if then is not None:
+            then(session, status, payload)
+
+    await _tx(request, write)  # the audit entry and the hop: one transaction, one commit
     headers.update({"X-Provider-Node": body.provider, "Cache-Control": "no-store"})
-    return JSONResponse(payload, status_code=status, headers=headers)
+    return status, payload, headers
 
 
-async def _signed_body(request: Request, env: SharingEnv) -> tuple[str, bytes]:
-    """The neighbour that signed this call, and the body its signature covers."""
+async def _body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_RELAY_BODY:
         raise BadRelayBody(f"the body is over {MAX_RELAY_BODY} bytes")
@@ -190,27 +232,38 @@ async def _signed_body(request: Request, env: SharingEnv) -> tuple[str, bytes]:
         raw += chunk
         if len(raw) > MAX_RELAY_BODY:
             raise BadRelayBody(f"the body is over {MAX_RELAY_BODY} bytes")
-    digest = request.headers.get("x-content-sha256", EMPTY_SHA256).lower()
+    return bytes(raw)
+
+
+def _authenticate(session: Session, request: Request, env: SharingEnv, digest: str) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return ports.node_authentication()(
+        session, me=env.node_code, authorization=request.headers.get("authorization"),
+        method=request.method, target=target, content_sha256=digest,
+    )  # fmt: skip
 
-    def authenticate(session: Session) -> str:
-        return ports.node_authentication()(
-            session, me=env.node_code, authorization=request.headers.get("authorization"),
-            method=request.method, target=target, content_sha256=digest,
-        )  # fmt: skip
 
+async def _refused(env: SharingEnv, exc: HubError) -> None:
+    """A node-to-node call without a valid signature: audited as anonymous."""
+    refusal = env.audit.anonymous(
+        channel="relay", action="relay", resource=None, outcome=exc.code,
+        request_id=None, caller_request_id=None,
+    )  # fmt: skip
+    await _in_thread(env, lambda s: env.audit.append(s, refusal))
+
+
+async def _signed_body(request: Request, env: SharingEnv) -> tuple[str, bytes]:
+    """The neighbour that signed this call, and the body its signature covers."""
+    raw = await _body(request)
+    digest = request.headers.get("x-content-sha256", EMPTY_SHA256).lower()
     try:
-        signer = await _in_thread(env, authenticate)
+        signer = await _in_thread(env, lambda s: _authenticate(s, request, env, digest))
     except HubError as exc:
-        refusal = env.audit.anonymous(
-            channel="relay", action="relay", resource=None, outcome=exc.code,
-            request_id=None, caller_request_id=None,
-        )  # fmt: skip
-        await _in_thread(env, lambda s: env.audit.append(s, refusal))
+        await _refused(env, exc)
         raise
     if hashlib.sha256(raw).hexdigest() != digest:
         raise BodyNotSigned()
-    return signer, bytes(raw)
+    return signer, raw
 
 
 @router.post(
@@ -220,13 +273,28 @@ async def _signed_body(request: Request, env: SharingEnv) -> tuple[str, bytes]:
 async def relayed_read(request: Request) -> JSONResponse:
     request_in = utcnow()
     env = env_of(request)
-    signer, raw = await _signed_body(request, env)
+    raw = await _body(request)
+    digest = request.headers.get("x-content-sha256", EMPTY_SHA256).lower()
+
+    def admit(session: Session) -> tuple[str, RelayedRead, ReadContext]:
+        """Who signed, what they sent, that it is new and comes the right way: one
+        transaction, so that a refused call leaves no nonce behind."""
+        signer = _authenticate(session, request, env, digest)
+        if hashlib.sha256(raw).hexdigest() != digest:
+            raise BodyNotSigned()
+        try:
+            body = RelayedRead.model_validate_json(raw)
+        except ValidationError as exc:
+            raise BadRelayBody(str(exc.errors(include_url=False)[:3])) from None
+        vertical.admit(session, me=env.node_code, signer=signer, body=body)
+        return signer, body, vertical.relayed_context(session, env, body, signer)
+
     try:
-        body = RelayedRead.model_validate_json(raw)
-    except ValidationError as exc:
-        raise BadRelayBody(str(exc.errors(include_url=False)[:3])) from None
-    await _in_thread(env, lambda s: vertical.admit(s, me=env.node_code, signer=signer, body=body))
-    ctx = await _in_thread(env, lambda s: vertical.relayed_context(s, env, body, signer))
+        signer, body, ctx = await _tx(request, admit)
+    except HubError as exc:
+        if exc.status_code == 401:
+            await _refused(env, exc)
+        raise
     if body.provider != env.node_code:
         return await _pass_on(request, env, ctx, body, "relay", signer, request_in)
     return await _provide(request, env, ctx, body, signer, request_in)
@@ -242,6 +310,8 @@ async def _provide(
 ) -> JSONResponse:
     request_out = utcnow()
     headers: dict[str, str] = {}
+    if body.action in ("apply", "status"):
+        return await _decide(request, env, body, signer, request_in)
     try:
         result = await run_read(request, ctx, body.action, body.resource, vertical.provide, body)
         status, payload = _answer(result)
@@ -255,9 +325,36 @@ async def _provide(
         request_in, request_out, utcnow(), status, outcome,
     )  # fmt: skip
     # The read wrote its own audit entry (or its refusal's): only the hop is added here.
-    await _in_thread(env, lambda s: vertical.write_down(s, env, None, step, keys=[], rows=0))
+    # The hop's times only (the read audited itself): monitoring data, committed lazily.
+    await _tx(request, lambda s: vertical.write_down(s, env, None, step, keys=[], rows=0))
     headers["Cache-Control"] = "no-store"
     return JSONResponse(payload, status_code=status, headers=headers)
+
+
+async def _decide(
+    request: Request, env: SharingEnv, body: RelayedRead, signer: str, request_in: Any
+) -> JSONResponse:
+    """An application (or a question about one) at the provider: written in one transaction."""
+    request_out = utcnow()
+    sessions = get_runtime(request).sessions
+
+    def work() -> tuple[int, dict[str, Any]]:
+        with session_scope(sessions) as session:
+            status, decision = applying.decide_here(session, env, env.keys, body, signer)
+            return status, decision.model_dump(mode="json")
+
+    try:
+        status, payload = await anyio.to_thread.run_sync(work)
+        outcome = "ok"
+    except HubError as exc:
+        status, payload, outcome = exc.status_code, error_body(exc.code, exc.detail), exc.code
+    step = vertical.Hop(
+        body.request_id, "provider", signer, None, env.node_code, body.resource, body.action,
+        request_in, request_out, utcnow(), status, outcome,
+    )  # fmt: skip
+    # The hop's times only (the read audited itself): monitoring data, committed lazily.
+    await _tx(request, lambda s: vertical.write_down(s, env, None, step, keys=[], rows=0))
+    return JSONResponse(payload, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def _answer(result: RecordResult | PageResult) -> tuple[int, dict[str, Any]]:
@@ -363,3 +460,84 @@ def federated_catalog(who: GovernmentCaller, session: DbSession, request: Reques
         FederatedEntryRead.model_validate(e) for e in federation.visible(session, env.node_code)
     ]
     return FederatedList(node=env.node_code, entries=entries)
+
+
+def _origin_call(
+    request: Request, who: Principal, provider: str | None, **kw: Any
+) -> tuple[SharingEnv, ReadContext, RelayedRead]:
+    env = env_of(request)
+    if not provider or divisions.get(provider) is None or provider == env.node_code:
+        raise BadRelayBody("name another node's 12-digit code in X-Provider-Node")
+    ctx = ReadContext(who, "api", None, None, request_id_var.get(), caller_request_id_var.get())
+    body = RelayedRead(
+        request_id=ctx.request_id or uuid.uuid4().hex,
+        nonce=uuid.uuid4().hex,
+        origin=env.node_code,
+        provider=provider,
+        caller=RelayedCaller(actor=who.actor, department=who.department_code or ""),
+        budget_ms=int(env.settings.relay_timeout_s * 1000),
+        **kw,
+    )
+    return env, ctx, body
+
+
+def _keep(department: str) -> Callable[[Session, int, dict[str, Any]], None]:
+    def then(session: Session, status: int, payload: dict[str, Any]) -> None:
+        if status in (200, 201):
+            applying.keep_copy(session, SignedDecision.model_validate(payload), department)
+
+    return then
+
+
+@router.post(
+    "/vertical/applications",
+    status_code=201,
+    summary="Apply for another level's resource (X-Provider-Node): sent level by level to the "
+    "provider's node, decided there; this node keeps the provider's signed answer",
+)
+async def apply_across_levels(
+    body: ApplicationCreate, who: Department, request: Request
+) -> JSONResponse:
+    request_in = utcnow()
+    env, ctx, call = _origin_call(
+        request, who, request.headers.get(PROVIDER_HEADER),
+        action="apply", resource=body.resource, application=body,
+    )  # fmt: skip
+    upstream = who.department_path or who.actor
+    dept = who.department_code or ""
+    status, payload, headers = await _relay(
+        request, env, ctx, call, "origin", upstream, request_in, _keep(dept)
+    )
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+@router.post(
+    "/vertical/applications/{provider}/{application_id}/refresh",
+    summary="Ask the provider's node how an application across levels stands; update the copy",
+)
+async def refresh_application(
+    provider: str, application_id: uuid.UUID, who: Department, request: Request
+) -> JSONResponse:
+    request_in = utcnow()
+    env, ctx, call = _origin_call(
+        request, who, provider, action="status", resource="-", application_id=application_id
+    )
+    upstream = who.department_path or who.actor
+    dept = who.department_code or ""
+    status, payload, headers = await _relay(
+        request, env, ctx, call, "origin", upstream, request_in, _keep(dept)
+    )
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+@router.get(
+    "/vertical/grants",
+    response_model=list[RemoteGrantRead],
+    summary="My department's signed copies of grants held at other levels' nodes",
+)
+async def remote_grants(who: Department, request: Request) -> list[RemoteGrantRead]:
+    env = env_of(request)
+    dept = who.department_code or ""
+    return await _in_thread(
+        env, lambda s: [RemoteGrantRead.model_validate(c) for c in repo.copies(s, dept)]
+    )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Action = Literal["record", "records"]
+from exchange.platforms.sharing.access.schemas import ApplicationCreate
+
+Action = Literal["record", "records", "apply", "status"]
 
 
 class RelayedCaller(BaseModel):
@@ -40,6 +43,8 @@ class RelayedRead(BaseModel):
     cursor: str | None = Field(default=None, max_length=4096)
     limit: int = Field(default=100, ge=1, le=32_000)
     budget_ms: int = Field(ge=1, le=120_000, description="time left for the rest of the path")
+    application: ApplicationCreate | None = Field(default=None, description="action apply")
+    application_id: uuid.UUID | None = Field(default=None, description="action status")
 
 
 class HopRead(BaseModel):
@@ -87,3 +92,30 @@ class FederatedEntryRead(BaseModel):
 class FederatedList(BaseModel):
     node: str
     entries: list[FederatedEntryRead]
+
+
+class SignedDecision(BaseModel):
+    """The provider's application as it stands, signed by the provider node's key: what the
+    applicant's node keeps as its copy of the grant."""
+
+    provider_node: str
+    document: dict[str, object] = Field(description="the provider's ApplicationRead")
+    grant_expires_at: dt.datetime | None
+    key_id: str
+    signature: str = Field(description="Ed25519 over canonical JSON of document + expiry")
+
+
+class RemoteGrantRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    provider_node: str
+    application_id: uuid.UUID
+    resource: str
+    department: str
+    status: str
+    grant_id: uuid.UUID | None
+    grant_expires_at: dt.datetime | None
+    refused: str | None = Field(description="what the provider last said when it refused a read")
+    key_id: str
+    signature: str
+    updated_at: dt.datetime

@@ -34,6 +34,7 @@ from exchange.platforms.sharing.vertical.schemas import HopRead, RelayedRead
 
 # Nonces are kept twice the signature's clock window: a copy sent later is refused as stale.
 NONCE_KEEP = dt.timedelta(seconds=2 * signing.MAX_CLOCK_SKEW_S)
+_pruned_at: dt.datetime | None = None
 
 
 def share_levels(schema: ResourceSchema, own: str) -> list[str]:
@@ -53,7 +54,10 @@ def admit(session: Session, *, me: str, signer: str, body: RelayedRead) -> None:
     if me not in routing.path(body.origin, body.provider):
         raise BadRelayBody(f"node {me} is not on the path from {body.origin} to {body.provider}")
     now = utcnow()
-    repo.prune_nonces(session, now - NONCE_KEEP)
+    global _pruned_at
+    if _pruned_at is None or now - _pruned_at > NONCE_KEEP / 10:  # not on every call
+        repo.prune_nonces(session, now - NONCE_KEEP)
+        _pruned_at = now
     if not repo.add_nonce(session, body.nonce, signer, now):
         raise ReplayedRequest(signer)
 
@@ -125,7 +129,9 @@ def write_down(
 ) -> None:
     """The hop's audit entry (unless the provider's read wrote it already: `ctx` None), then
     its four timestamps; both before the answer goes back."""
-    if ctx is not None:
+    if ctx is None:
+        repo.relax_commit(session)  # only the hop's times: no need to wait for the disk
+    else:
         env.audit.record(
             session, ctx, action=hop.action, resource=hop.resource, grant_id=None,
             keys=keys, rows=rows, outcome=hop.outcome,

@@ -66,6 +66,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{V1}/vertical/trace/{{request_id}}"): NODES_ONLY,
     ("GET", f"{V1}/vertical/catalog"): NODES_ONLY,
     ("GET", f"{V1}/federation/catalog"): SIGNED_IN,
+    ("POST", f"{V1}/vertical/applications"): DEPT,
+    ("POST", f"{V1}/vertical/applications/{{provider}}/{{application_id}}/refresh"): DEPT,
+    ("GET", f"{V1}/vertical/grants"): DEPT,
     ("GET", "/console/login"): ANYONE,
     ("POST", "/console/login"): ANYONE,
     ("POST", "/console/logout"): SIGNED_IN,
@@ -90,6 +93,7 @@ PARAMS = {
     "child": "330102000000",
     "username": "nobody",
     "request_id": "r-1",
+    "provider": "330100000000",  # the node itself: refused as bad input before any relay
 }
 
 
