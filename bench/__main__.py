@@ -24,6 +24,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "embedded": ([], ["--rows", "20000", "--small", "500"]),
     "catalogue": ([], ["--resources", "300", "--requests", "50", "--pushes", "5"]),
     "soak": ([], ["--minutes", "0.5"]),
+    "vertical": ([], ["--rows", "10000", "--seconds", "3", "--rounds", "1"]),
 }
 
 

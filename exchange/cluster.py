@@ -79,12 +79,15 @@ def hub(*args: str) -> list[str]:
 
 
 def start(
-    nodes: list[ClusterNode], database_url: str | None, relay_up: list[str]
+    nodes: list[ClusterNode],
+    database_url: str | None,
+    relay_up: list[str],
+    extra_env: dict[str, str] | None = None,
 ) -> list[subprocess.Popen[bytes]]:
     procs = []
     for node in nodes:
         node.home.mkdir(parents=True, exist_ok=True)
-        env = node_env(node, nodes, database_url)
+        env = {**node_env(node, nodes, database_url), **(extra_env or {})}
         subprocess.run(hub("db", "upgrade"), env=env, check=True, capture_output=True)
         subprocess.run(hub("node", "init"), env=env, check=True, capture_output=True)
         if node.parent:

@@ -30,6 +30,12 @@ from exchange.platforms.sharing.models import (
     ConsoleUser,
     Grant,
 )
+from exchange.platforms.sharing.vertical.models import (
+    FederatedEntry,
+    RelayHop,
+    RelayNonce,
+    RemoteGrant,
+)
 
 __all__ = [
     "ApiClient",
@@ -55,6 +61,7 @@ __all__ = [
     "Department",
     "Dispute",
     "FacetValue",
+    "FederatedEntry",
     "Feedback",
     "Grant",
     "MetricSample",
@@ -64,6 +71,9 @@ __all__ = [
     "QualityRun",
     "RateCounter",
     "Receipt",
+    "RelayHop",
+    "RelayNonce",
+    "RemoteGrant",
     "Resource",
     "SearchTerm",
     "Subscription",

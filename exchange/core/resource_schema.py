@@ -100,6 +100,11 @@ class Catalog(BaseModel):
     share_class: ShareClass
     share_conditions: str | None = None
     share_methods: list[str] = Field(default_factory=lambda: ["api", "bulk"])
+    share_levels: list[Literal["nation", "province", "city", "district"]] | None = Field(
+        default=None,
+        description="the levels whose departments may call it across levels (relayed node by "
+        "node); none given: the provider node's own level only",
+    )
     open_class: OpenClass
     update_cycle: UpdateCycle
     topic: str | None = None

@@ -89,6 +89,9 @@ class SharingSettings(BaseModel):
     catalogue_grace_days: int = Field(
         default=30, ge=0, le=365, description="days a version's predecessor still takes batches"
     )
+    relay_timeout_s: float = Field(
+        default=10.0, ge=0.5, le=120, description="a call across levels' whole time budget"
+    )
 
 
 class WebhookChannel(BaseModel):

@@ -14,6 +14,7 @@ from exchange.platforms.sharing.catalog import router as api_catalog
 from exchange.platforms.sharing.catalogue import router as api_catalogue
 from exchange.platforms.sharing.disputes import router as api_disputes
 from exchange.platforms.sharing.records import router as api_records
+from exchange.platforms.sharing.vertical import router as api_vertical
 
 router = APIRouter()
 router.include_router(api_records.router)
@@ -23,3 +24,4 @@ router.include_router(api_applications.router)
 router.include_router(api_audit.router)
 router.include_router(api_disputes.router)
 router.include_router(api_catalogue.router)
+router.include_router(api_vertical.router)

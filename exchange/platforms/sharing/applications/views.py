@@ -22,7 +22,10 @@ def application_read(
     return ApplicationRead(
         id=a.id,
         resource=a.resource_code,
-        applicant=a.applicant.code,
+        # an applicant of another level's node is named with its node (codes repeat per node)
+        applicant=(
+            a.applicant.path if a.applicant.node_code != a.provider.node_code else a.applicant.code
+        ),
         provider=a.provider.code,
         purpose=a.purpose,
         legal_basis=a.legal_basis,

@@ -24,6 +24,7 @@ from exchange.core.db import session_scope
 from exchange.core.runtime import Runtime
 from exchange.platforms.sharing.audit import chain as audit_chain
 from exchange.platforms.sharing.audit import client as anchoring
+from exchange.platforms.sharing.vertical import federation
 
 log = logging.getLogger("hub.sharing.sealer")
 
@@ -61,10 +62,12 @@ def seal_until(rt: Runtime, interval_s: float, stopped: Callable[[float], bool])
     """Seal (and anchor) every `interval_s` until `stopped(timeout)` says so, then seal and
     anchor what is left."""
     client = anchoring.new_client() if rt.settings.parent else None
+    federating = federation.Pulls(rt)
     try:
         while True:
             _seal_logged(rt)
             _anchor_logged(rt, client)
+            federating.maybe()  # the federated catalogue rides on the same background pass
             if stopped(interval_s):
                 break
         _seal_logged(rt)  # what was appended since the last pass
@@ -72,6 +75,7 @@ def seal_until(rt: Runtime, interval_s: float, stopped: Callable[[float], bool])
     finally:
         if client is not None:
             client.close()
+        federating.close()
 
 
 class SealingWorker(threading.Thread):

@@ -35,6 +35,7 @@ from exchange.platforms.sharing.records import service as records
 from exchange.platforms.sharing.records import snapshots
 from exchange.platforms.sharing.records.schemas import EventPage, RecordPage, RecordRead
 from exchange.platforms.sharing.records.service import PageResult
+from exchange.platforms.sharing.vertical.router import relay_read
 
 router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: records"])
 # An empty default rather than None: FastAPI checks an optional parameter's type on every call.
@@ -103,6 +104,9 @@ async def record_by_key(
         Query(description="as it was in the world then (effective time, with zone)"),
     ] = None,
 ) -> JSONResponse:
+    relayed = await relay_read(request, ctx, action="record", code=code, key=key, fields=fields)
+    if relayed is not None:  # another node's resource (X-Provider-Node): asked hop by hop
+        return relayed
     if as_of is None and valid_at is None:
         r = await read_by_key(request, ctx, code, key, fields)
     else:
@@ -145,6 +149,12 @@ async def list_records(
     limit: Annotated[int, Query(ge=1)] = 100,
 ) -> JSONResponse:
     params = request.query_params.multi_items()
+    relayed = await relay_read(
+        request, ctx, action="records", code=code, fields=fields, params=params,
+        cursor=cursor, limit=limit,
+    )  # fmt: skip
+    if relayed is not None:
+        return relayed
     r = await run_read(
         request, ctx, "records", code, records.page, code, params,
         fields=fields, cursor=cursor, limit=limit,

@@ -79,6 +79,14 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{V1}/catalogue/{{code}}/versions"): SIGNED_IN,
     ("GET", f"{V1}/catalogue/{{code}}/versions/{{number}}"): SIGNED_IN,
     ("GET", f"{V1}/catalogue/{{code}}/events"): SIGNED_IN,
+    ("GET", f"{V1}/audit/trace/{{request_id}}"): frozenset({"auditor"}),
+    ("POST", f"{V1}/vertical/read"): NODES_ONLY,
+    ("GET", f"{V1}/vertical/trace/{{request_id}}"): NODES_ONLY,
+    ("GET", f"{V1}/vertical/catalog"): NODES_ONLY,
+    ("GET", f"{V1}/federation/catalog"): SIGNED_IN,
+    ("POST", f"{V1}/vertical/applications"): DEPT,
+    ("POST", f"{V1}/vertical/applications/{{provider}}/{{application_id}}/refresh"): DEPT,
+    ("GET", f"{V1}/vertical/grants"): DEPT,
     ("GET", "/console/login"): ANYONE,
     ("POST", "/console/login"): ANYONE,
     ("POST", "/console/logout"): SIGNED_IN,
@@ -129,6 +137,8 @@ PARAMS = {
     "action": "approve",
     "dispute_id": str(uuid.uuid4()),
     "number": "1",
+    "request_id": "r-1",
+    "provider": "330100000000",  # the node itself: refused as bad input before any relay
 }
 
 
