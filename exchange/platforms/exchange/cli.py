@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from exchange.core.cli import node_session
+
 delivery_app = typer.Typer(help="Batches relayed to neighbouring nodes.", no_args_is_help=True)
 
 
@@ -15,25 +17,14 @@ def delivery_list(
     limit: Annotated[int, typer.Option(min=1)] = 100,
 ) -> None:
     """Relay deliveries in STATE, each with its attempts and the next hop's last answer."""
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.errors import HubError
-    from exchange.core.runtime import build_runtime
     from exchange.platforms.exchange import service
 
-    rt = build_runtime(settings_or_exit())
-    try:
-        with session_scope(rt.sessions) as session:
-            for d in service.deliveries(session, state, limit):
-                typer.echo(
-                    f"{d.id}\t{d.state}\t{d.node_code}\t{d.resource_code}\t{d.batch_id}\t"
-                    f"attempts={d.attempts}\t{d.last_error or ''}"
-                )
-    except HubError as exc:
-        typer.echo(f"{exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        rt.close()
+    with node_session() as (_rt, session):
+        for d in service.deliveries(session, state, limit):
+            typer.echo(
+                f"{d.id}\t{d.state}\t{d.node_code}\t{d.resource_code}\t{d.batch_id}\t"
+                f"attempts={d.attempts}\t{d.last_error or ''}"
+            )
 
 
 @delivery_app.command("retry")
@@ -44,27 +35,14 @@ def delivery_retry(
     ] = False,
 ) -> None:
     """Queue rejected deliveries again, once the cause is fixed; the relay sends them at once."""
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.errors import HubError
-    from exchange.core.runtime import build_runtime
     from exchange.platforms.exchange import service
 
-    rt = build_runtime(settings_or_exit())
-    try:
-        with session_scope(rt.sessions) as session:
-            queued = service.retry_deliveries(
-                session, delivery_ids or None, all_rejected=all_rejected
-            )
-            for d in queued:
-                typer.echo(f"{d.id} queued again for {d.node_code} (batch {d.batch_id})")
-            if not queued:
-                typer.echo("no rejected deliveries")
-    except HubError as exc:
-        typer.echo(f"{exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        rt.close()
+    with node_session() as (_rt, session):
+        queued = service.retry_deliveries(session, delivery_ids or None, all_rejected=all_rejected)
+        for d in queued:
+            typer.echo(f"{d.id} queued again for {d.node_code} (batch {d.batch_id})")
+        if not queued:
+            typer.echo("no rejected deliveries")
 
 
 batch_app = typer.Typer(help="Batches received by this node.", no_args_is_help=True)
@@ -79,31 +57,20 @@ def batch_list(
     limit: Annotated[int, typer.Option(min=1)] = 100,
 ) -> None:
     """The newest batches here; a quarantined one with each problem the gate found."""
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.errors import HubError
-    from exchange.core.runtime import build_runtime
     from exchange.platforms.exchange import service
 
-    rt = build_runtime(settings_or_exit())
-    try:
-        with session_scope(rt.sessions) as session:
-            for b in service.batches(session, status=status, resource=resource, limit=limit):
-                typer.echo(
-                    f"{b.id}\t{b.status}\t{b.resource_code}\trows={b.rows}\t{b.origin}\t"
-                    f"{b.received_at:%Y-%m-%d %H:%M:%S}"
-                )
-                if b.status == "quarantined":
-                    for p in (b.gate or {}).get("findings", []):
-                        where = ", ".join(
-                            f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None
-                        )
-                        typer.echo(f"  {p.get('rule')} {where}: {p.get('message')}")
-    except HubError as exc:
-        typer.echo(f"{exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        rt.close()
+    with node_session() as (_rt, session):
+        for b in service.batches(session, status=status, resource=resource, limit=limit):
+            typer.echo(
+                f"{b.id}\t{b.status}\t{b.resource_code}\trows={b.rows}\t{b.origin}\t"
+                f"{b.received_at:%Y-%m-%d %H:%M:%S}"
+            )
+            if b.status == "quarantined":
+                for p in (b.gate or {}).get("findings", []):
+                    where = ", ".join(
+                        f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None
+                    )
+                    typer.echo(f"  {p.get('rule')} {where}: {p.get('message')}")
 
 
 @batch_app.command("show")
@@ -113,10 +80,6 @@ def batch_show(batch_id: Annotated[str, typer.Argument(help="Batch id")]) -> Non
     import json
     import uuid
 
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.errors import HubError
-    from exchange.core.runtime import build_runtime
     from exchange.platforms.exchange import service
 
     try:
@@ -124,13 +87,6 @@ def batch_show(batch_id: Annotated[str, typer.Argument(help="Batch id")]) -> Non
     except ValueError:
         typer.echo(f"{batch_id!r} is not a batch id (a UUID)", err=True)
         raise typer.Exit(2) from None
-    rt = build_runtime(settings_or_exit())
-    try:
-        with session_scope(rt.sessions) as session:
-            view = service.batch_view(session, rt, wanted)
-            typer.echo(json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=2))
-    except HubError as exc:
-        typer.echo(f"{exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        rt.close()
+    with node_session() as (rt, session):
+        view = service.batch_view(session, rt, wanted)
+        typer.echo(json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=2))
