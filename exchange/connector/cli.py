@@ -175,7 +175,7 @@ def push(
     batch_rows: Annotated[int, typer.Option(help="Rows per Arrow record batch")] = 65_536,
 ) -> None:
     """Check each file against the resource's schema and push it as one batch."""
-    from exchange.connector.reader import ReadError, read_batches
+    from exchange.connector.reader import ReadError, first_row_number, read_batches
     from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 
     cfg = ConnectorConfig.load(folder)
@@ -196,6 +196,7 @@ def push(
                         resource,
                         destination=destination,
                         source=str(path),
+                        first_row=first_row_number(path),
                     )
                 )
         except ReadError as exc:

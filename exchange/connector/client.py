@@ -100,7 +100,11 @@ class HubClient:
             signing.batch_message(batch.batch_id, batch.resource, batch.sha256, origin)
         )
         meta = wire.BatchHeaders(
-            batch.resource, batch.sha256, signature, destination=batch.destination
+            batch.resource,
+            batch.sha256,
+            signature,
+            destination=batch.destination,
+            first_row=batch.first_row,
         )
         headers = self._headers("PUT", target, batch.sha256, pair) | meta.to_http(batch.size)
         try:

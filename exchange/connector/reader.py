@@ -8,8 +8,8 @@ with a `ReadError` that names the file, the row and the field.
 Rows are numbered as an editor shows a file's lines: a CSV's header is line 1, so its first
 data record is 2; JSON Lines and Parquet count records from 1. A record is what the format calls
 one: a CSV cell may span lines inside quotes (then the number counts records, not lines), and
-blank lines between JSON Lines records are skipped without being counted. The gate's findings are
-shown to the sender in the same numbering (`findings.own_view`).
+blank lines between JSON Lines records are skipped without being counted. The hub's gate numbers
+its findings the same way (the connector sends `first_row_number` as `X-Batch-First-Row`).
 
 A file with a header but no data rows (or an empty JSON Lines file) yields no batches at all.
 """

@@ -31,6 +31,7 @@ class SpooledBatch:
     rows: int
     destination: str | None = None
     source: str | None = None
+    first_row: int = 1  # the number the source file gives its first row (`reader`)
 
     @property
     def meta_path(self) -> Path:
@@ -54,6 +55,7 @@ def spool(
     *,
     destination: str | None = None,
     source: str | None = None,
+    first_row: int = 1,
 ) -> SpooledBatch:
     tmp = outbox / f".writing-{uuid.uuid4().hex}.arrow"
     rows = 0
@@ -85,7 +87,15 @@ def spool(
     final = outbox / f"{batch_id}.arrow"
     os.replace(tmp, final)
     spooled = SpooledBatch(
-        batch_id, resource, str(final), sha, final.stat().st_size, rows, destination, source
+        batch_id,
+        resource,
+        str(final),
+        sha,
+        final.stat().st_size,
+        rows,
+        destination,
+        source,
+        first_row,
     )
     spooled.save_meta()
     return spooled

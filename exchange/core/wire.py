@@ -13,6 +13,9 @@ A batch travels as `PUT /exchange/v1/batches/{id}` with an Arrow IPC stream body
     X-Batch-Destination   12-digit node code to address         optional
     X-Batch-Valid-From    ISO 8601 time with offset             optional
     X-Batch-Lineage       base64 JSON of the upstream receipts  relayed batches
+    X-Batch-First-Row     the number of the first row in the    optional, default 1
+                          sender's file (a CSV's header is
+                          line 1: its first row is 2)
 
 The connector client and the relay build these with `BatchHeaders.to_http`; the intake reads
 them with `parse_headers`. A batch that failed the quality gate is answered with 422 and
@@ -43,6 +46,7 @@ ORIGIN_KEY = "X-Batch-Origin-Key"
 DESTINATION = "X-Batch-Destination"
 VALID_FROM = "X-Batch-Valid-From"
 LINEAGE = "X-Batch-Lineage"
+FIRST_ROW = "X-Batch-First-Row"
 BATCH_ID = "X-Batch-Id"  # on a delivery's payload download
 
 QUARANTINED = "BatchQuarantined"
@@ -73,6 +77,8 @@ class BatchHeaders:
     destination: str | None = None
     valid_from: dt.datetime | None = None
     lineage: list[dict[str, Any]] = field(default_factory=list)
+    # Findings name rows as the sender's file numbers them, at every hop (`Finding.row`).
+    first_row: int = 1
 
     def to_http(self, size: int) -> dict[str, str]:
         """The request headers for a body of `size` bytes (without Authorization)."""
@@ -93,6 +99,8 @@ class BatchHeaders:
             headers[DESTINATION] = self.destination
         if self.valid_from is not None:
             headers[VALID_FROM] = self.valid_from.isoformat()
+        if self.first_row != 1:
+            headers[FIRST_ROW] = str(self.first_row)
         return headers
 
 
@@ -138,7 +146,16 @@ def parse_headers(h: Mapping[str, str], now: dt.datetime) -> BatchHeaders:
         destination=destination,
         valid_from=valid_from,
         lineage=lineage,
+        first_row=_first_row(h.get(FIRST_ROW.lower())),
     )
+
+
+def _first_row(raw: str | None) -> int:
+    if not raw:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise HeaderProblem(FIRST_ROW, "must be a row number from 1")
+    return int(raw)
 
 
 def quarantine_body(batch: dict[str, Any]) -> dict[str, Any]:

@@ -15,11 +15,19 @@ MAX_SAMPLES = 20
 
 
 class Accumulator:
-    """Sums the per-chunk reports into one report for the whole batch (rows numbered from 0)."""
+    """Sums the per-chunk reports into one report for the whole batch, its rows numbered from
+    `first_row` (the number the sender's file gives its first row)."""
 
-    def __init__(self, schema: ResourceSchema, references: ReferenceChecker | None = None) -> None:
+    def __init__(
+        self,
+        schema: ResourceSchema,
+        references: ReferenceChecker | None = None,
+        *,
+        first_row: int = 0,
+    ) -> None:
         self.schema = schema
         self.references = references
+        self.first_row = first_row
         self.rows = 0
         self.failures: dict[str, int] = {}
         self.samples: list[dict[str, Any]] = []
@@ -45,7 +53,7 @@ class Accumulator:
             per_rule[f.rule] = per_rule.get(f.rule, 0) + 1
             sample = f.to_dict()
             if sample.get("row") is not None:
-                sample["row"] += self.rows
+                sample["row"] += self.first_row + self.rows
             self.samples.append(sample)
             self.blocking = self.blocking or f.severity == "blocking"
         self.failed_rows += report.failed_rows
@@ -58,7 +66,7 @@ class Accumulator:
                 {
                     "rule": "op",
                     "field": OP_COLUMN,
-                    "row": self.rows + i,
+                    "row": self.first_row + self.rows + i,
                     "message": f"_op must be one of {list(allowed)}",
                     "severity": "blocking",
                 }

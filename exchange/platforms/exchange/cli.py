@@ -57,7 +57,7 @@ def batch_list(
     limit: Annotated[int, typer.Option(min=1)] = 100,
 ) -> None:
     """The newest batches here; a quarantined one with each problem the gate found."""
-    from exchange.platforms.exchange import service
+    from exchange.platforms.exchange.batches import service
 
     with node_session() as (_rt, session):
         for b in service.batches(session, status=status, resource=resource, limit=limit):
@@ -80,7 +80,7 @@ def batch_show(batch_id: Annotated[str, typer.Argument(help="Batch id")]) -> Non
     import json
     import uuid
 
-    from exchange.platforms.exchange import service
+    from exchange.platforms.exchange.batches import service
 
     try:
         wanted = uuid.UUID(batch_id)

@@ -54,6 +54,8 @@ class Batch(Base):
     load: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     upstream: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc, default=list)
     valid_from: Mapped[dt.datetime | None]
+    # The number the sender's file gives the first row: findings are numbered from it.
+    first_row: Mapped[int] = mapped_column(default=1, server_default="1")
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[dt.datetime | None]
 

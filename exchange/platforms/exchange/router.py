@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from exchange.core import wire
 from exchange.core.deps import DbSession, RuntimeDep, commit_so_far
 from exchange.platforms.exchange import service
+from exchange.platforms.exchange.batches import service as batches
 from exchange.platforms.exchange.deps import CallerDep, ConnectorDep
 from exchange.platforms.exchange.errors import BatchTooLarge
 from exchange.platforms.exchange.intake import service as intake
@@ -82,7 +83,7 @@ async def put_batch(
             rt.store, intake.payload_key(batch_id, headers.sha256), request.stream(), limit
         )
         await run_in_threadpool(intake.accept, session, rt, caller, batch_id, headers, stored)
-    view = await run_in_threadpool(service.batch_view, session, rt, batch_id)
+    view = await run_in_threadpool(batches.batch_view, session, rt, batch_id, caller)
     body = view.model_dump(mode="json")
     if view.status == "quarantined":
         # Returned, not raised: the quarantine record must commit with the request. A replay
@@ -95,7 +96,7 @@ async def put_batch(
 def get_batch(
     batch_id: uuid.UUID, caller: CallerDep, session: DbSession, rt: RuntimeDep
 ) -> BatchRead:
-    return service.batch_view(session, rt, batch_id)
+    return batches.batch_view(session, rt, batch_id, caller)
 
 
 @router.get("/inbox", response_model=list[InboxItem], summary="Deliveries waiting for me")
@@ -106,7 +107,7 @@ def get_inbox(
 ) -> list[InboxItem]:
     items = []
     for d in routing.inbox(session, caller, limit):
-        b = service.batch_of(session, d.batch_id)
+        b = batches.batch_of(session, d.batch_id)
         payload = routing.payload_of(session, d)
         items.append(
             InboxItem(

@@ -18,22 +18,17 @@ from exchange.directory.models import Node, PrincipalKey
 from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.auth import Caller
 from exchange.platforms.exchange.errors import (
-    BatchNotFound,
     ConnectorNotFound,
     DeliveryNotRejected,
     NodeNotFound,
     NodeNotInitialised,
     UnknownDepartment,
 )
-from exchange.platforms.exchange.lineage import service as receipts
-from exchange.platforms.exchange.models import Batch, Connector, Delivery
+from exchange.platforms.exchange.models import Connector, Delivery
 from exchange.platforms.exchange.schemas import (
-    BatchRead,
     ConnectorCreate,
     ConnectorRead,
-    DeliveryRead,
     KeyRead,
-    ReceiptRead,
 )
 
 DELIVERY_STATES = ("pending", "rejected", "delivered")
@@ -144,38 +139,7 @@ def key_view(k: PrincipalKey) -> KeyRead:
     )
 
 
-# -- batches -----------------------------------------------------------------------------
-def batch_view(session: Session, rt: Runtime, batch_id: uuid.UUID) -> BatchRead:
-    b = repo.get_batch(session, batch_id)
-    if b is None:
-        raise BatchNotFound(batch_id)
-    lineage = [ReceiptRead(**r) for r in receipts.lineage(session, rt, b)]
-    return BatchRead(
-        batch_id=b.id,
-        resource=b.resource_code,
-        status=b.status,
-        node=rt.settings.node_code,
-        origin=b.origin,
-        sha256=b.sha256,
-        size_bytes=b.size_bytes,
-        rows=b.rows,
-        destination=b.destination,
-        received_at=b.received_at,
-        completed_at=b.completed_at,
-        gate=b.gate,
-        load=b.load,
-        lineage=lineage,
-        deliveries=[DeliveryRead.model_validate(d) for d in repo.deliveries_of(session, b.id)],
-    )
-
-
-def batch_of(session: Session, batch_id: uuid.UUID) -> Batch:
-    b = repo.get_batch(session, batch_id)
-    if b is None:
-        raise BatchNotFound(batch_id)
-    return b
-
-
+# -- deliveries ---------------------------------------------------------------------------
 def deliveries(session: Session, state: str, limit: int = 1000) -> Sequence[Delivery]:
     """Relay deliveries to neighbouring nodes in `state` (pending, rejected, delivered)."""
     if state not in DELIVERY_STATES:
@@ -200,15 +164,3 @@ def retry_deliveries(
         d.attempts = 0
         d.next_attempt_at = now
     return found
-
-
-BATCH_STATUSES = ("accepted", "quarantined", "forwarded", "receiving")
-
-
-def batches(
-    session: Session, *, status: str | None = None, resource: str | None = None, limit: int = 100
-) -> Sequence[Batch]:
-    """The newest batches received here, by status and resource."""
-    if status is not None and status not in BATCH_STATUSES:
-        raise Unprocessable(f"status {status!r}: one of {', '.join(BATCH_STATUSES)}")
-    return repo.list_batches(session, status=status, resource=resource, limit=limit)

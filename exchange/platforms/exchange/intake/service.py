@@ -116,6 +116,7 @@ def accept(
         payload_key=stored.key,
         upstream=h.lineage,
         valid_from=h.valid_from,
+        first_row=h.first_row,
         status="receiving",
     )
     repo.add(session, batch)
@@ -197,12 +198,12 @@ def _check_schema(schema: ResourceSchema, got: pa.Schema) -> None:
 
 
 def _in_area(
-    batches: Iterator[pa.RecordBatch], schema: ResourceSchema, area: str
+    batches: Iterator[pa.RecordBatch], schema: ResourceSchema, area: str, first_row: int
 ) -> Iterator[pa.RecordBatch]:
     """The batches, refused at the first known division outside `area` (unknown codes are the
     gate's to report)."""
     field = schema.jurisdiction_field
-    offset = 0
+    offset = first_row
     for rb in batches:
         if field is not None and field in rb.schema.names:
             for i, code in enumerate(rb.column(field).to_pylist()):
@@ -217,7 +218,7 @@ def _gate_and_load(
 ) -> None:
     stream = read_stream(rt, schema, batch.payload_key)
     if from_department:
-        stream = _in_area(stream, schema, rt.settings.node_code)
+        stream = _in_area(stream, schema, rt.settings.node_code, batch.first_row)
     outcome = gate_and_load(
         session,
         schema,
@@ -225,6 +226,7 @@ def _gate_and_load(
         batch_id=batch.id,
         recorded_at=batch.received_at,
         valid_from=batch.valid_from,
+        first_row=batch.first_row,
     )
     # Set after the savepoint ended: a rolled-back savepoint expires what changed inside it.
     batch.gate = outcome.gate

@@ -74,6 +74,7 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
         destination=batch.destination,
         valid_from=batch.valid_from,
         lineage=lineage,
+        first_row=batch.first_row,
     )
     headers = meta.to_http(batch.size_bytes) | {
         "Authorization": signing.authorization_header(

@@ -1,0 +1,133 @@
+"""Batches as this node holds them: the status view, the list, and rechecking a quarantine."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy.orm import Session
+
+from exchange.core import signing
+from exchange.core.errors import Unprocessable
+from exchange.core.runtime import Runtime
+from exchange.platforms.exchange import repository as repo
+from exchange.platforms.exchange.auth import Caller
+from exchange.platforms.exchange.errors import BatchNotFound
+from exchange.platforms.exchange.lineage import service as receipts
+from exchange.platforms.exchange.models import Batch
+from exchange.platforms.exchange.schemas import BatchRead, DeliveryRead, ReceiptRead
+
+BATCH_STATUSES = ("accepted", "quarantined", "forwarded", "receiving")
+
+
+def batch_of(session: Session, batch_id: uuid.UUID) -> Batch:
+    b = repo.get_batch(session, batch_id)
+    if b is None:
+        raise BatchNotFound(batch_id)
+    return b
+
+
+def batch_view(
+    session: Session, rt: Runtime, batch_id: uuid.UUID, viewer: Caller | None = None
+) -> BatchRead:
+    """The batch as `viewer` may see it: the department that sent it sees the values of its
+    own rows in plain in the gate's findings; everyone else (operators, other nodes) masked."""
+    b = batch_of(session, batch_id)
+    lineage = [ReceiptRead(**r) for r in receipts.lineage(session, rt, b)]
+    gate = b.gate
+    if gate and viewer is not None and is_sender(viewer, b):
+        gate = {**gate, "findings": plain_findings(rt, b, gate.get("findings") or [])}
+    return BatchRead(
+        batch_id=b.id,
+        resource=b.resource_code,
+        status=b.status,
+        node=rt.settings.node_code,
+        origin=b.origin,
+        origin_public_key=b.origin_public_key,
+        origin_key_id=signing_key_id(b.origin_public_key),
+        signature=b.signature,
+        sha256=b.sha256,
+        size_bytes=b.size_bytes,
+        rows=b.rows,
+        first_row=b.first_row,
+        destination=b.destination,
+        received_at=b.received_at,
+        completed_at=b.completed_at,
+        gate=gate,
+        load=b.load,
+        lineage=lineage,
+        deliveries=[DeliveryRead.model_validate(d) for d in repo.deliveries_of(session, b.id)],
+    )
+
+
+def signing_key_id(public_key: str) -> str | None:
+    try:
+        return signing.fingerprint(public_key)
+    except ValueError:
+        return None
+
+
+def is_sender(viewer: Caller, batch: Batch) -> bool:
+    """A connector of the department that pushed the batch, at the node it pushed it to."""
+    if viewer.kind != "connector":
+        return False
+    node, _, rest = batch.origin.partition("/")
+    department = rest.partition("/")[0]
+    return (node, department) == (viewer.node_code, viewer.department_code)
+
+
+def plain_findings(
+    rt: Runtime, batch: Batch, findings: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The findings with the row's key and the finding's value read from the stored payload,
+    in plain: what the sender itself sent, so it can find and fix the row."""
+    wanted = {
+        f["row"] - batch.first_row
+        for f in findings
+        if isinstance(f.get("row"), int) and f["row"] >= batch.first_row
+    }
+    rows = _payload_rows(rt, batch.payload_key, wanted) if wanted else {}
+    schema = rt.schemas.get(batch.resource_code)
+    key_fields = list(schema.primary_key) if schema else []
+    shown = []
+    for f in findings:
+        values = rows.get(f["row"] - batch.first_row) if isinstance(f.get("row"), int) else None
+        if values is not None:
+            f = dict(f)
+            if key_fields and all(k in values for k in key_fields):
+                f["key"] = "|".join("" if values[k] is None else str(values[k]) for k in key_fields)
+            if f.get("value") is not None and f.get("field") in values:
+                f["value"] = str(values[f["field"]])
+        shown.append(f)
+    return shown
+
+
+def _payload_rows(rt: Runtime, key: str, wanted: set[int]) -> dict[int, dict[str, Any]]:
+    """The wanted rows (positions from 0) of a stored payload, streaming it: it may be larger
+    than memory, and the findings name at most a few rows."""
+    found: dict[int, dict[str, Any]] = {}
+    if not rt.store.exists(key):
+        return found
+    offset, last = 0, max(wanted)
+    with rt.store.open(key) as fh:
+        try:
+            for rb in pa.ipc.open_stream(fh):
+                for row in sorted(r for r in wanted if offset <= r < offset + rb.num_rows):
+                    found[row] = rb.slice(row - offset, 1).to_pylist()[0]
+                offset += rb.num_rows
+                if offset > last:
+                    break
+        except (pa.ArrowInvalid, OSError):
+            return found  # a corrupt payload never got this far; show the masked findings
+    return found
+
+
+def batches(
+    session: Session, *, status: str | None = None, resource: str | None = None, limit: int = 100
+) -> Sequence[Batch]:
+    """The newest batches received here, by status and resource."""
+    if status is not None and status not in BATCH_STATUSES:
+        raise Unprocessable(f"status {status!r}: one of {', '.join(BATCH_STATUSES)}")
+    return repo.list_batches(session, status=status, resource=resource, limit=limit)
