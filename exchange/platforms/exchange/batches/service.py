@@ -10,13 +10,21 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from exchange.core import signing
+from exchange.core.db import utcnow
 from exchange.core.errors import Unprocessable
 from exchange.core.runtime import Runtime
 from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.auth import Caller
-from exchange.platforms.exchange.errors import BatchNotFound
+from exchange.platforms.exchange.errors import (
+    BatchNotFound,
+    BatchNotQuarantined,
+    PayloadGone,
+    UnknownResource,
+)
+from exchange.platforms.exchange.intake import service as intake
 from exchange.platforms.exchange.lineage import service as receipts
 from exchange.platforms.exchange.models import Batch
+from exchange.platforms.exchange.relay import routing
 from exchange.platforms.exchange.schemas import BatchRead, DeliveryRead, ReceiptRead
 
 BATCH_STATUSES = ("accepted", "quarantined", "forwarded", "receiving")
@@ -122,6 +130,38 @@ def _payload_rows(rt: Runtime, key: str, wanted: set[int]) -> dict[int, dict[str
         except (pa.ArrowInvalid, OSError):
             return found  # a corrupt payload never got this far; show the masked findings
     return found
+
+
+def recheck(session: Session, rt: Runtime, batch_id: uuid.UUID, by: str) -> Batch:
+    """Run the gate again on a quarantined batch's stored payload (after the catalogue or a
+    referenced registry was fixed): accepted and routed if it passes now, else kept in
+    quarantine with the problems found this time. A signed `rechecked` receipt names who asked
+    and what the gate said before."""
+    b = batch_of(session, batch_id)
+    if b.status != "quarantined":
+        raise BatchNotQuarantined(batch_id, b.status)
+    if not rt.store.exists(b.payload_key):
+        raise PayloadGone(batch_id)
+    schema = rt.schemas.get(b.resource_code)
+    if schema is None:
+        raise UnknownResource(b.resource_code)
+    before = (b.gate or {}).get("failures_by_rule", {})
+    receipts.record(session, rt, b, "rechecked", {"by": by, "failed_rules_before": before})
+    node, _, rest = b.origin.partition("/")
+    now = utcnow()
+    intake.gate_and_load_batch(
+        session,
+        rt,
+        b,
+        schema,
+        from_department=node == rt.settings.node_code and bool(rest),
+        recorded_at=now,
+    )
+    b.completed_at = now
+    if b.status == "accepted":
+        routing.route(session, rt, b)
+    session.flush()
+    return b
 
 
 def batches(

@@ -6,6 +6,7 @@ database transaction either records the batch with its loaded rows and deliverie
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -127,7 +128,9 @@ def accept(
             batch.status = "forwarded"
             receipts.record(session, rt, batch, "forwarded", {"to": h.destination})
         else:
-            _gate_and_load(session, rt, batch, schema, from_department=caller.kind == "connector")
+            gate_and_load_batch(
+                session, rt, batch, schema, from_department=caller.kind == "connector"
+            )
     except (NotArrow, SchemaMismatch, OutsideJurisdiction):
         rt.store.delete(stored.key)
         raise
@@ -213,9 +216,17 @@ def _in_area(
         yield rb
 
 
-def _gate_and_load(
-    session: Session, rt: Runtime, batch: Batch, schema: ResourceSchema, *, from_department: bool
+def gate_and_load_batch(
+    session: Session,
+    rt: Runtime,
+    batch: Batch,
+    schema: ResourceSchema,
+    *,
+    from_department: bool,
+    recorded_at: dt.datetime | None = None,
 ) -> None:
+    """Gate the batch's stored payload and load it, or quarantine it; a signed receipt either
+    way. `recorded_at`: the rows' system time (default: when the batch was received)."""
     stream = read_stream(rt, schema, batch.payload_key)
     if from_department:
         stream = _in_area(stream, schema, rt.settings.node_code, batch.first_row)
@@ -224,7 +235,7 @@ def _gate_and_load(
         schema,
         stream,
         batch_id=batch.id,
-        recorded_at=batch.received_at,
+        recorded_at=recorded_at or batch.received_at,
         valid_from=batch.valid_from,
         first_row=batch.first_row,
     )
@@ -239,5 +250,5 @@ def _gate_and_load(
     batch.status = "accepted"
     batch.load = outcome.load_summary()
     delta = outcome.result.inserted - outcome.result.deleted
-    repo.bump_resource(session, schema.code, batch.received_at, delta)
+    repo.bump_resource(session, schema.code, recorded_at or batch.received_at, delta)
     receipts.record(session, rt, batch, "accepted", {"rows": outcome.result.rows, **batch.load})
