@@ -34,6 +34,26 @@ MAX_CLOCK_SKEW_S = 300
 CLOCK_HEADER = "X-Hub-Time"
 
 
+_clock_offset_s = 0.0
+
+
+def now() -> float:
+    """This party's clock, as it signs and checks signatures (seconds since the epoch)."""
+    return time.time() + _clock_offset_s
+
+
+def set_clock_offset(seconds: float) -> None:
+    """Shift this process's clock (`HUB_CLOCK_OFFSET_S`): only to test what skew does."""
+    global _clock_offset_s
+    _clock_offset_s = seconds
+
+
+def clock_message(node: str, caller: str, caller_ts: int, node_time: str) -> bytes:
+    """What a node signs when it tells a neighbour its clock (`GET /exchange/v1/clock`): the
+    caller's signed timestamp is echoed, so an old answer cannot be replayed."""
+    return f"hub-clock/v1\n{node}\n{caller}\n{caller_ts}\n{node_time}".encode()
+
+
 def clock_offset(headers: Mapping[str, str], sent_at: float, received_at: float) -> float | None:
     """Seconds the other node's clock is ahead of ours (negative: behind), from its answer."""
     raw = headers.get(CLOCK_HEADER.lower()) or headers.get(CLOCK_HEADER)
@@ -199,7 +219,7 @@ def request_message(method: str, target: str, timestamp: int, content_sha256: st
 def authorization_header(
     key_id: str, pair: KeyPair, method: str, target: str, content_sha256: str = EMPTY_SHA256
 ) -> str:
-    ts = int(time.time())
+    ts = int(now())
     sig = pair.sign(request_message(method, target, ts, content_sha256))
     return f"{SCHEME} keyId={key_id},ts={ts},sig={sig}"
 

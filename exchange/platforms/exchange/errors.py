@@ -186,3 +186,8 @@ class BatchNotQuarantined(Conflict):
 class PayloadGone(Conflict):
     def __init__(self, batch_id: object) -> None:
         super().__init__(f"batch {batch_id}: its payload is no longer stored; send it again")
+
+
+class NodesOnly(Forbidden):
+    def __init__(self, caller: str) -> None:
+        super().__init__(f"{caller} is not a node: only neighbouring nodes may call this")

@@ -12,6 +12,7 @@ from exchange.core import wire
 from exchange.core.deps import DbSession, RuntimeDep, commit_so_far
 from exchange.platforms.exchange import service
 from exchange.platforms.exchange.batches import service as batches
+from exchange.platforms.exchange.clock.router import router as clock_router
 from exchange.platforms.exchange.deps import CallerDep, ConnectorDep
 from exchange.platforms.exchange.errors import BatchTooLarge
 from exchange.platforms.exchange.intake import service as intake
@@ -155,3 +156,4 @@ def ack_delivery(
 
 
 router.include_router(keys_router)
+router.include_router(clock_router)
