@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from exchange.core.cli import node_session
+from exchange.core.cli import node_runtime, node_session
 
 delivery_app = typer.Typer(help="Batches relayed to neighbouring nodes.", no_args_is_help=True)
 
@@ -85,17 +85,26 @@ def _batch_id(raw: str) -> uuid.UUID:
 
 
 @batch_app.command("show")
-def batch_show(batch_id: Annotated[str, typer.Argument(help="Batch id")]) -> None:
-    """A batch's status, gate report, lineage (upstream hops, then this node's receipts) and
-    deliveries, as JSON."""
+def batch_show(
+    batch_id: Annotated[str, typer.Argument(help="Batch id")],
+    local: Annotated[bool, typer.Option("--local", help="This node's view only")] = False,
+) -> None:
+    """A batch's status, gate report, lineage (upstream hops, then this node's receipts),
+    deliveries and the origin's signature, as JSON; then, unless --local, the same view from
+    every node on its way (asked over signed calls, one level at a time) under "trail"."""
     import json
 
+    from exchange.core.db import session_scope
     from exchange.platforms.exchange.batches import service
 
     wanted = _batch_id(batch_id)
-    with node_session() as (rt, session):
-        view = service.batch_view(session, rt, wanted)
-        typer.echo(json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    with node_runtime() as rt:
+        with session_scope(rt.sessions) as session:
+            here = service.trail_here(session, rt, wanted)
+        shown = here.views[0]["batch"]
+        if not local:
+            shown["trail"] = service.ask_trail(rt, here)[1:]
+        typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
 
 
 @batch_app.command("recheck")

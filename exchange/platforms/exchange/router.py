@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -98,6 +98,20 @@ def get_batch(
     batch_id: uuid.UUID, caller: CallerDep, session: DbSession, rt: RuntimeDep
 ) -> BatchRead:
     return batches.batch_view(session, rt, batch_id, caller)
+
+
+@router.get(
+    "/batches/{batch_id}/trail",
+    summary="The batch as each node on its way saw it (this node, then its neighbours, asked)",
+)
+def get_batch_trail(
+    batch_id: uuid.UUID, request: Request, caller: CallerDep, session: DbSession, rt: RuntimeDep
+) -> list[dict[str, Any]]:
+    asked_by = caller.key_id if caller.kind == "node" else None
+    here = batches.trail_here(session, rt, batch_id, asked_by=asked_by)
+    # No transaction stays open while other nodes are asked (on SQLite: the write lock).
+    commit_so_far(request, session)
+    return batches.ask_trail(rt, here)
 
 
 @router.get("/inbox", response_model=list[InboxItem], summary="Deliveries waiting for me")

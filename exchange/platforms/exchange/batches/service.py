@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from exchange.core import signing
+from exchange.core import signing, wire
 from exchange.core.db import utcnow
 from exchange.core.errors import Unprocessable
 from exchange.core.runtime import Runtime
@@ -171,3 +173,68 @@ def batches(
     if status is not None and status not in BATCH_STATUSES:
         raise Unprocessable(f"status {status!r}: one of {', '.join(BATCH_STATUSES)}")
     return repo.list_batches(session, status=status, resource=resource, limit=limit)
+
+
+TRAIL_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Trail:
+    """This node's view of a batch, and the neighbours to ask for theirs (code, URL)."""
+
+    batch_id: uuid.UUID
+    views: list[dict[str, Any]]
+    neighbours: list[tuple[str, str | None]]
+
+
+def trail_here(
+    session: Session, rt: Runtime, batch_id: uuid.UUID, *, asked_by: str | None = None
+) -> Trail:
+    """The first half of `ask_trail`, read in the caller's transaction: this node's view and
+    the nodes that handed the batch here or were handed it from here (never the one asking)."""
+    b = batch_of(session, batch_id)
+    me = rt.settings.node_code
+    view = batch_view(session, rt, batch_id).model_dump(mode="json")
+    hops = [b.sender] if b.sender.isdigit() and len(b.sender) == 12 else []
+    hops += [d.node_code for d in repo.deliveries_of(session, b.id) if d.node_code]
+    neighbours = []
+    for code in dict.fromkeys(hops):
+        if code not in (me, asked_by):
+            node = repo.get_node(session, code)
+            neighbours.append((code, node.url if node is not None else None))
+    return Trail(batch_id, [{"node": me, "batch": view}], neighbours)
+
+
+def ask_trail(rt: Runtime, here: Trail) -> list[dict[str, Any]]:
+    """The batch as every node on its way saw it: this node's view, then each neighbour's,
+    asked over signed calls. Each neighbour follows the trail on (never back to the one asking),
+    so the whole route is reached one level at a time, as data moves. Call it with no
+    transaction open: it waits on other nodes. A node that cannot be asked, or does not hold
+    the batch, is listed with the reason."""
+    views = list(here.views)
+    me = rt.settings.node_code
+    path = f"{wire.batch_path(here.batch_id)}/trail"
+    pair = rt.node_keys
+    with httpx.Client(timeout=TRAIL_TIMEOUT_S) as http:
+        for code, url in here.neighbours:
+            if not url:
+                views.append({"node": code, "error": "no URL known for this node"})
+                continue
+            auth = signing.authorization_header(
+                signing.qualified_key_id(me, pair), pair, "GET", path
+            )
+            try:
+                resp = http.get(url.rstrip("/") + path, headers={"Authorization": auth})
+            except httpx.HTTPError as exc:
+                views.append({"node": code, "error": f"unreachable: {type(exc).__name__}"})
+                continue
+            try:
+                body = resp.json()
+            except ValueError:
+                body = {"detail": resp.text[:200]}
+            if resp.status_code != 200 or not isinstance(body, list):
+                detail = body.get("detail", "") if isinstance(body, dict) else ""
+                views.append({"node": code, "error": f"{resp.status_code}: {detail}"})
+                continue
+            views.extend(body)
+    return views
