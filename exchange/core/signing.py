@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import threading
 import time
@@ -208,8 +209,29 @@ def batch_message(batch_id: str, resource: str, sha256: str, origin: str) -> byt
     return f"hub-batch/v1\n{batch_id}\n{resource}\n{sha256}\n{origin}".encode()
 
 
-def receipt_message(batch_id: str, node: str, action: str, at: str, sha256: str) -> bytes:
-    return f"hub-receipt/v1\n{batch_id}\n{node}\n{action}\n{at}\n{sha256}".encode()
+RECEIPT_V1, RECEIPT_V2 = "hub-receipt/v1", "hub-receipt/v2"
+
+
+def receipt_message(
+    batch_id: str,
+    node: str,
+    action: str,
+    at: str,
+    sha256: str,
+    detail: Mapping[str, object] | None = None,
+    layout: str = RECEIPT_V1,
+) -> bytes:
+    """What a node signs for one step of a batch (README, Receipts). v2 also covers the
+    step's detail (rows, from, to...) as canonical JSON; v1 receipts (before it) do not."""
+    head = f"{layout}\n{batch_id}\n{node}\n{action}\n{at}\n{sha256}"
+    if layout == RECEIPT_V1:
+        return head.encode()
+    return f"{head}\n{canonical_json(detail or {})}".encode()
+
+
+def canonical_json(value: object) -> str:
+    """Sorted keys, no spaces, UTF-8 text as is: the same bytes wherever it is recomputed."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def request_message(method: str, target: str, timestamp: int, content_sha256: str) -> bytes:

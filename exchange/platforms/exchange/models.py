@@ -76,6 +76,10 @@ class Receipt(Base):
     # which were all signed with the node's first key.
     key_id: Mapped[str | None] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+    # The signed message's layout: hub-receipt/v2 covers the detail, v1 (older rows) does not.
+    layout: Mapped[str] = mapped_column(
+        String(16), default="hub-receipt/v1", server_default="hub-receipt/v1"
+    )
 
 
 class Subscription(Base):

@@ -71,6 +71,9 @@ class ReceiptRead(BaseModel):
     sha256: str
     signature: str
     detail: dict[str, Any]
+    layout: str = Field(
+        default="hub-receipt/v1", description="the signed message's layout (README, Receipts)"
+    )
     public_key: str | None = None
     key_id: str | None = Field(default=None, description="fingerprint of the signing node key")
 

@@ -21,7 +21,9 @@ def record(
     node = rt.settings.node_code
     pair = rt.node_keys
     signature = pair.sign(
-        signing.receipt_message(str(batch.id), node, action, at.isoformat(), batch.sha256)
+        signing.receipt_message(
+            str(batch.id), node, action, at.isoformat(), batch.sha256, detail, signing.RECEIPT_V2
+        )
     )
     receipt = Receipt(
         batch_id=batch.id,
@@ -32,6 +34,7 @@ def record(
         signature=signature,
         key_id=pair.key_id,
         detail=detail,
+        layout=signing.RECEIPT_V2,
     )
     repo.add(session, receipt)
     return receipt
@@ -59,6 +62,7 @@ def as_dict(r: Receipt, public_key: str | None = None) -> dict[str, Any]:
         "sha256": r.sha256,
         "signature": r.signature,
         "detail": r.detail,
+        "layout": r.layout,
     }
     if public_key:
         out["public_key"] = public_key
@@ -69,6 +73,12 @@ def as_dict(r: Receipt, public_key: str | None = None) -> dict[str, Any]:
 
 def verify(receipt: dict[str, Any], batch_id: str, public_key: str) -> bool:
     message = signing.receipt_message(
-        batch_id, receipt["node"], receipt["action"], receipt["at"], receipt["sha256"]
+        batch_id,
+        receipt["node"],
+        receipt["action"],
+        receipt["at"],
+        receipt["sha256"],
+        receipt.get("detail"),
+        receipt.get("layout", signing.RECEIPT_V1),
     )
     return signing.verify(public_key, message, receipt["signature"])

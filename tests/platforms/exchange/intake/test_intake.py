@@ -18,6 +18,7 @@ from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.core.signing import KeyPair
 from exchange.datastore.tables import tables_for
+from exchange.platforms.exchange.lineage import service as receipts
 from exchange.platforms.exchange.models import Batch, Connector, Receipt
 from tests.builders import arrow_bytes, indicators, make_connector, push, seed_city, signed_get
 
@@ -56,10 +57,19 @@ def test_an_accepted_batch_is_loaded_with_a_signed_receipt(
     assert [step["action"] for step in body["lineage"]] == ["received", "accepted"]
     node_key = client.get("/exchange/v1/node").json()["public_key"]
     for step in body["lineage"]:
+        assert step["layout"] == signing.RECEIPT_V2
         message = signing.receipt_message(
-            body["batch_id"], step["node"], step["action"], step["at"], step["sha256"]
+            body["batch_id"],
+            step["node"],
+            step["action"],
+            step["at"],
+            step["sha256"],
+            step["detail"],
+            step["layout"],
         )
         assert signing.verify(node_key, message, step["signature"])
+        forged = {**step, "detail": {**step["detail"], "rows": 3000}}
+        assert not receipts.verify(forged, body["batch_id"], node_key)
     assert rows_in(db) == 3
     versions = tables_for(load_all(SCHEMAS_DIR)["macro_indicator"]).versions
     assert db.execute(select(versions.c._action)).scalars().all() == ["insert"] * 3
