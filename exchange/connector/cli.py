@@ -63,12 +63,12 @@ def _set_state(connector_id: str, state: str) -> None:
     from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
-    from exchange.platforms.exchange import service
+    from exchange.platforms.exchange.connectors import service as connectors_service
 
     rt = build_runtime(settings_or_exit())
     try:
         with session_scope(rt.sessions) as session:
-            c = service.set_connector_state(session, uuid.UUID(connector_id), state)
+            c = connectors_service.set_connector_state(session, uuid.UUID(connector_id), state)
             typer.echo(f"{c.id} {c.state}")
     finally:
         rt.close()
@@ -84,12 +84,12 @@ def list_connectors(
     from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
     from exchange.core.runtime import build_runtime
-    from exchange.platforms.exchange import repository
+    from exchange.platforms.exchange.connectors import repository as connectors_repo
 
     rt = build_runtime(settings_or_exit())
     try:
         with session_scope(rt.sessions) as session:
-            for c in repository.list_connectors(session):
+            for c in connectors_repo.list_connectors(session):
                 if state is not None and c.state != state:
                     continue
                 seen = f"{c.last_seen_at:%Y-%m-%d %H:%M}" if c.last_seen_at else "never"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from exchange.core import divisions, signing
 from exchange.core.db import utcnow
 from exchange.directory import keys
-from exchange.platforms.exchange import repository as repo
+from exchange.platforms.exchange.connectors import repository as connectors_repo
 from exchange.platforms.exchange.errors import (
     ClockSkew,
     ConnectorNotActive,
@@ -24,6 +24,7 @@ from exchange.platforms.exchange.errors import (
     NotAdjacent,
     UnknownCaller,
 )
+from exchange.platforms.exchange.nodes import repository as nodes_repo
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def authenticate(
     else:
         raise InvalidSignature("signature does not match the caller's key")
     if caller.kind == "connector":
-        repo.touch_connector(session, uuid.UUID(caller.key_id), utcnow())
+        connectors_repo.touch_connector(session, uuid.UUID(caller.key_id), utcnow())
     return caller
 
 
@@ -94,7 +95,7 @@ def _lookup(session: Session, me: str, principal: str) -> tuple[Caller, str | No
     if principal.isdigit() and len(principal) == 12:
         if not adjacent(principal, me):
             raise NotAdjacent(principal, me)
-        node = repo.get_node(session, principal)
+        node = nodes_repo.get_node(session, principal)
         if node is None:
             raise UnknownCaller(principal)
         return Caller("node", principal, principal, None, None, ""), node.public_key
@@ -102,7 +103,7 @@ def _lookup(session: Session, me: str, principal: str) -> tuple[Caller, str | No
         connector_id = uuid.UUID(principal)
     except ValueError:
         raise UnknownCaller(principal) from None
-    found = repo.get_connector_with_department(session, connector_id)
+    found = connectors_repo.get_connector_with_department(session, connector_id)
     if found is None:
         raise UnknownCaller(principal)
     if found.state != "active":

@@ -18,10 +18,10 @@ def delivery_list(
     limit: Annotated[int, typer.Option(min=1)] = 100,
 ) -> None:
     """Relay deliveries in STATE, each with its attempts and the next hop's last answer."""
-    from exchange.platforms.exchange import service
+    from exchange.platforms.exchange.deliveries import service as deliveries_service
 
     with node_session() as (_rt, session):
-        for d in service.deliveries(session, state, limit):
+        for d in deliveries_service.deliveries(session, state, limit):
             typer.echo(
                 f"{d.id}\t{d.state}\t{d.node_code}\t{d.resource_code}\t{d.batch_id}\t"
                 f"attempts={d.attempts}\t{d.last_error or ''}"
@@ -36,10 +36,12 @@ def delivery_retry(
     ] = False,
 ) -> None:
     """Queue rejected deliveries again, once the cause is fixed; the relay sends them at once."""
-    from exchange.platforms.exchange import service
+    from exchange.platforms.exchange.deliveries import service as deliveries_service
 
     with node_session() as (_rt, session):
-        queued = service.retry_deliveries(session, delivery_ids or None, all_rejected=all_rejected)
+        queued = deliveries_service.retry_deliveries(
+            session, delivery_ids or None, all_rejected=all_rejected
+        )
         for d in queued:
             typer.echo(f"{d.id} queued again for {d.node_code} (batch {d.batch_id})")
         if not queued:

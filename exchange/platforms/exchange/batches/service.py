@@ -15,8 +15,11 @@ from exchange.core import signing, wire
 from exchange.core.db import utcnow
 from exchange.core.errors import Unprocessable
 from exchange.core.runtime import Runtime
-from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.auth import Caller
+from exchange.platforms.exchange.batches import repository as batches_repo
+from exchange.platforms.exchange.batches.schemas import BatchRead
+from exchange.platforms.exchange.deliveries import repository as deliveries_repo
+from exchange.platforms.exchange.deliveries.schemas import DeliveryRead
 from exchange.platforms.exchange.errors import (
     BatchNotFound,
     BatchNotQuarantined,
@@ -25,15 +28,16 @@ from exchange.platforms.exchange.errors import (
 )
 from exchange.platforms.exchange.intake import service as intake
 from exchange.platforms.exchange.lineage import service as receipts
+from exchange.platforms.exchange.lineage.schemas import ReceiptRead
 from exchange.platforms.exchange.models import Batch
+from exchange.platforms.exchange.nodes import repository as nodes_repo
 from exchange.platforms.exchange.relay import routing
-from exchange.platforms.exchange.schemas import BatchRead, DeliveryRead, ReceiptRead
 
 BATCH_STATUSES = ("accepted", "quarantined", "forwarded", "receiving")
 
 
 def batch_of(session: Session, batch_id: uuid.UUID) -> Batch:
-    b = repo.get_batch(session, batch_id)
+    b = batches_repo.get_batch(session, batch_id)
     if b is None:
         raise BatchNotFound(batch_id)
     return b
@@ -68,7 +72,9 @@ def batch_view(
         gate=gate,
         load=b.load,
         lineage=lineage,
-        deliveries=[DeliveryRead.model_validate(d) for d in repo.deliveries_of(session, b.id)],
+        deliveries=[
+            DeliveryRead.model_validate(d) for d in deliveries_repo.deliveries_of(session, b.id)
+        ],
     )
 
 
@@ -172,7 +178,7 @@ def batches(
     """The newest batches received here, by status and resource."""
     if status is not None and status not in BATCH_STATUSES:
         raise Unprocessable(f"status {status!r}: one of {', '.join(BATCH_STATUSES)}")
-    return repo.list_batches(session, status=status, resource=resource, limit=limit)
+    return batches_repo.list_batches(session, status=status, resource=resource, limit=limit)
 
 
 TRAIL_TIMEOUT_S = 10.0
@@ -196,11 +202,11 @@ def trail_here(
     me = rt.settings.node_code
     view = batch_view(session, rt, batch_id).model_dump(mode="json")
     hops = [b.sender] if b.sender.isdigit() and len(b.sender) == 12 else []
-    hops += [d.node_code for d in repo.deliveries_of(session, b.id) if d.node_code]
+    hops += [d.node_code for d in deliveries_repo.deliveries_of(session, b.id) if d.node_code]
     neighbours = []
     for code in dict.fromkeys(hops):
         if code not in (me, asked_by):
-            node = repo.get_node(session, code)
+            node = nodes_repo.get_node(session, code)
             neighbours.append((code, node.url if node is not None else None))
     return Trail(batch_id, [{"node": me, "batch": view}], neighbours)
 

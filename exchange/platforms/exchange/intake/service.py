@@ -16,7 +16,7 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from exchange.core import codelists, divisions, signing, wire
-from exchange.core.db import utcnow
+from exchange.core.db import add_row, utcnow
 from exchange.core.metrics import BATCHES_RECEIVED
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
@@ -25,8 +25,10 @@ from exchange.core.store import StoredObject
 from exchange.core.wire import BatchHeaders
 from exchange.datastore.ingest import gate_and_load
 from exchange.directory import repository as directory
-from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.auth import Caller
+from exchange.platforms.exchange.batches import repository as batches_repo
+from exchange.platforms.exchange.connectors import repository as connectors_repo
+from exchange.platforms.exchange.deliveries import repository as deliveries_repo
 from exchange.platforms.exchange.errors import (
     BadBatchHeader,
     BatchIdReused,
@@ -61,7 +63,7 @@ def precheck(
     session: Session, rt: Runtime, caller: Caller, batch_id: uuid.UUID, h: BatchHeaders
 ) -> Batch | None:
     """Before the body is read: a replay returns the first batch; refusals happen here."""
-    existing = repo.get_batch(session, batch_id)
+    existing = batches_repo.get_batch(session, batch_id)
     if existing is not None:
         if existing.sha256 != h.sha256:
             raise BatchIdReused(batch_id)
@@ -72,9 +74,12 @@ def precheck(
     if caller.kind == "connector":
         if resource.provider_id != caller.department_id:
             raise NotProvider(caller.department_code or "?", h.resource)
-        connector = repo.get_connector(session, uuid.UUID(caller.key_id))
+        connector = connectors_repo.get_connector(session, uuid.UUID(caller.key_id))
         assert connector is not None and caller.department_id is not None
-        if repo.pending_for_department(session, caller.department_id) >= connector.queue_cap:
+        if (
+            deliveries_repo.pending_for_department(session, caller.department_id)
+            >= connector.queue_cap
+        ):
             raise QueueFull(caller.key_id, connector.queue_cap)
     return None
 
@@ -120,7 +125,7 @@ def accept(
         first_row=h.first_row,
         status="receiving",
     )
-    repo.add(session, batch)
+    add_row(session, batch)
     receipts.record(session, rt, batch, "received", {"from": caller.path, "bytes": stored.size})
     try:
         if h.destination and h.destination != me:
@@ -138,7 +143,7 @@ def accept(
     if batch.status in ("accepted", "forwarded"):
         routing.route(session, rt, batch)
     if caller.kind == "connector":
-        repo.mark_pushed(session, uuid.UUID(caller.key_id), batch.completed_at)
+        connectors_repo.mark_pushed(session, uuid.UUID(caller.key_id), batch.completed_at)
     session.flush()
     BATCHES_RECEIVED.labels(batch.resource_code, batch.status).inc()
     return Outcome(batch, replayed=False)
@@ -250,5 +255,5 @@ def gate_and_load_batch(
     batch.status = "accepted"
     batch.load = outcome.load_summary()
     delta = outcome.result.inserted - outcome.result.deleted
-    repo.bump_resource(session, schema.code, recorded_at or batch.received_at, delta)
+    batches_repo.bump_resource(session, schema.code, recorded_at or batch.received_at, delta)
     receipts.record(session, rt, batch, "accepted", {"rows": outcome.result.rows, **batch.load})

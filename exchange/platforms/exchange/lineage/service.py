@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from exchange.core import signing
-from exchange.core.db import utcnow
+from exchange.core.db import add_row, utcnow
 from exchange.core.runtime import Runtime
 from exchange.directory import keys
-from exchange.platforms.exchange import repository as repo
+from exchange.platforms.exchange.lineage import repository as lineage_repo
 from exchange.platforms.exchange.models import Batch, Receipt
 
 
@@ -36,7 +36,7 @@ def record(
         detail=detail,
         layout=signing.RECEIPT_V2,
     )
-    repo.add(session, receipt)
+    add_row(session, receipt)
     return receipt
 
 
@@ -47,7 +47,7 @@ def lineage(session: Session, rt: Runtime, batch: Batch) -> list[dict[str, Any]]
     pair = rt.node_keys
     me = rt.settings.node_code
     found: dict[str | None, str | None] = {}
-    for r in repo.receipts_of(session, batch.id):
+    for r in lineage_repo.receipts_of(session, batch.id):
         if r.key_id not in found:
             found[r.key_id] = keys.own_public_key(session, me, r.key_id, pair)
         steps.append(as_dict(r, found[r.key_id]))
