@@ -54,7 +54,7 @@ class HubClient:
         target: str,
         content_sha256: str = EMPTY_SHA256,
         pair: KeyPair | None = None,
-    ) -> dict:
+    ) -> dict[str, str]:
         pair = pair or self.keys.current()
         key_id = signing.qualified_key_id(self.key_id, pair)
         return {
