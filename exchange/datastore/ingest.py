@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from exchange.core.memory import release_freed_memory
 from exchange.core.resource_schema import ResourceSchema
-from exchange.core.row_ops import OPS
 from exchange.datastore.loader import BatchLoader, DuplicateKeys, LoadResult
 from exchange.datastore.references import DatabaseReferences
 from exchange.datastore.tables import tables_for
@@ -71,7 +70,7 @@ def gate_and_load(
         refs = DatabaseReferences(session.connection(), settle=loader.settle)
         report = Accumulator(schema, refs, first_row=first_row)
         for rb in batches:
-            report.check(rb, ops_allowed=OPS)
+            report.check(rb)
             if report.blocking:
                 break  # fail fast: the batch is quarantined whatever the rest holds
             loader.stage(rb)

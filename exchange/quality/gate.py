@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from exchange.core.resource_schema import ResourceSchema
-from exchange.core.row_ops import OP_COLUMN
+from exchange.core.row_ops import OP_COLUMN, OP_MESSAGE, OP_RULE, bad_ops
 from exchange.quality import ReferenceChecker, validate_table
 
 MAX_SAMPLES = 20
@@ -34,10 +33,10 @@ class Accumulator:
         self.failed_rows = 0
         self.blocking = False
 
-    def check(self, rb: pa.RecordBatch, *, ops_allowed: tuple[str, ...]) -> None:
+    def check(self, rb: pa.RecordBatch) -> None:
         table = pa.Table.from_batches([rb])
         if OP_COLUMN in table.column_names:
-            self._check_ops(table.column(OP_COLUMN), ops_allowed)
+            self._check_ops(table.column(OP_COLUMN))
             table = table.drop_columns([OP_COLUMN])
         report = validate_table(
             table, self.schema, max_samples=MAX_SAMPLES, references=self.references
@@ -59,21 +58,20 @@ class Accumulator:
         self.failed_rows += report.failed_rows
         self.rows += rb.num_rows
 
-    def _check_ops(self, ops: pa.ChunkedArray, allowed: tuple[str, ...]) -> None:
-        bad = pc.invert(pc.or_(pc.is_in(ops, pa.array(allowed)), pc.is_null(ops)))
-        for i in pc.indices_nonzero(bad).to_pylist()[:MAX_SAMPLES]:
+    def _check_ops(self, ops: pa.ChunkedArray) -> None:
+        bad = bad_ops(ops)
+        for i in bad[:MAX_SAMPLES]:
             self.samples.append(
                 {
-                    "rule": "op",
+                    "rule": OP_RULE,
                     "field": OP_COLUMN,
                     "row": self.first_row + self.rows + i,
-                    "message": f"_op must be one of {list(allowed)}",
+                    "message": OP_MESSAGE,
                     "severity": "blocking",
                 }
             )
-        count = int(pc.sum(bad).as_py() or 0)
-        if count:
-            self.failures["op"] = self.failures.get("op", 0) + count
+        if bad:
+            self.failures[OP_RULE] = self.failures.get(OP_RULE, 0) + len(bad)
             self.blocking = True
 
     def duplicate_keys(self, keys: list[tuple[object, ...]], total: int) -> None:

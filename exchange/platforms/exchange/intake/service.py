@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from exchange.core import codelists, divisions, signing, wire
+from exchange.core import codelists, conformance, divisions, signing, wire
 from exchange.core.db import add_row, utcnow
 from exchange.core.metrics import BATCHES_RECEIVED
 from exchange.core.resource_schema import ResourceSchema
@@ -187,20 +187,23 @@ def _check_schema(schema: ResourceSchema, got: pa.Schema) -> None:
     problems: list[dict[str, Any]] = []
     for f in expected:
         if f.name not in got.names:
-            problems.append({"field": f.name, "rule": "missing", "message": "column missing"})
+            message = conformance.missing_column(f.name, required=schema.field(f.name).required)
+            problems.append({"field": f.name, "rule": conformance.MISSING, "message": message})
         elif not got.field(f.name).type.equals(f.type):
             problems.append(
                 {
                     "field": f.name,
-                    "rule": "type",
-                    "message": f"type {got.field(f.name).type}, expected {f.type}",
+                    "rule": conformance.TYPE,
+                    "message": conformance.wrong_type(f.name, got.field(f.name).type, f.type),
                 }
             )
     for name in got.names:
         if name not in expected.names and name != OP_COLUMN:
-            problems.append({"field": name, "rule": "unknown", "message": "column not in schema"})
+            message = conformance.unknown_column(name, schema.code, schema.field_names)
+            problems.append({"field": name, "rule": conformance.UNKNOWN, "message": message})
     if OP_COLUMN in got.names and not pa.types.is_string(got.field(OP_COLUMN).type):
-        problems.append({"field": OP_COLUMN, "rule": "type", "message": "must be string"})
+        message = conformance.wrong_type(OP_COLUMN, got.field(OP_COLUMN).type, pa.string())
+        problems.append({"field": OP_COLUMN, "rule": conformance.TYPE, "message": message})
     if problems:
         raise SchemaMismatch(schema.code, problems)
 
