@@ -13,23 +13,14 @@ from sqlalchemy.orm import Session
 
 from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 from exchange.core.runtime import Runtime
-from exchange.core.settings import Settings
 from exchange.core.signing import KeyPair
 from exchange.platforms.exchange.batches import service
 from exchange.platforms.exchange.errors import BatchNotQuarantined
 from exchange.platforms.exchange.models import Batch, Connector, Receipt
 from exchange.seed import division_table
-from tests.builders import indicators, load_rows, make_connector, push, seed_city
+from tests.builders import indicators, load_rows, push
 
 pytestmark = pytest.mark.both_backends
-
-
-@pytest.fixture
-def tj(db: Session, settings: Settings) -> tuple[Connector, KeyPair]:
-    seed_city(db, settings)
-    pair = make_connector(db, settings, department="TJ")
-    db.commit()
-    return pair
 
 
 WESTLAKE = "330106000000"

@@ -25,14 +25,6 @@ from tests.builders import arrow_bytes, indicators, make_connector, push, seed_c
 pytestmark = pytest.mark.both_backends
 
 
-@pytest.fixture
-def tj(db: Session, settings: Settings) -> tuple[Connector, KeyPair]:
-    seed_city(db, settings)
-    pair = make_connector(db, settings, department="TJ")
-    db.commit()
-    return pair
-
-
 def rows_in(db: Session, code: str = "macro_indicator") -> int:
     return db.execute(text(f"SELECT count(*) FROM ds_{code} WHERE NOT _deleted")).scalar_one()
 
