@@ -133,6 +133,8 @@ def node_env(
         write_settings(node, nodes or [node], database_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env["HUB_SETTINGS_FILE"] = str(node.settings_file)
+    if database_url:  # as the file says; named here too for callers that connect themselves
+        env["HUB_DATABASE_URL"] = database_url.format(code=node.code)
     return env
 
 
