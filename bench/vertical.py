@@ -96,12 +96,12 @@ def main(argv: list[str] | None = None) -> None:
         for n in nodes:
             pg.create_database(f"hub_{n.code}")
         template = pg.url("hub_{code}")
-        extra = {"HUB_LOG_LEVEL": "WARNING", "HUB_RELAY_INTERVAL_S": "0.5"}
-        procs = cluster.start(nodes, template, [], extra_env=extra)
+        quiet = {"log_level": "WARNING", "relay_interval_s": 0.5}
+        procs = cluster.start(nodes, template, [], extra={n.code: quiet for n in nodes})
         stack.callback(cluster.stop, procs)
         cluster.wait_ready(nodes)
         by = {n.code: n for n in nodes}
-        envs = {c: {**cluster.node_env(by[c], nodes, template), **extra} for c in by}
+        envs = {c: cluster.node_env(by[c], nodes, template) for c in by}
 
         keys = _publish(envs[PROVINCE], by[PROVINCE].url, root / "zrzy", args.rows)
         engine = create_engine(pg.url(f"hub_{PROVINCE}"))

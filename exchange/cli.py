@@ -4,6 +4,8 @@ what it operates on; this module only mounts them."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -22,6 +24,32 @@ from exchange.platforms.open_data.cli import app as portal_app
 from exchange.platforms.sharing.cli import audit_app, client_app, user_app
 
 app = typer.Typer(help="City government data exchange hub.", no_args_is_help=True)
+
+# Commands that make or do not touch this node's database; every other one needs it migrated.
+NO_NODE_DATABASE = frozenset({"db", "cluster", "connector", "demo", "airflow"})
+
+
+@app.callback()
+def node_options(
+    ctx: typer.Context,
+    node_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--node-dir",
+            help="Run against the node kept in this folder (e.g. var/cluster/330100000000)",
+        ),
+    ] = None,
+) -> None:
+    from exchange.core.cli import require_migrated, settings_or_exit, use_node_dir
+
+    if node_dir is not None:
+        use_node_dir(node_dir)
+    if ctx.invoked_subcommand not in NO_NODE_DATABASE and "--help" not in sys.argv:
+        settings = settings_or_exit()
+        if ctx.invoked_subcommand != "node" or "keygen" not in sys.argv:
+            require_migrated(settings)
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(node_app, name="node")
 app.add_typer(subscription_app, name="subscription")

@@ -24,8 +24,8 @@ from exchange.core.signing import KeyPair
 from exchange.core.wire import BatchHeaders
 from exchange.directory import keys as node_keys
 from exchange.directory import repository as directory
-from exchange.platforms.exchange import repository as exchange_repo
 from exchange.platforms.exchange.auth import Caller
+from exchange.platforms.exchange.connectors import repository as connectors_repo
 from exchange.platforms.exchange.intake import service as intake
 from exchange.platforms.exchange.models import Connector
 from exchange.platforms.open_data.portal.service import refresh_catalog
@@ -48,7 +48,7 @@ def seed_connector(session: Session, rt: Runtime, department_code: str) -> tuple
     if dept is None:
         raise LookupError(f"department {department_code} missing: run `hub node init` first")
     keys = KeyPair.load_or_create(rt.settings.var_dir / "seed" / f"{department_code}.key")
-    connector = exchange_repo.get_connector_by_key(session, keys.public_b64)
+    connector = connectors_repo.get_connector_by_key(session, keys.public_b64)
     if connector is None:
         connector = Connector(
             department_id=dept.id, name=f"seed:{department_code}", public_key=keys.public_b64

@@ -90,3 +90,38 @@ def test_demo_serves_the_embedded_default_like_make_run(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    "command", [("batch", "list"), ("delivery", "list"), ("department", "list"), ("check", "ops")]
+)
+def test_a_node_command_on_no_database_says_so_in_one_line_and_makes_nothing(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    r = run_hub(*command, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        f"no database at {tmp_path / 'var' / 'hub.db'}: run `hub db upgrade` first"
+    ]
+    assert not (tmp_path / "var").exists()
+
+
+def test_a_node_command_on_an_old_schema_names_the_revisions(tmp_path: Path) -> None:
+    assert run_hub("db", "upgrade", "--revision", "0005", cwd=tmp_path).returncode == 0
+    r = run_hub("batch", "list", cwd=tmp_path)
+    assert r.returncode == 2
+    (line,) = r.stderr.strip().splitlines()
+    assert "is at revision 0005, this code needs" in line and "hub db upgrade" in line
+    assert run_hub("db", "upgrade", cwd=tmp_path).returncode == 0
+    assert run_hub("batch", "list", cwd=tmp_path).returncode == 0
+
+
+def test_node_dir_must_be_a_node_folder(tmp_path: Path) -> None:
+    r = run_hub("--node-dir", str(tmp_path / "nowhere"), "batch", "list", cwd=tmp_path)
+    assert r.returncode == 2
+    assert (
+        r.stderr.strip()
+        == f"{tmp_path / 'nowhere'} is not a node folder: "
+        + str(tmp_path / "nowhere" / "settings.toml")
+        + " is missing"
+    )

@@ -37,8 +37,8 @@ ADDRESS = "ZJ-VERT-0001"
 @pytest.fixture(scope="module")
 def topo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
     t = Topology(tmp_path_factory.mktemp("cluster-vertical"))
-    extra = {"HUB_SHARING__RELAY_TIMEOUT_S": str(RELAY_TIMEOUT_S)}
-    t.procs = cluster.start(t.nodes, None, [], extra_env=extra)
+    extra = {n.code: {"sharing": {"relay_timeout_s": RELAY_TIMEOUT_S}} for n in t.nodes}
+    t.procs = cluster.start(t.nodes, None, [], extra=extra)
     try:
         cluster.wait_ready(t.nodes)
         _publish_at_province(t, tmp_path_factory.mktemp("zrzy"))

@@ -134,26 +134,12 @@ def node_retire_key(
 @node_app.command("init")
 def node_init() -> None:
     """Record this node, its neighbours and the catalogue from settings and schemas/."""
-    from exchange.catalogue.builtins import register_builtins
-    from exchange.core.db import session_scope
-    from exchange.core.runtime import build_runtime
-    from exchange.directory.service import record_own_key, sync_catalog, sync_topology
-    from exchange.platforms.open_data.portal.service import refresh_catalog
-    from exchange.seed import load_divisions
+    from exchange.core.cli import node_runtime
+    from exchange.lifecycle import init_node
 
-    rt = build_runtime(settings_or_exit())
-    try:
-        with session_scope(rt.sessions) as session:
-            me = sync_topology(session, rt.settings)
-            record_own_key(session, me.code, rt.node_keys.public_b64)
-            changed = sync_catalog(session, me, rt.schemas)
-            register_builtins(session, me.code, rt.schemas)
-            refresh_catalog(session, rt.schemas)
-            code, name = me.code, me.name
-        loaded = load_divisions(rt)
+    with node_runtime() as rt:
+        done = init_node(rt)
         typer.echo(
-            f"{code} {name}: {changed} catalogue entries updated, "
-            f"geo_division {loaded['status']} ({loaded['rows']} divisions)"
+            f"{done.code} {done.name}: {done.catalogue_changes} catalogue entries updated, "
+            f"geo_division {done.divisions['status']} ({done.divisions['rows']} divisions)"
         )
-    finally:
-        rt.close()

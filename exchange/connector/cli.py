@@ -63,18 +63,17 @@ def register(
 
 
 def _set_state(connector_id: str, state: str) -> None:
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.runtime import build_runtime
-    from exchange.platforms.exchange import service
+    from exchange.core.cli import node_session
+    from exchange.platforms.exchange.connectors import service as connectors_service
 
-    rt = build_runtime(settings_or_exit())
     try:
-        with session_scope(rt.sessions) as session:
-            c = service.set_connector_state(session, uuid.UUID(connector_id), state)
-            typer.echo(f"{c.id} {c.state}")
-    finally:
-        rt.close()
+        wanted = uuid.UUID(connector_id)
+    except ValueError:
+        typer.echo(f"{connector_id!r} is not a connector id (a UUID)", err=True)
+        raise typer.Exit(2) from None
+    with node_session() as (_rt, session):
+        c = connectors_service.set_connector_state(session, wanted, state)
+        typer.echo(f"{c.id} {c.state}")
 
 
 @app.command("list")
@@ -84,25 +83,19 @@ def list_connectors(
     ] = None,
 ) -> None:
     """(At the hub) the registered connectors, with their department and last contact."""
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.runtime import build_runtime
-    from exchange.platforms.exchange import repository
+    from exchange.core.cli import node_session
+    from exchange.platforms.exchange.connectors import repository as connectors_repo
 
-    rt = build_runtime(settings_or_exit())
-    try:
-        with session_scope(rt.sessions) as session:
-            for c in repository.list_connectors(session):
-                if state is not None and c.state != state:
-                    continue
-                seen = f"{c.last_seen_at:%Y-%m-%d %H:%M}" if c.last_seen_at else "never"
-                pushed = f"{c.last_push_at:%Y-%m-%d %H:%M}" if c.last_push_at else "never"
-                typer.echo(
-                    f"{c.id}	{c.state}	{c.department.code}	{c.name}	"
-                    f"seen={seen}	pushed={pushed}"
-                )
-    finally:
-        rt.close()
+    with node_session() as (_rt, session):
+        for c in connectors_repo.list_connectors(session):
+            if state is not None and c.state != state:
+                continue
+            seen = f"{c.last_seen_at:%Y-%m-%d %H:%M}" if c.last_seen_at else "never"
+            pushed = f"{c.last_push_at:%Y-%m-%d %H:%M}" if c.last_push_at else "never"
+            typer.echo(
+                f"{c.id}	{c.state}	{c.department.code}	{c.name}	"
+                f"seen={seen}	pushed={pushed}"
+            )
 
 
 @app.command()
@@ -178,7 +171,7 @@ def push(
     batch_rows: Annotated[int, typer.Option(help="Rows per Arrow record batch")] = 65_536,
 ) -> None:
     """Check each file against the resource's schema and push it as one batch."""
-    from exchange.connector.reader import ReadError, read_batches
+    from exchange.connector.reader import ReadError, first_row_number, read_batches
 
     cfg = ConnectorConfig.load(folder)
     schema, version = _schema_in_force(cfg, folder, resource)
@@ -195,6 +188,7 @@ def push(
                         destination=destination,
                         source=str(path),
                         schema_version=version,
+                        first_row=first_row_number(path),
                     )
                 )
         except ReadError as exc:

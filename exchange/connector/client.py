@@ -54,7 +54,7 @@ class HubClient:
         target: str,
         content_sha256: str = EMPTY_SHA256,
         pair: KeyPair | None = None,
-    ) -> dict:
+    ) -> dict[str, str]:
         pair = pair or self.keys.current()
         key_id = signing.qualified_key_id(self.key_id, pair)
         return {
@@ -121,6 +121,7 @@ class HubClient:
             signature,
             destination=batch.destination,
             schema_version=batch.schema_version,
+            first_row=batch.first_row,
         )
         headers = self._headers("PUT", target, batch.sha256, pair) | meta.to_http(batch.size)
         try:

@@ -20,7 +20,6 @@ from typing import Any, Literal
 from exchange.connector.client import HubClient, HubUnavailable, PushRefused
 from exchange.connector.config import outbox_dir, rejected_dir, sent_dir
 from exchange.connector.files import read_json, write_json
-from exchange.connector.findings import own_view
 from exchange.connector.spool import SpooledBatch, pending
 
 Fate = Literal["pending", "accepted", "refused", "unknown"]
@@ -84,10 +83,9 @@ def mark_sent(folder: Path, batch: SpooledBatch) -> None:
 def set_aside(
     folder: Path, batch: SpooledBatch, status: int, body: dict[str, Any]
 ) -> dict[str, Any]:
-    """Move a refused batch out of the outbox (so it cannot block the others), with reasons as
-    the sender sees them (`findings.own_view`), which are returned."""
+    """Move a refused batch out of the outbox (so it cannot block the others), with the hub's
+    reasons (numbered as the sender's file, its own values in plain), which are returned."""
     rejected = rejected_dir(folder)
-    body = own_view(batch, body)
     write_json(rejected / f"{batch.batch_id}.error.json", {"status": status, **body})
     Path(batch.path).replace(rejected / Path(batch.path).name)
     batch.meta_path.replace(rejected / batch.meta_path.name)

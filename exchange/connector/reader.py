@@ -8,8 +8,8 @@ with a `ReadError` that names the file, the row and the field.
 Rows are numbered as an editor shows a file's lines: a CSV's header is line 1, so its first
 data record is 2; JSON Lines and Parquet count records from 1. A record is what the format calls
 one: a CSV cell may span lines inside quotes (then the number counts records, not lines), and
-blank lines between JSON Lines records are skipped without being counted. The gate's findings are
-shown to the sender in the same numbering (`findings.own_view`).
+blank lines between JSON Lines records are skipped without being counted. The hub's gate numbers
+its findings the same way (the connector sends `first_row_number` as `X-Batch-First-Row`).
 
 A file with a header but no data rows (or an empty JSON Lines file) yields no batches at all.
 """
@@ -23,15 +23,15 @@ from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from exchange.connector.convert import BadValue, convert_batch
 from exchange.connector.errors import GBK_HINT, ReadError
 from exchange.connector.jsonl import jsonl_blocks
+from exchange.core.conformance import missing_column, unknown_column
 from exchange.core.resource_schema import ResourceSchema
-from exchange.core.row_ops import OP_COLUMN, OPS
+from exchange.core.row_ops import OP_COLUMN, OP_MESSAGE, as_ops, bad_ops
 
 __all__ = ["Format", "ReadError", "detect_format", "read_batches"]
 
@@ -120,12 +120,10 @@ def read_batches(
 
 def _ops(column: pa.Array) -> pa.Array:
     """The optional `_op` column: upsert (or empty) writes the row, delete leaves a tombstone."""
-    ops = column.cast(pa.string()) if not pa.types.is_string(column.type) else column
-    bad = pc.invert(pc.or_(pc.is_in(ops, pa.array(OPS)), pc.is_null(ops)))
-    hits = pc.indices_nonzero(bad)
-    if len(hits):
-        i = hits[0].as_py()
-        raise BadValue(OP_COLUMN, i, ops[i].as_py(), f"_op must be one of {', '.join(OPS)}")
+    ops = as_ops(column)
+    bad = bad_ops(ops)
+    if bad:
+        raise BadValue(OP_COLUMN, bad[0], ops[bad[0]].as_py(), OP_MESSAGE)
     return ops
 
 
@@ -138,15 +136,10 @@ def _check_columns(path: Path, names: Sequence[str], schema: ResourceSchema) -> 
             raise ReadError(path, f"column {name!r} appears twice", field=name)
         seen.add(name)
         if name not in schema.by_name and name != OP_COLUMN:
-            raise ReadError(
-                path,
-                f"unknown column {name!r}: resource {schema.code} has the columns "
-                + ", ".join(schema.field_names),
-                field=name,
-            )
+            raise ReadError(path, unknown_column(name, schema.code, schema.field_names), field=name)
     for spec in schema.fields:
         if spec.required and spec.name not in seen:
-            raise ReadError(path, f"required column {spec.name!r} is missing", field=spec.name)
+            raise ReadError(path, missing_column(spec.name), field=spec.name)
 
 
 def _csv_blocks(path: Path, schema: ResourceSchema, codec: str) -> Iterator[pa.RecordBatch]:

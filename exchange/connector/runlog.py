@@ -93,6 +93,7 @@ def _problem(p: dict[str, Any]) -> str:
 
 
 def where(p: dict[str, Any]) -> str:
-    """Row (numbered as the sender's file, see `findings`), field and key of a finding."""
-    shown = {"row": p.get("line"), "field": p.get("field"), "key": p.get("key")}
+    """Row (numbered as the sender's file, by the hub too: `X-Batch-First-Row`), field and key
+    of a finding."""
+    shown = {"row": p.get("row"), "field": p.get("field"), "key": p.get("key")}
     return ", ".join(f"{k} {v}" for k, v in shown.items() if v is not None)

@@ -32,6 +32,7 @@ class SpooledBatch:
     destination: str | None = None
     source: str | None = None
     schema_version: int | None = None  # the node's version the rows were written against
+    first_row: int = 1  # the number the source file gives its first row (`reader`)
 
     @property
     def meta_path(self) -> Path:
@@ -56,6 +57,7 @@ def spool(
     destination: str | None = None,
     source: str | None = None,
     schema_version: int | None = None,
+    first_row: int = 1,
 ) -> SpooledBatch:
     tmp = outbox / f".writing-{uuid.uuid4().hex}.arrow"
     rows = 0
@@ -96,6 +98,7 @@ def spool(
         destination,
         source,
         schema_version,
+        first_row,
     )
     spooled.save_meta()
     return spooled

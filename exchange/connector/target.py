@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -44,7 +45,7 @@ def table_for(schema: ResourceSchema, delivered: pa.Schema) -> sa.Table:
     return sa.Table(schema.code, sa.MetaData(), *columns)
 
 
-def _sql_type(field_type: str, arrow_type: pa.DataType) -> sa.types.TypeEngine:
+def _sql_type(field_type: str, arrow_type: pa.DataType) -> sa.types.TypeEngine[Any]:
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return sa.Text()  # a string field, or one masked by the sender's grant
     if field_type == "datetime":
@@ -122,7 +123,7 @@ def _check_keys(schema: ResourceSchema, got: pa.Schema) -> None:
 
 def _split(
     rb: pa.RecordBatch, schema: ResourceSchema, columns: list[str]
-) -> tuple[list[dict], list[dict]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows to upsert, and keys (as `key_<name>` parameters) of rows marked for deletion."""
     data = rb.select(columns)
     if OP_COLUMN not in rb.schema.names:

@@ -28,7 +28,7 @@ from exchange.connector import outbox
 from exchange.connector.config import outbox_dir
 from exchange.connector.errors import ReadError
 from exchange.connector.files import move_into, write_json
-from exchange.connector.reader import read_batches
+from exchange.connector.reader import first_row_number, read_batches
 from exchange.connector.spool import SpooledBatch, spool
 from exchange.core.resource_schema import ResourceSchema
 
@@ -128,6 +128,7 @@ class FolderWatch:
                 schema.arrow_schema(),
                 outbox_dir(self.connector_dir),
                 resource,
+                first_row=first_row_number(path),
             )
         except ReadError as exc:
             reasons = {

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from exchange.core.deps import DbSession, RuntimeDep
 from exchange.core.errors import HubError
-from exchange.platforms.exchange import repository as exchange_repo
-from exchange.platforms.exchange import service as exchange_service
-from exchange.platforms.exchange.batches import service as batches
+from exchange.platforms.exchange.batches import problems as batches
+from exchange.platforms.exchange.batches import service as batch_views
+from exchange.platforms.exchange.connectors import repository as connectors_repo
+from exchange.platforms.exchange.connectors import service as connector_service
 from exchange.platforms.exchange.lineage.service import verify
 from exchange.platforms.sharing.access.principal import Role
 from exchange.platforms.sharing.console import router as console
@@ -69,7 +70,7 @@ def batch_page(
     viewer = _viewer(page)
     try:
         batches.visible(session, viewer, batch_id)
-        view = exchange_service.batch_view(session, rt, batch_id)
+        view = batch_views.batch_view(session, rt, batch_id)
         problems = (
             batches.problems(session, rt, viewer, batch_id)
             if view.status == "quarantined"
@@ -110,8 +111,8 @@ def refused_rows(
 @router.get("/connectors")
 def connectors(page: OperatorUser, session: DbSession, done: str = "") -> Response:
     found = [
-        exchange_service.connector_view(c, c.department.code)
-        for c in exchange_repo.list_connectors(session)
+        connector_service.connector_view(c, c.department.code)
+        for c in connectors_repo.list_connectors(session)
     ]
     return render(page, "connectors.html", connectors=found, done=done)
 
@@ -130,7 +131,7 @@ def connector_action(
     if not page.csrf_ok(csrf):
         return page.error(403, "CsrfFailed", "the form's CSRF token is missing or wrong")
     try:
-        c = exchange_service.set_connector_state(session, connector_id, states[action])
+        c = connector_service.set_connector_state(session, connector_id, states[action])
     except HubError as exc:
         return _refused(page, session, exc)
     message = f"{c.name}: {states[action]}"

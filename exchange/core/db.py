@@ -186,3 +186,9 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def add_row(session: Session, obj: object) -> None:
+    """Add a new row and flush it, so its defaults and ids are known to the caller."""
+    session.add(obj)
+    session.flush()

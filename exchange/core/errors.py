@@ -84,7 +84,9 @@ class Unavailable(HubError):
     status_code = 503
 
 
-def error_body(code: str, detail: str, problems: list[dict[str, Any]] | None = None) -> dict:
+def error_body(
+    code: str, detail: str, problems: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"error": code, "detail": detail, "request_id": request_id_var.get()}
     if problems:
         body["problems"] = problems

@@ -17,6 +17,7 @@ from exchange.core.context import caller_request_id_var, request_id_var
 from exchange.core.errors import busy_response, internal_error_response, is_busy
 from exchange.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from exchange.core.signing import CLOCK_HEADER
+from exchange.core.signing import now as signing_now
 
 log = logging.getLogger("hub.access")
 log_error = logging.getLogger("hub.errors")
@@ -62,7 +63,7 @@ class RequestContextMiddleware:
                 status, started = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"].append((b"x-request-id", rid.encode()))
-                message["headers"].append((_CLOCK, f"{time.time():.3f}".encode()))
+                message["headers"].append((_CLOCK, f"{signing_now():.3f}".encode()))
                 if caller is not None:
                     message["headers"].append((b"x-caller-request-id", caller.encode()))
                 latency, count = _metrics(scope["method"], _route_of(scope), status)

@@ -14,7 +14,7 @@ from exchange.core.live_schemas import LiveSchemas
 from exchange.core.replica import ReplicaRouter
 from exchange.core.resource_schema import SCHEMAS_DIR, ResourceSchema, load_all
 from exchange.core.settings import Environment, Settings
-from exchange.core.signing import KeyFile, KeyPair
+from exchange.core.signing import KeyFile, KeyPair, set_clock_offset
 from exchange.core.store import PayloadStore
 
 
@@ -69,6 +69,7 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, schemas_dir: Path = SCHEMAS_DIR) -> Runtime:
+    set_clock_offset(settings.clock_offset_s)
     engine = make_engine(
         settings.resolved_database_url,
         pool_size=settings.db_pool_size,

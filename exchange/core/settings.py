@@ -182,6 +182,11 @@ class Settings(BaseSettings):
     janitor_grace_s: float = Field(
         default=3600, ge=60, description="age before a leftover payload may be removed"
     )
+    clock_offset_s: float = Field(
+        default=0,
+        description="tests only: shift this node's clock by this many seconds (refused in "
+        "production), to see skew reported before it breaks signatures",
+    )
     sharing: SharingSettings = Field(default_factory=SharingSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     log_level: str = "INFO"
@@ -212,6 +217,13 @@ class Settings(BaseSettings):
             raise ValueError(f"the built-in development secret is refused in {env.value}")
         if env is Environment.production and len(v.get_secret_value()) < 32:
             raise ValueError("production secrets must be at least 32 characters")
+        return v
+
+    @field_validator("clock_offset_s")
+    @classmethod
+    def _no_clock_offset_in_production(cls, v: float, info: ValidationInfo) -> float:
+        if v and info.data.get("env") is Environment.production:
+            raise ValueError("a clock offset is for tests; production keeps its clock by NTP")
         return v
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import threading
 import time
@@ -32,6 +33,26 @@ MAX_CLOCK_SKEW_S = 300
 # offset between the two clocks from any answer, signed calls included, before it reaches
 # MAX_CLOCK_SKEW_S and signatures start to fail.
 CLOCK_HEADER = "X-Hub-Time"
+
+
+_clock_offset_s = 0.0
+
+
+def now() -> float:
+    """This party's clock, as it signs and checks signatures (seconds since the epoch)."""
+    return time.time() + _clock_offset_s
+
+
+def set_clock_offset(seconds: float) -> None:
+    """Shift this process's clock (`HUB_CLOCK_OFFSET_S`): only to test what skew does."""
+    global _clock_offset_s
+    _clock_offset_s = seconds
+
+
+def clock_message(node: str, caller: str, caller_ts: int, node_time: str) -> bytes:
+    """What a node signs when it tells a neighbour its clock (`GET /exchange/v1/clock`): the
+    caller's signed timestamp is echoed, so an old answer cannot be replayed."""
+    return f"hub-clock/v1\n{node}\n{caller}\n{caller_ts}\n{node_time}".encode()
 
 
 def clock_offset(headers: Mapping[str, str], sent_at: float, received_at: float) -> float | None:
@@ -188,8 +209,29 @@ def batch_message(batch_id: str, resource: str, sha256: str, origin: str) -> byt
     return f"hub-batch/v1\n{batch_id}\n{resource}\n{sha256}\n{origin}".encode()
 
 
-def receipt_message(batch_id: str, node: str, action: str, at: str, sha256: str) -> bytes:
-    return f"hub-receipt/v1\n{batch_id}\n{node}\n{action}\n{at}\n{sha256}".encode()
+RECEIPT_V1, RECEIPT_V2 = "hub-receipt/v1", "hub-receipt/v2"
+
+
+def receipt_message(
+    batch_id: str,
+    node: str,
+    action: str,
+    at: str,
+    sha256: str,
+    detail: Mapping[str, object] | None = None,
+    layout: str = RECEIPT_V1,
+) -> bytes:
+    """What a node signs for one step of a batch (README, Receipts). v2 also covers the
+    step's detail (rows, from, to...) as canonical JSON; v1 receipts (before it) do not."""
+    head = f"{layout}\n{batch_id}\n{node}\n{action}\n{at}\n{sha256}"
+    if layout == RECEIPT_V1:
+        return head.encode()
+    return f"{head}\n{canonical_json(detail or {})}".encode()
+
+
+def canonical_json(value: object) -> str:
+    """Sorted keys, no spaces, UTF-8 text as is: the same bytes wherever it is recomputed."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def request_message(method: str, target: str, timestamp: int, content_sha256: str) -> bytes:
@@ -199,7 +241,7 @@ def request_message(method: str, target: str, timestamp: int, content_sha256: st
 def authorization_header(
     key_id: str, pair: KeyPair, method: str, target: str, content_sha256: str = EMPTY_SHA256
 ) -> str:
-    ts = int(time.time())
+    ts = int(now())
     sig = pair.sign(request_message(method, target, ts, content_sha256))
     return f"{SCHEME} keyId={key_id},ts={ts},sig={sig}"
 

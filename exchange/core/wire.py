@@ -15,6 +15,9 @@ A batch travels as `PUT /exchange/v1/batches/{id}` with an Arrow IPC stream body
     X-Batch-Lineage       base64 JSON of the upstream receipts  relayed batches
     X-Batch-Schema-Version  the resource's schema version the    optional (absent: the
                           rows were written against (1, 2, ...)  version in force)
+    X-Batch-First-Row     the number of the first row in the    optional, default 1
+                          sender's file (a CSV's header is
+                          line 1: its first row is 2)
 
 The connector client and the relay build these with `BatchHeaders.to_http`; the intake reads
 them with `parse_headers`. A batch that failed the quality gate is answered with 422 and
@@ -46,6 +49,7 @@ DESTINATION = "X-Batch-Destination"
 VALID_FROM = "X-Batch-Valid-From"
 LINEAGE = "X-Batch-Lineage"
 SCHEMA_VERSION = "X-Batch-Schema-Version"
+FIRST_ROW = "X-Batch-First-Row"
 BATCH_ID = "X-Batch-Id"  # on a delivery's payload download
 
 QUARANTINED = "BatchQuarantined"
@@ -77,6 +81,8 @@ class BatchHeaders:
     valid_from: dt.datetime | None = None
     lineage: list[dict[str, Any]] = field(default_factory=list)
     schema_version: int | None = None
+    # Findings name rows as the sender's file numbers them, at every hop (`Finding.row`).
+    first_row: int = 1
 
     def to_http(self, size: int) -> dict[str, str]:
         """The request headers for a body of `size` bytes (without Authorization)."""
@@ -99,6 +105,8 @@ class BatchHeaders:
             headers[VALID_FROM] = self.valid_from.isoformat()
         if self.schema_version is not None:
             headers[SCHEMA_VERSION] = str(self.schema_version)
+        if self.first_row != 1:
+            headers[FIRST_ROW] = str(self.first_row)
         return headers
 
 
@@ -145,6 +153,7 @@ def parse_headers(h: Mapping[str, str], now: dt.datetime) -> BatchHeaders:
         valid_from=valid_from,
         lineage=lineage,
         schema_version=_schema_version(h.get(SCHEMA_VERSION.lower())),
+        first_row=_first_row(h.get(FIRST_ROW.lower())),
     )
 
 
@@ -153,6 +162,14 @@ def _schema_version(raw: str | None) -> int | None:
         return None
     if not raw.isdigit() or not 0 < int(raw) < 1_000_000:
         raise HeaderProblem(SCHEMA_VERSION, "must be a version number (1, 2, ...)")
+    return int(raw)
+
+
+def _first_row(raw: str | None) -> int:
+    if not raw:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise HeaderProblem(FIRST_ROW, "must be a row number from 1")
     return int(raw)
 
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from exchange.core.memory import release_freed_memory
 from exchange.core.resource_schema import ResourceSchema
-from exchange.core.row_ops import OPS
 from exchange.datastore.loader import BatchLoader, DuplicateKeys, LoadResult
 from exchange.datastore.references import DatabaseReferences
 from exchange.datastore.tables import tables_for
@@ -54,7 +53,10 @@ def gate_and_load(
     batch_id: uuid.UUID,
     recorded_at: dt.datetime,
     valid_from: dt.datetime | None = None,
+    first_row: int = 0,
 ) -> Ingested:
+    """Gate the batches and load them if they pass; findings number rows from `first_row`
+    (the sender's file's numbering at intake; 0, their position, for in-process loads)."""
     savepoint = session.begin_nested()
     with BatchLoader(
         session.connection(),
@@ -66,9 +68,9 @@ def gate_and_load(
         # The loader copies one record batch while the next is read and checked here; a
         # reference check that needs the database first waits for the copy (`settle`).
         refs = DatabaseReferences(session.connection(), settle=loader.settle)
-        report = Accumulator(schema, refs)
+        report = Accumulator(schema, refs, first_row=first_row)
         for rb in batches:
-            report.check(rb, ops_allowed=OPS)
+            report.check(rb)
             if report.blocking:
                 break  # fail fast: the batch is quarantined whatever the rest holds
             loader.stage(rb)

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from exchange.core.cli import node_session
+
 department_app = typer.Typer(
     help="Departments of this node (directory data).", no_args_is_help=True
 )
@@ -20,36 +22,18 @@ def department_add(
     ] = None,
 ) -> None:
     """Add a department (also one that only consumes), so clients and users can be made for it."""
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.errors import HubError
-    from exchange.core.runtime import build_runtime
     from exchange.directory import service
 
-    rt = build_runtime(settings_or_exit())
-    try:
-        with session_scope(rt.sessions) as session:
-            d = service.add_department(session, rt.settings.node_code, code, name, parent_org)
-            typer.echo(f"{d.code}\t{d.name}\t{d.parent_org or '-'}")
-    except HubError as exc:
-        typer.echo(f"{exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        rt.close()
+    with node_session() as (rt, session):
+        d = service.add_department(session, rt.settings.node_code, code, name, parent_org)
+        typer.echo(f"{d.code}\t{d.name}\t{d.parent_org or '-'}")
 
 
 @department_app.command("list")
 def department_list() -> None:
     """Every department of this node: code, name, parent organisation."""
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.runtime import build_runtime
     from exchange.directory import repository
 
-    rt = build_runtime(settings_or_exit())
-    try:
-        with session_scope(rt.sessions) as session:
-            for d in repository.list_departments(session, rt.settings.node_code):
-                typer.echo(f"{d.code}\t{d.name}\t{d.parent_org or '-'}")
-    finally:
-        rt.close()
+    with node_session() as (rt, session):
+        for d in repository.list_departments(session, rt.settings.node_code):
+            typer.echo(f"{d.code}\t{d.name}\t{d.parent_org or '-'}")

@@ -8,7 +8,6 @@ heartbeats, the relay outbox, the neighbouring nodes, storage, and the quarantin
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import httpx
@@ -18,9 +17,11 @@ from exchange.core import signing
 from exchange.core.db import utcnow
 from exchange.core.resource_schema import UpdateCycle
 from exchange.core.runtime import Runtime
-from exchange.directory.models import Resource
+from exchange.core.settings import NodeRef
+from exchange.directory.models import Node, Resource
 from exchange.pipelines import repository as repo
 from exchange.pipelines.runs import CheckResult, Gauge, Issue, Severity, guard
+from exchange.platforms.exchange.clock import service as clock
 
 SILENT_WARNING = dt.timedelta(days=1)
 SILENT_CRITICAL = dt.timedelta(days=7)
@@ -175,16 +176,21 @@ def check_neighbours(rt: Runtime) -> CheckResult:
     with httpx.Client(timeout=PROBE_TIMEOUT_S) as client:
         for n in neighbours:
             url = n.url.rstrip("/") + "/healthz"
-            sent_at = time.time()
+            sent_at = signing.now()
             try:
                 response = client.get(url)
                 up, why = response.status_code == 200, f"answered {response.status_code}"
             except httpx.HTTPError as exc:
                 up, why = False, f"{type(exc).__name__}"
             else:
-                offset = signing.clock_offset(response.headers, sent_at, time.time())
+                # The signed handshake first: an offset a neighbour signed, for this call.
+                # The X-Hub-Time header of the health answer is the fallback (unsigned).
+                reading = clock.handshake(rt, _with_key(rt, n), client)
+                offset = reading.offset_s
+                if offset is None:
+                    offset = signing.clock_offset(response.headers, sent_at, signing.now())
                 if offset is not None:
-                    _check_clock(result, n.code, offset)
+                    _check_clock(result, n.code, offset, signed=reading.offset_s is not None)
             result.gauges.append(Gauge("up", 1.0 if up else 0.0, {"node": n.code}))
             if not up:
                 result.issues.append(
@@ -193,7 +199,16 @@ def check_neighbours(rt: Runtime) -> CheckResult:
     return result
 
 
-def _check_clock(result: CheckResult, node: str, offset: float) -> None:
+def _with_key(rt: Runtime, n: NodeRef) -> NodeRef:
+    """The neighbour with the key to verify its clock answer: configured, else the directory's."""
+    if n.public_key:
+        return n
+    with rt.sessions() as session:
+        known = session.get(Node, n.code)
+    return n.model_copy(update={"public_key": known.public_key if known else None})
+
+
+def _check_clock(result: CheckResult, node: str, offset: float, *, signed: bool = False) -> None:
     result.gauges.append(Gauge("clock_offset_s", offset, {"node": node}))
     if abs(offset) <= CLOCK_WARN_S:
         return
@@ -206,7 +221,7 @@ def _check_clock(result: CheckResult, node: str, offset: float) -> None:
             f"node:{node}",
             f"the clock of {node} is {offset:+.0f} s from ours; signed calls fail beyond "
             f"{limit} s: keep both clocks in sync (NTP)",
-            {"offset_s": offset},
+            {"offset_s": offset, "signed": signed},
         )
     )
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from exchange.core import masking
+from exchange.core.conformance import missing_column
 from exchange.core.resource_schema import FieldSpec, ResourceSchema
 from exchange.quality import identifiers
 from exchange.quality.report import BLOCKING, Severity
@@ -51,7 +52,7 @@ class Batch:
         if spec.name not in table.column_names:
             # An absent optional column is all nulls: nothing to check and nothing to report.
             if spec.required:
-                message = f"column {spec.name} is missing and is required"
+                message = missing_column(spec.name)
                 self.structural.append(column_failure(RuleName.required, spec.name, message))
             return
         column = table.column(spec.name).combine_chunks()

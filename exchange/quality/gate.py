@@ -5,31 +5,38 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from exchange.core.resource_schema import ResourceSchema
-from exchange.core.row_ops import OP_COLUMN
+from exchange.core.row_ops import OP_COLUMN, OP_MESSAGE, OP_RULE, bad_ops
 from exchange.quality import ReferenceChecker, validate_table
 
 MAX_SAMPLES = 20
 
 
 class Accumulator:
-    """Sums the per-chunk reports into one report for the whole batch (rows numbered from 0)."""
+    """Sums the per-chunk reports into one report for the whole batch, its rows numbered from
+    `first_row` (the number the sender's file gives its first row)."""
 
-    def __init__(self, schema: ResourceSchema, references: ReferenceChecker | None = None) -> None:
+    def __init__(
+        self,
+        schema: ResourceSchema,
+        references: ReferenceChecker | None = None,
+        *,
+        first_row: int = 0,
+    ) -> None:
         self.schema = schema
         self.references = references
+        self.first_row = first_row
         self.rows = 0
         self.failures: dict[str, int] = {}
         self.samples: list[dict[str, Any]] = []
         self.failed_rows = 0
         self.blocking = False
 
-    def check(self, rb: pa.RecordBatch, *, ops_allowed: tuple[str, ...]) -> None:
+    def check(self, rb: pa.RecordBatch) -> None:
         table = pa.Table.from_batches([rb])
         if OP_COLUMN in table.column_names:
-            self._check_ops(table.column(OP_COLUMN), ops_allowed)
+            self._check_ops(table.column(OP_COLUMN))
             table = table.drop_columns([OP_COLUMN])
         report = validate_table(
             table, self.schema, max_samples=MAX_SAMPLES, references=self.references
@@ -45,27 +52,26 @@ class Accumulator:
             per_rule[f.rule] = per_rule.get(f.rule, 0) + 1
             sample = f.to_dict()
             if sample.get("row") is not None:
-                sample["row"] += self.rows
+                sample["row"] += self.first_row + self.rows
             self.samples.append(sample)
             self.blocking = self.blocking or f.severity == "blocking"
         self.failed_rows += report.failed_rows
         self.rows += rb.num_rows
 
-    def _check_ops(self, ops: pa.ChunkedArray, allowed: tuple[str, ...]) -> None:
-        bad = pc.invert(pc.or_(pc.is_in(ops, pa.array(allowed)), pc.is_null(ops)))
-        for i in pc.indices_nonzero(bad).to_pylist()[:MAX_SAMPLES]:
+    def _check_ops(self, ops: pa.ChunkedArray) -> None:
+        bad = bad_ops(ops)
+        for i in bad[:MAX_SAMPLES]:
             self.samples.append(
                 {
-                    "rule": "op",
+                    "rule": OP_RULE,
                     "field": OP_COLUMN,
-                    "row": self.rows + i,
-                    "message": f"_op must be one of {list(allowed)}",
+                    "row": self.first_row + self.rows + i,
+                    "message": OP_MESSAGE,
                     "severity": "blocking",
                 }
             )
-        count = int(pc.sum(bad).as_py() or 0)
-        if count:
-            self.failures["op"] = self.failures.get("op", 0) + count
+        if bad:
+            self.failures[OP_RULE] = self.failures.get(OP_RULE, 0) + len(bad)
             self.blocking = True
 
     def duplicate_keys(self, keys: list[tuple[object, ...]], total: int) -> None:

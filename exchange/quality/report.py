@@ -19,7 +19,9 @@ WARNING: Severity = "warning"
 class Finding:
     rule: str
     field: str | None
-    row: int | None  # 0-based row in the batch; None when the whole column is at fault
+    # The row's number: from the sender's first row number at intake (`X-Batch-First-Row`),
+    # from 0 in a report over one table; None when the whole column is at fault.
+    row: int | None
     key: str | None  # the row's primary key value(s), masked, joined by "|"
     value: str | None  # masked and truncated
     message: str

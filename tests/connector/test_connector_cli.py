@@ -199,7 +199,8 @@ def test_an_operator_lists_quarantined_batches_connectors_and_departments(
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
     assert lines[0].split("\t")[1:3] == ["quarantined", "macro_indicator"]
-    assert lines[1].strip().startswith("division row 0, field division")
+    # Numbered as the file: the header is line 1, the one row line 2.
+    assert lines[1].strip().startswith("division row 2, field division")
     shown = node.hub("batch", "show", lines[0].split("\t")[0])
     assert shown.returncode == 0 and '"status": "quarantined"' in shown.stdout
     assert node.hub("batch", "show", "nope").returncode == 2

@@ -208,7 +208,7 @@ def test_a_missing_required_column_is_named(tmp_path: Path) -> None:
     err = read_error(path, POPULATION)
 
     assert (err.path, err.row, err.field) == (path, None, "birth_date")
-    assert str(err) == f"{path} field birth_date: required column 'birth_date' is missing"
+    assert str(err) == f"{path} field birth_date: column 'birth_date' is missing and is required"
 
 
 def test_missing_optional_columns_read_as_nulls_and_order_does_not_matter(tmp_path: Path) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from typing import Annotated, Any
 
 import typer
+
+from exchange.core.cli import node_runtime, node_session
 
 delivery_app = typer.Typer(help="Batches relayed to neighbouring nodes.", no_args_is_help=True)
 
@@ -15,25 +18,14 @@ def delivery_list(
     limit: Annotated[int, typer.Option(min=1)] = 100,
 ) -> None:
     """Relay deliveries in STATE, each with its attempts and the next hop's last answer."""
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.errors import HubError
-    from exchange.core.runtime import build_runtime
-    from exchange.platforms.exchange import service
+    from exchange.platforms.exchange.deliveries import service as deliveries_service
 
-    rt = build_runtime(settings_or_exit())
-    try:
-        with session_scope(rt.sessions) as session:
-            for d in service.deliveries(session, state, limit):
-                typer.echo(
-                    f"{d.id}\t{d.state}\t{d.node_code}\t{d.resource_code}\t{d.batch_id}\t"
-                    f"attempts={d.attempts}\t{d.last_error or ''}"
-                )
-    except HubError as exc:
-        typer.echo(f"{exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        rt.close()
+    with node_session() as (_rt, session):
+        for d in deliveries_service.deliveries(session, state, limit):
+            typer.echo(
+                f"{d.id}\t{d.state}\t{d.node_code}\t{d.resource_code}\t{d.batch_id}\t"
+                f"attempts={d.attempts}\t{d.last_error or ''}"
+            )
 
 
 @delivery_app.command("retry")
@@ -44,27 +36,16 @@ def delivery_retry(
     ] = False,
 ) -> None:
     """Queue rejected deliveries again, once the cause is fixed; the relay sends them at once."""
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.errors import HubError
-    from exchange.core.runtime import build_runtime
-    from exchange.platforms.exchange import service
+    from exchange.platforms.exchange.deliveries import service as deliveries_service
 
-    rt = build_runtime(settings_or_exit())
-    try:
-        with session_scope(rt.sessions) as session:
-            queued = service.retry_deliveries(
-                session, delivery_ids or None, all_rejected=all_rejected
-            )
-            for d in queued:
-                typer.echo(f"{d.id} queued again for {d.node_code} (batch {d.batch_id})")
-            if not queued:
-                typer.echo("no rejected deliveries")
-    except HubError as exc:
-        typer.echo(f"{exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        rt.close()
+    with node_session() as (_rt, session):
+        queued = deliveries_service.retry_deliveries(
+            session, delivery_ids or None, all_rejected=all_rejected
+        )
+        for d in queued:
+            typer.echo(f"{d.id} queued again for {d.node_code} (batch {d.batch_id})")
+        if not queued:
+            typer.echo("no rejected deliveries")
 
 
 batch_app = typer.Typer(help="Batches received by this node.", no_args_is_help=True)
@@ -79,58 +60,69 @@ def batch_list(
     limit: Annotated[int, typer.Option(min=1)] = 100,
 ) -> None:
     """The newest batches here; a quarantined one with each problem the gate found."""
-    from exchange.core.cli import settings_or_exit
-    from exchange.core.db import session_scope
-    from exchange.core.errors import HubError
-    from exchange.core.runtime import build_runtime
-    from exchange.platforms.exchange import service
+    from exchange.platforms.exchange.batches import service
 
-    rt = build_runtime(settings_or_exit())
+    with node_session() as (_rt, session):
+        for b in service.batches(session, status=status, resource=resource, limit=limit):
+            typer.echo(
+                f"{b.id}\t{b.status}\t{b.resource_code}\trows={b.rows}\t{b.origin}\t"
+                f"{b.received_at:%Y-%m-%d %H:%M:%S}"
+            )
+            if b.status == "quarantined":
+                _print_problems(b.gate)
+
+
+def _print_problems(gate: dict[str, Any] | None) -> None:
+    for p in (gate or {}).get("findings", []):
+        where = ", ".join(f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None)
+        typer.echo(f"  {p.get('rule')} {where}: {p.get('message')}")
+
+
+def _batch_id(raw: str) -> uuid.UUID:
     try:
-        with session_scope(rt.sessions) as session:
-            for b in service.batches(session, status=status, resource=resource, limit=limit):
-                typer.echo(
-                    f"{b.id}\t{b.status}\t{b.resource_code}\trows={b.rows}\t{b.origin}\t"
-                    f"{b.received_at:%Y-%m-%d %H:%M:%S}"
-                )
-                if b.status == "quarantined":
-                    for p in (b.gate or {}).get("findings", []):
-                        where = ", ".join(
-                            f"{k} {p[k]}" for k in ("row", "field", "key") if p.get(k) is not None
-                        )
-                        typer.echo(f"  {p.get('rule')} {where}: {p.get('message')}")
-    except HubError as exc:
-        typer.echo(f"{exc.code}: {exc.detail}", err=True)
+        return uuid.UUID(raw)
+    except ValueError:
+        typer.echo(f"{raw!r} is not a batch id (a UUID)", err=True)
         raise typer.Exit(2) from None
-    finally:
-        rt.close()
 
 
 @batch_app.command("show")
-def batch_show(batch_id: Annotated[str, typer.Argument(help="Batch id")]) -> None:
-    """A batch's status, gate report, lineage (upstream hops, then this node's receipts) and
-    deliveries, as JSON."""
+def batch_show(
+    batch_id: Annotated[str, typer.Argument(help="Batch id")],
+    local: Annotated[bool, typer.Option("--local", help="This node's view only")] = False,
+) -> None:
+    """A batch's status, gate report, lineage (upstream hops, then this node's receipts),
+    deliveries and the origin's signature, as JSON; then, unless --local, the same view from
+    every node on its way (asked over signed calls, one level at a time) under "trail"."""
     import json
-    import uuid
 
-    from exchange.core.cli import settings_or_exit
     from exchange.core.db import session_scope
-    from exchange.core.errors import HubError
-    from exchange.core.runtime import build_runtime
-    from exchange.platforms.exchange import service
+    from exchange.platforms.exchange.batches import service
 
-    try:
-        wanted = uuid.UUID(batch_id)
-    except ValueError:
-        typer.echo(f"{batch_id!r} is not a batch id (a UUID)", err=True)
-        raise typer.Exit(2) from None
-    rt = build_runtime(settings_or_exit())
-    try:
+    wanted = _batch_id(batch_id)
+    with node_runtime() as rt:
         with session_scope(rt.sessions) as session:
-            view = service.batch_view(session, rt, wanted)
-            typer.echo(json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=2))
-    except HubError as exc:
-        typer.echo(f"{exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        rt.close()
+            here = service.trail_here(session, rt, wanted)
+        shown = here.views[0]["batch"]
+        if not local:
+            shown["trail"] = service.ask_trail(rt, here)[1:]
+        typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+
+
+@batch_app.command("recheck")
+def batch_recheck(batch_id: Annotated[str, typer.Argument(help="Batch id")]) -> None:
+    """Run the quality gate again on a quarantined batch's stored payload (after a catalogue
+    fix): loaded and relayed if it passes now, else kept with the problems found this time."""
+    import getpass
+
+    from exchange.platforms.exchange.batches import service
+
+    wanted = _batch_id(batch_id)
+    with node_session() as (rt, session):
+        b = service.recheck(session, rt, wanted, by=f"operator:{getpass.getuser()}")
+        typer.echo(f"{b.id}\t{b.status}\t{b.resource_code}\trows={b.rows}")
+        if b.status == "quarantined":
+            _print_problems(b.gate)
+        accepted = b.status == "accepted"
+    if not accepted:  # outside the transaction: a batch kept in quarantine is recorded so
+        raise typer.Exit(1)

@@ -176,3 +176,18 @@ class UnknownDepartment(NotFound):
 class ConnectorNotFound(NotFound):
     def __init__(self, connector_id: object) -> None:
         super().__init__(f"connector {connector_id} is not registered here")
+
+
+class BatchNotQuarantined(Conflict):
+    def __init__(self, batch_id: object, status: str) -> None:
+        super().__init__(f"batch {batch_id} is {status}: only a quarantined batch is rechecked")
+
+
+class PayloadGone(Conflict):
+    def __init__(self, batch_id: object) -> None:
+        super().__init__(f"batch {batch_id}: its payload is no longer stored; send it again")
+
+
+class NodesOnly(Forbidden):
+    def __init__(self, caller: str) -> None:
+        super().__init__(f"{caller} is not a node: only neighbouring nodes may call this")

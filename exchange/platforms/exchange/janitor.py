@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from exchange.core.db import utcnow
 from exchange.core.runtime import Runtime
-from exchange.platforms.exchange import repository as repo
+from exchange.platforms.exchange.batches import repository as batches_repo
 
 log = logging.getLogger("hub.janitor")
 
@@ -45,7 +45,7 @@ def sweep(rt: Runtime, now: dt.datetime | None = None) -> Swept:
         if batch_id is not None:
             payloads.setdefault(batch_id, []).append(key)
     with rt.sessions() as session:
-        known = repo.existing_batch_ids(session, list(payloads))
+        known = batches_repo.existing_batch_ids(session, list(payloads))
     orphans = [key for batch_id, keys in payloads.items() if batch_id not in known for key in keys]
     for key in parts + orphans:
         with contextlib.suppress(FileNotFoundError):  # another worker's janitor was first

@@ -54,6 +54,8 @@ class Batch(Base):
     load: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     upstream: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc, default=list)
     valid_from: Mapped[dt.datetime | None]
+    # The number the sender's file gives the first row: findings are numbered from it.
+    first_row: Mapped[int] = mapped_column(default=1, server_default="1")
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[dt.datetime | None]
 
@@ -74,6 +76,10 @@ class Receipt(Base):
     # which were all signed with the node's first key.
     key_id: Mapped[str | None] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+    # The signed message's layout: hub-receipt/v2 covers the detail, v1 (older rows) does not.
+    layout: Mapped[str] = mapped_column(
+        String(16), default="hub-receipt/v1", server_default="hub-receipt/v1"
+    )
 
 
 class Subscription(Base):

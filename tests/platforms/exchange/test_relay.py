@@ -15,7 +15,8 @@ from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.directory.models import Node
 from exchange.pipelines import ops
-from exchange.platforms.exchange import service
+from exchange.platforms.exchange.batches import service as batches_service
+from exchange.platforms.exchange.deliveries import service as deliveries_service
 from exchange.platforms.exchange.models import Delivery
 from exchange.platforms.exchange.relay import service as relay
 from exchange.platforms.exchange.relay.routing import subscribe
@@ -117,7 +118,7 @@ def test_a_final_refusal_is_critical_and_an_operator_can_requeue_it(
     assert "SchemaMismatch: value: column missing" in issues[0].message
     assert f"hub delivery retry {d.id}" in issues[0].message
     with runtime.sessions() as s:
-        assert [x.id for x in service.retry_deliveries(s, all_rejected=True)] == [d.id]
+        assert [x.id for x in deliveries_service.retry_deliveries(s, all_rejected=True)] == [d.id]
         s.commit()
     d = send(runtime, db, d, accepted)
     assert d.state == "delivered" and critical(runtime) == []
@@ -137,7 +138,7 @@ def test_a_delivered_batch_counts_its_rows_and_bytes_per_node(
         "bytes": sample("hub_relay_bytes_total", node=DISTRICT),
     }
     assert send(runtime, db, queued, accepted).state == "delivered"
-    batch = service.batch_of(db, queued.batch_id)
+    batch = batches_service.batch_of(db, queued.batch_id)
     assert sample("hub_relay_batches_total", node=DISTRICT, resource="macro_indicator") == (
         before["batches"] + 1
     )

@@ -6,6 +6,7 @@ database transaction either records the batch with its loaded rows and deliverie
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ from sqlalchemy.orm import Session
 from exchange.catalogue import repository as catalogue
 from exchange.catalogue import versions
 from exchange.catalogue.errors import NotPublished
-from exchange.core import codelists, divisions, signing, wire
-from exchange.core.db import utcnow
+from exchange.core import codelists, conformance, divisions, signing, wire
+from exchange.core.db import add_row, utcnow
 from exchange.core.metrics import BATCH_BYTES, BATCH_ROWS, BATCHES_RECEIVED
 from exchange.core.resource_schema import ResourceSchema
 from exchange.core.row_ops import OP_COLUMN
@@ -27,8 +28,10 @@ from exchange.core.store import StoredObject
 from exchange.core.wire import BatchHeaders
 from exchange.datastore.ingest import gate_and_load
 from exchange.directory import repository as directory
-from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.auth import Caller
+from exchange.platforms.exchange.batches import repository as batches_repo
+from exchange.platforms.exchange.connectors import repository as connectors_repo
+from exchange.platforms.exchange.deliveries import repository as deliveries_repo
 from exchange.platforms.exchange.errors import (
     BadBatchHeader,
     BatchIdReused,
@@ -63,7 +66,7 @@ def precheck(
     session: Session, rt: Runtime, caller: Caller, batch_id: uuid.UUID, h: BatchHeaders
 ) -> Batch | None:
     """Before the body is read: a replay returns the first batch; refusals happen here."""
-    existing = repo.get_batch(session, batch_id)
+    existing = batches_repo.get_batch(session, batch_id)
     if existing is not None:
         if existing.sha256 != h.sha256:
             raise BatchIdReused(batch_id)
@@ -80,9 +83,12 @@ def precheck(
     if caller.kind == "connector":
         if resource.provider_id != caller.department_id:
             raise NotProvider(caller.department_code or "?", h.resource)
-        connector = repo.get_connector(session, uuid.UUID(caller.key_id))
+        connector = connectors_repo.get_connector(session, uuid.UUID(caller.key_id))
         assert connector is not None and caller.department_id is not None
-        if repo.pending_for_department(session, caller.department_id) >= connector.queue_cap:
+        if (
+            deliveries_repo.pending_for_department(session, caller.department_id)
+            >= connector.queue_cap
+        ):
             raise QueueFull(caller.key_id, connector.queue_cap)
     return None
 
@@ -125,9 +131,10 @@ def accept(
         payload_key=stored.key,
         upstream=h.lineage,
         valid_from=h.valid_from,
+        first_row=h.first_row,
         status="receiving",
     )
-    repo.add(session, batch)
+    add_row(session, batch)
     receipts.record(session, rt, batch, "received", {"from": caller.path, "bytes": stored.size})
     try:
         if h.destination and h.destination != me:
@@ -136,7 +143,7 @@ def accept(
             receipts.record(session, rt, batch, "forwarded", {"to": h.destination})
         else:
             previous = versions.accepts_previous(session, h.resource, h.schema_version, utcnow())
-            _gate_and_load(
+            gate_and_load_batch(
                 session,
                 rt,
                 batch,
@@ -151,7 +158,7 @@ def accept(
     if batch.status in ("accepted", "forwarded"):
         routing.route(session, rt, batch)
     if caller.kind == "connector":
-        repo.mark_pushed(session, uuid.UUID(caller.key_id), batch.completed_at)
+        connectors_repo.mark_pushed(session, uuid.UUID(caller.key_id), batch.completed_at)
     session.flush()
     BATCHES_RECEIVED.labels(batch.resource_code, batch.status).inc()
     BATCH_ROWS.labels(batch.resource_code, batch.status).inc(batch.rows or 0)
@@ -250,31 +257,34 @@ def _check_schema(schema: ResourceSchema, got: pa.Schema) -> None:
     problems: list[dict[str, Any]] = []
     for f in expected:
         if f.name not in got.names:
-            problems.append({"field": f.name, "rule": "missing", "message": "column missing"})
+            message = conformance.missing_column(f.name, required=schema.field(f.name).required)
+            problems.append({"field": f.name, "rule": conformance.MISSING, "message": message})
         elif not got.field(f.name).type.equals(f.type):
             problems.append(
                 {
                     "field": f.name,
-                    "rule": "type",
-                    "message": f"type {got.field(f.name).type}, expected {f.type}",
+                    "rule": conformance.TYPE,
+                    "message": conformance.wrong_type(f.name, got.field(f.name).type, f.type),
                 }
             )
     for name in got.names:
         if name not in expected.names and name != OP_COLUMN:
-            problems.append({"field": name, "rule": "unknown", "message": "column not in schema"})
+            message = conformance.unknown_column(name, schema.code, schema.field_names)
+            problems.append({"field": name, "rule": conformance.UNKNOWN, "message": message})
     if OP_COLUMN in got.names and not pa.types.is_string(got.field(OP_COLUMN).type):
-        problems.append({"field": OP_COLUMN, "rule": "type", "message": "must be string"})
+        message = conformance.wrong_type(OP_COLUMN, got.field(OP_COLUMN).type, pa.string())
+        problems.append({"field": OP_COLUMN, "rule": conformance.TYPE, "message": message})
     if problems:
         raise SchemaMismatch(schema.code, problems)
 
 
 def _in_area(
-    batches: Iterator[pa.RecordBatch], schema: ResourceSchema, area: str
+    batches: Iterator[pa.RecordBatch], schema: ResourceSchema, area: str, first_row: int
 ) -> Iterator[pa.RecordBatch]:
     """The batches, refused at the first known division outside `area` (unknown codes are the
     gate's to report)."""
     field = schema.jurisdiction_field
-    offset = 0
+    offset = first_row
     for rb in batches:
         if field is not None and field in rb.schema.names:
             for i, code in enumerate(rb.column(field).to_pylist()):
@@ -284,25 +294,30 @@ def _in_area(
         yield rb
 
 
-def _gate_and_load(
+def gate_and_load_batch(
     session: Session,
     rt: Runtime,
     batch: Batch,
     schema: ResourceSchema,
     *,
     from_department: bool,
+    recorded_at: dt.datetime | None = None,
     previous_version: bool = False,
 ) -> None:
+    """Gate the batch's stored payload and load it, or quarantine it; a signed receipt either
+    way. `recorded_at`: the rows' system time (default: when the batch was received);
+    `previous_version`: the rows were written against the version before the one in force."""
     stream = read_stream(rt, schema, batch.payload_key, previous_version=previous_version)
     if from_department:
-        stream = _in_area(stream, schema, rt.settings.node_code)
+        stream = _in_area(stream, schema, rt.settings.node_code, batch.first_row)
     outcome = gate_and_load(
         session,
         schema,
         stream,
         batch_id=batch.id,
-        recorded_at=batch.received_at,
+        recorded_at=recorded_at or batch.received_at,
         valid_from=batch.valid_from,
+        first_row=batch.first_row,
     )
     # Set after the savepoint ended: a rolled-back savepoint expires what changed inside it.
     batch.gate = outcome.gate
@@ -315,5 +330,5 @@ def _gate_and_load(
     batch.status = "accepted"
     batch.load = outcome.load_summary()
     delta = outcome.result.inserted - outcome.result.deleted
-    repo.bump_resource(session, schema.code, batch.received_at, delta)
+    batches_repo.bump_resource(session, schema.code, recorded_at or batch.received_at, delta)
     receipts.record(session, rt, batch, "accepted", {"rows": outcome.result.rows, **batch.load})

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Request
 from exchange.core.deps import DbSession, RuntimeDep
 from exchange.core.signing import EMPTY_SHA256
 from exchange.directory import keys
-from exchange.platforms.exchange import service
 from exchange.platforms.exchange.deps import CallerDep
 from exchange.platforms.exchange.errors import InvalidSignature
-from exchange.platforms.exchange.schemas import KeyCreate, KeyRead, KeyRetire
+from exchange.platforms.exchange.keys import service as keys_service
+from exchange.platforms.exchange.keys.schemas import KeyCreate, KeyRead, KeyRetire
 
 
 async def body_is_signed(request: Request) -> None:
@@ -33,42 +33,14 @@ SignedBody = Annotated[None, Depends(body_is_signed)]
 
 @router.get("/node/keys", response_model=list[KeyRead], summary="This node's keys, retired too")
 def own_keys(session: DbSession, rt: RuntimeDep) -> list[KeyRead]:
-    return service.list_keys(session, keys.KeyOwner(keys.NODE, rt.settings.node_code))
+    return keys_service.list_keys(session, keys.KeyOwner(keys.NODE, rt.settings.node_code))
 
 
 @router.get(
     "/nodes/{code}/keys", response_model=list[KeyRead], summary="The keys we hold for a node"
 )
 def node_keys(code: str, session: DbSession) -> list[KeyRead]:
-    return service.list_keys(session, service.key_owner(keys.NODE, code))
-
-
-@router.post(
-    "/nodes/{code}/keys",
-    response_model=KeyRead,
-    summary="A neighbouring node registers its successor key (signed by that node)",
-)
-def add_node_key(
-    code: str, body: KeyCreate, caller: CallerDep, _: SignedBody, session: DbSession
-) -> KeyRead:
-    return service.add_key(session, caller, service.key_owner(keys.NODE, code), body.public_key)
-
-
-@router.post(
-    "/nodes/{code}/keys/{key_id}/retire",
-    response_model=KeyRead,
-    summary="A neighbouring node retires one of its keys, now or after an overlap",
-)
-def retire_node_key(
-    code: str,
-    key_id: str,
-    body: KeyRetire,
-    caller: CallerDep,
-    _: SignedBody,
-    session: DbSession,
-) -> KeyRead:
-    owner = service.key_owner(keys.NODE, code)
-    return service.retire_key(session, caller, owner, key_id, body.after_s)
+    return keys_service.list_keys(session, keys_service.key_owner(keys.NODE, code))
 
 
 @router.get(
@@ -77,33 +49,44 @@ def retire_node_key(
     summary="A connector's keys (asked by that connector)",
 )
 def connector_keys(connector_id: str, caller: CallerDep, session: DbSession) -> list[KeyRead]:
-    return service.list_keys(session, service.key_owner(keys.CONNECTOR, connector_id), caller)
+    return keys_service.list_keys(
+        session, keys_service.key_owner(keys.CONNECTOR, connector_id), caller
+    )
 
 
-@router.post(
-    "/connectors/{connector_id}/keys",
-    response_model=KeyRead,
-    summary="A connector registers its successor key (signed by that connector)",
-)
-def add_connector_key(
-    connector_id: str, body: KeyCreate, caller: CallerDep, _: SignedBody, session: DbSession
-) -> KeyRead:
-    owner = service.key_owner(keys.CONNECTOR, connector_id)
-    return service.add_key(session, caller, owner, body.public_key)
+def _rotation_routes(kind: str, prefix: str, who: str) -> None:
+    """A principal's own key-set changes, the same for nodes and connectors: add a successor
+    key, retire one (each in a request signed with a current key of that principal)."""
+
+    @router.post(
+        f"{prefix}/keys",
+        response_model=KeyRead,
+        summary=f"A {who} registers its successor key (signed by that {who})",
+        operation_id=f"add_{kind}_key",
+    )
+    def add_key(
+        principal: str, body: KeyCreate, caller: CallerDep, _: SignedBody, session: DbSession
+    ) -> KeyRead:
+        owner = keys_service.key_owner(kind, principal)
+        return keys_service.add_key(session, caller, owner, body.public_key)
+
+    @router.post(
+        f"{prefix}/keys/{{key_id}}/retire",
+        response_model=KeyRead,
+        summary=f"A {who} retires one of its keys, now or after an overlap",
+        operation_id=f"retire_{kind}_key",
+    )
+    def retire_key(
+        principal: str,
+        key_id: str,
+        body: KeyRetire,
+        caller: CallerDep,
+        _: SignedBody,
+        session: DbSession,
+    ) -> KeyRead:
+        owner = keys_service.key_owner(kind, principal)
+        return keys_service.retire_key(session, caller, owner, key_id, body.after_s)
 
 
-@router.post(
-    "/connectors/{connector_id}/keys/{key_id}/retire",
-    response_model=KeyRead,
-    summary="A connector retires one of its keys, now or after an overlap",
-)
-def retire_connector_key(
-    connector_id: str,
-    key_id: str,
-    body: KeyRetire,
-    caller: CallerDep,
-    _: SignedBody,
-    session: DbSession,
-) -> KeyRead:
-    owner = service.key_owner(keys.CONNECTOR, connector_id)
-    return service.retire_key(session, caller, owner, key_id, body.after_s)
+_rotation_routes(keys.NODE, "/nodes/{principal}", "neighbouring node")
+_rotation_routes(keys.CONNECTOR, "/connectors/{principal}", "connector")

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from exchange.core import signing
-from exchange.core.db import utcnow
+from exchange.core.db import add_row, utcnow
 from exchange.core.runtime import Runtime
 from exchange.directory import keys
-from exchange.platforms.exchange import repository as repo
+from exchange.platforms.exchange.lineage import repository as lineage_repo
 from exchange.platforms.exchange.models import Batch, Receipt
 
 
@@ -21,7 +21,9 @@ def record(
     node = rt.settings.node_code
     pair = rt.node_keys
     signature = pair.sign(
-        signing.receipt_message(str(batch.id), node, action, at.isoformat(), batch.sha256)
+        signing.receipt_message(
+            str(batch.id), node, action, at.isoformat(), batch.sha256, detail, signing.RECEIPT_V2
+        )
     )
     receipt = Receipt(
         batch_id=batch.id,
@@ -32,8 +34,9 @@ def record(
         signature=signature,
         key_id=pair.key_id,
         detail=detail,
+        layout=signing.RECEIPT_V2,
     )
-    repo.add(session, receipt)
+    add_row(session, receipt)
     return receipt
 
 
@@ -44,7 +47,7 @@ def lineage(session: Session, rt: Runtime, batch: Batch) -> list[dict[str, Any]]
     pair = rt.node_keys
     me = rt.settings.node_code
     found: dict[str | None, str | None] = {}
-    for r in repo.receipts_of(session, batch.id):
+    for r in lineage_repo.receipts_of(session, batch.id):
         if r.key_id not in found:
             found[r.key_id] = keys.own_public_key(session, me, r.key_id, pair)
         steps.append(as_dict(r, found[r.key_id]))
@@ -59,6 +62,7 @@ def as_dict(r: Receipt, public_key: str | None = None) -> dict[str, Any]:
         "sha256": r.sha256,
         "signature": r.signature,
         "detail": r.detail,
+        "layout": r.layout,
     }
     if public_key:
         out["public_key"] = public_key
@@ -69,6 +73,12 @@ def as_dict(r: Receipt, public_key: str | None = None) -> dict[str, Any]:
 
 def verify(receipt: dict[str, Any], batch_id: str, public_key: str) -> bool:
     message = signing.receipt_message(
-        batch_id, receipt["node"], receipt["action"], receipt["at"], receipt["sha256"]
+        batch_id,
+        receipt["node"],
+        receipt["action"],
+        receipt["at"],
+        receipt["sha256"],
+        receipt.get("detail"),
+        receipt.get("layout", signing.RECEIPT_V1),
     )
     return signing.verify(public_key, message, receipt["signature"])

@@ -8,14 +8,15 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from exchange.core import divisions, ports
-from exchange.core.db import utcnow
+from exchange.core.db import add_row, utcnow
 from exchange.core.errors import BadRequest
 from exchange.core.ports import AS_PUBLISHED, Admitted, DeliveryRequest
 from exchange.core.runtime import Runtime
 from exchange.core.store import StoredObject
 from exchange.directory import repository as directory
-from exchange.platforms.exchange import repository as repo
 from exchange.platforms.exchange.auth import Caller, adjacent
+from exchange.platforms.exchange.batches import repository as batches_repo
+from exchange.platforms.exchange.deliveries import repository as deliveries_repo
 from exchange.platforms.exchange.errors import (
     DeliveryNotFound,
     NodeNotFound,
@@ -25,6 +26,7 @@ from exchange.platforms.exchange.errors import (
 )
 from exchange.platforms.exchange.lineage import service as receipts
 from exchange.platforms.exchange.models import Batch, Delivery, Subscription
+from exchange.platforms.exchange.subscriptions import repository as subscriptions_repo
 
 
 class NoRoute(NodeNotFound):
@@ -48,7 +50,7 @@ def route(session: Session, rt: Runtime, batch: Batch) -> list[Delivery]:
         deliveries.append(_delivery(batch, node_code=next_hop(rt, batch.destination)))
     else:
         seen: set[tuple[str | None, uuid.UUID | None]] = set()
-        for sub in repo.subscriptions_for(session, batch.resource_code):
+        for sub in subscriptions_repo.subscriptions_for(session, batch.resource_code):
             if sub.node_code and sub.node_code == batch.sender:
                 continue  # never bounce a batch back to the node it came from
             if (sub.node_code, sub.department_id) in seen:
@@ -70,7 +72,7 @@ def route(session: Session, rt: Runtime, batch: Batch) -> list[Delivery]:
                 )
             )
     for d in deliveries:
-        repo.add(session, d)
+        add_row(session, d)
     if deliveries:
         targets = [d.node_code or str(d.department_id) for d in deliveries]
         receipts.record(session, rt, batch, "queued", {"to": targets})
@@ -106,7 +108,7 @@ def _delivery(
 
 def inbox(session: Session, caller: Caller, limit: int) -> Sequence[Delivery]:
     assert caller.department_id is not None
-    return repo.inbox(session, caller.department_id, limit)
+    return deliveries_repo.inbox(session, caller.department_id, limit)
 
 
 def payload_of(session: Session, d: Delivery) -> StoredObject:
@@ -114,13 +116,13 @@ def payload_of(session: Session, d: Delivery) -> StoredObject:
     if d.payload_key is not None:
         assert d.payload_sha256 is not None and d.payload_size is not None
         return StoredObject(d.payload_key, d.payload_size, d.payload_sha256)
-    b = repo.get_batch(session, d.batch_id)
+    b = batches_repo.get_batch(session, d.batch_id)
     assert b is not None
     return StoredObject(b.payload_key, b.size_bytes, b.sha256)
 
 
 def delivery_for(session: Session, caller: Caller, delivery_id: int) -> Delivery:
-    d = repo.get_delivery(session, delivery_id)
+    d = deliveries_repo.get_delivery(session, delivery_id)
     if d is None or d.department_id is None or d.department_id != caller.department_id:
         raise DeliveryNotFound(delivery_id)  # another department's delivery does not exist
     return d
@@ -131,7 +133,7 @@ def release(session: Session, rt: Runtime, d: Delivery) -> None:
     rows today (`ports.delivery_release`, 429 naming the quota otherwise)."""
     if d.department_id is None:
         return
-    batch = repo.get_batch(session, d.batch_id)
+    batch = batches_repo.get_batch(session, d.batch_id)
     assert batch is not None
     ports.delivery_release()(session, rt, d.department_id, d.resource_code, batch.rows or 0)
 
@@ -142,7 +144,7 @@ def acknowledge(session: Session, rt: Runtime, caller: Caller, delivery_id: int)
     if d.state != "delivered":
         d.state = "delivered"
         d.delivered_at = utcnow()
-        batch = repo.get_batch(session, d.batch_id)
+        batch = batches_repo.get_batch(session, d.batch_id)
         assert batch is not None
         receipts.record(session, rt, batch, "delivered", {"to": caller.path, "delivery": d.id})
     return d
@@ -170,10 +172,10 @@ def subscribe(
         raise NotAdjacent(node_code, rt.settings.node_code)
     if (dept_id is None) == (node_code is None):
         raise BadRequest("a subscription names either a department or a node")
-    existing = repo.find_subscription(session, resource, dept_id, node_code)
+    existing = subscriptions_repo.find_subscription(session, resource, dept_id, node_code)
     if existing is not None:  # idempotent: a restarted `hub cluster up` subscribes again
         existing.active = True
         return existing
     sub = Subscription(resource_code=resource, department_id=dept_id, node_code=node_code)
-    repo.add(session, sub)
+    add_row(session, sub)
     return sub

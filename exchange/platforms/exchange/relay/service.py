@@ -21,9 +21,11 @@ from exchange.core import signing, wire
 from exchange.core.db import session_scope, utcnow
 from exchange.core.metrics import RELAY_ATTEMPTS, RELAY_BATCHES, RELAY_BYTES, RELAY_ROWS
 from exchange.core.runtime import Runtime
-from exchange.platforms.exchange import repository as repo
+from exchange.platforms.exchange.batches import repository as batches_repo
+from exchange.platforms.exchange.deliveries import repository as deliveries_repo
 from exchange.platforms.exchange.lineage import service as receipts
 from exchange.platforms.exchange.models import Batch, Delivery
+from exchange.platforms.exchange.nodes import repository as nodes_repo
 
 log = logging.getLogger("hub.relay")
 
@@ -46,11 +48,11 @@ def run_once(rt: Runtime, client: httpx.Client, limit: int = 20) -> int:
     sent = 0
     for _ in range(limit):
         with session_scope(rt.sessions) as session:
-            due = repo.due_node_deliveries(session, utcnow(), limit=1)
+            due = deliveries_repo.due_node_deliveries(session, utcnow(), limit=1)
             if not due:
                 break
             delivery = due[0]
-            batch = repo.get_batch(session, delivery.batch_id)
+            batch = batches_repo.get_batch(session, delivery.batch_id)
             assert batch is not None
             if _send(session, rt, client, delivery, batch):
                 sent += 1
@@ -58,7 +60,7 @@ def run_once(rt: Runtime, client: httpx.Client, limit: int = 20) -> int:
 
 
 def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: Batch) -> bool:
-    node = repo.get_node(session, d.node_code or "")
+    node = nodes_repo.get_node(session, d.node_code or "")
     d.attempts += 1
     if node is None or not node.url:
         return _failed(rt, d, f"node {d.node_code} has no URL configured", permanent=False)
@@ -74,6 +76,7 @@ def _send(session: Any, rt: Runtime, client: httpx.Client, d: Delivery, batch: B
         destination=batch.destination,
         valid_from=batch.valid_from,
         lineage=lineage,
+        first_row=batch.first_row,
     )
     headers = meta.to_http(batch.size_bytes) | {
         "Authorization": signing.authorization_header(

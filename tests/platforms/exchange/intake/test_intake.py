@@ -11,24 +11,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from basebases import synthetic
 from exchange.core import signing
 from exchange.core.resource_schema import SCHEMAS_DIR, load_all
 from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.core.signing import KeyPair
 from exchange.datastore.tables import tables_for
+from exchange.platforms.exchange.lineage import service as receipts
 from exchange.platforms.exchange.models import Batch, Connector, Receipt
 from tests.builders import arrow_bytes, indicators, make_connector, push, seed_city, signed_get
 
 pytestmark = pytest.mark.both_backends
-
-
-@pytest.fixture
-def tj(db: Session, settings: Settings) -> tuple[Connector, KeyPair]:
-    seed_city(db, settings)
-    pair = make_connector(db, settings, department="TJ")
-    db.commit()
-    return pair
 
 
 def rows_in(db: Session, code: str = "macro_indicator") -> int:
@@ -55,10 +49,19 @@ def test_an_accepted_batch_is_loaded_with_a_signed_receipt(
     assert [step["action"] for step in body["lineage"]] == ["received", "accepted"]
     node_key = client.get("/exchange/v1/node").json()["public_key"]
     for step in body["lineage"]:
+        assert step["layout"] == signing.RECEIPT_V2
         message = signing.receipt_message(
-            body["batch_id"], step["node"], step["action"], step["at"], step["sha256"]
+            body["batch_id"],
+            step["node"],
+            step["action"],
+            step["at"],
+            step["sha256"],
+            step["detail"],
+            step["layout"],
         )
         assert signing.verify(node_key, message, step["signature"])
+        forged = {**step, "detail": {**step["detail"], "rows": 3000}}
+        assert not receipts.verify(forged, body["batch_id"], node_key)
     assert rows_in(db) == 3
     versions = tables_for(load_all(SCHEMAS_DIR)["macro_indicator"]).versions
     assert db.execute(select(versions.c._action)).scalars().all() == ["insert"] * 3
@@ -202,7 +205,8 @@ def test_a_batch_failing_the_quality_gate_is_quarantined_with_reasons(
     body = r.json()
     assert body["error"] == "BatchQuarantined"
     findings = body["problems"]
-    assert {(f["rule"], f["field"], f["row"]) for f in findings} >= {("division", "division", 1)}
+    # Rows are numbered from 1 when the sender names no first row (JSON Lines, Parquet).
+    assert {(f["rule"], f["field"], f["row"]) for f in findings} >= {("division", "division", 2)}
     assert body["batch"]["status"] == "quarantined"
     assert rows_in(db) == 0
     fixed = push(client, *tj, indicators(3))
@@ -231,9 +235,9 @@ def test_a_department_may_publish_rows_only_within_its_nodes_area(
     assert r.status_code == 422, r.text
     body = r.json()
     assert body["error"] == "OutsideJurisdiction"
-    assert body["detail"].startswith("row 1, field division: 330200000000 (宁波市) is outside")
+    assert body["detail"].startswith("row 2, field division: 330200000000 (宁波市) is outside")
     assert [(p["rule"], p["row"], p["value"]) for p in body["problems"]] == [
-        ("jurisdiction", 1, "330200000000")
+        ("jurisdiction", 2, "330200000000")
     ]
     assert rows_in(db) == 0 and batches(db) == 0 and payload_files(settings) == []
 
@@ -286,3 +290,52 @@ def test_a_caller_over_its_request_rate_gets_429(
     assert codes == [404, 404, 429]
     last = signed_get(client, str(connector.id), keys, target)
     assert last.json()["error"] == "RateLimited" and int(last.headers["retry-after"]) >= 1
+
+
+def _broken_id(people: pa.Table, row: int) -> tuple[pa.Table, str]:
+    ids = people.column("id_number").to_pylist()
+    good = ids[row]
+    ids[row] = good[:-1] + ("0" if good[-1] != "0" else "1")  # the check digit no longer fits
+    at = people.schema.get_field_index("id_number")
+    return people.set_column(at, "id_number", pa.array(ids)), ids[row]
+
+
+def test_the_sender_sees_its_rows_by_its_files_lines_and_its_values_in_plain(
+    client: TestClient, db: Session, settings: Settings, tj: tuple[Connector, KeyPair]
+) -> None:
+    ga = make_connector(db, settings, department="GA")
+    db.commit()
+    schema = load_all(SCHEMAS_DIR)["population"].arrow_schema()
+    people, bad = _broken_id(synthetic.people(5, seed=7).cast(schema), 3)
+    batch_id = uuid.uuid4()
+    # A CSV: the header is line 1, the rows lines 2-6; the bad one (position 3) is line 5.
+    r = push(
+        client,
+        *ga,
+        people,
+        resource="population",
+        batch_id=batch_id,
+        headers={"X-Batch-First-Row": "2"},
+    )
+    assert r.status_code == 422, r.text
+    found = [p for p in r.json()["problems"] if p["field"] == "id_number"]
+    assert found and {p["row"] for p in found} == {5}
+    assert {p["value"] for p in found} == {bad} and {p["key"] for p in found} == {bad}
+    assert "row 5" in r.json()["detail"]
+
+    target = f"/exchange/v1/batches/{batch_id}"
+    own = signed_get(client, str(ga[0].id), ga[1], target).json()["gate"]["findings"]
+    assert {p["value"] for p in own if p["field"] == "id_number"} == {bad}
+    other = signed_get(client, str(tj[0].id), tj[1], target).json()["gate"]["findings"]
+    shown = {p["value"] for p in other if p["field"] == "id_number"}
+    assert bad not in shown and all("*" in v for v in shown)
+    stored = db.get(Batch, batch_id)
+    assert stored is not None and bad not in str(stored.gate)  # kept masked, shown in plain
+
+
+def test_a_first_row_header_that_is_not_a_row_number_is_a_400(
+    client: TestClient, db: Session, tj: tuple[Connector, KeyPair]
+) -> None:
+    r = push(client, *tj, indicators(2), headers={"X-Batch-First-Row": "0"})
+    assert r.status_code == 400 and "X-Batch-First-Row" in r.json()["detail"]
+    assert batches(db) == 0

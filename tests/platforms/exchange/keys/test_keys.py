@@ -24,21 +24,12 @@ from tests.builders import (
     make_connector,
     push,
     rotate_node_key,
-    seed_city,
     signed_get,
     signed_post_json,
 )
 
 pytestmark = pytest.mark.both_backends
 INBOX = "/exchange/v1/inbox"
-
-
-@pytest.fixture
-def tj(db: Session, settings: Settings) -> tuple[Connector, KeyPair]:
-    seed_city(db, settings)
-    pair = make_connector(db, settings, department="TJ")
-    db.commit()
-    return pair
 
 
 def as_key(connector: Connector, pair: KeyPair) -> str:
