@@ -25,10 +25,6 @@ PAGE_SIZE = 20
 Values = Annotated[list[str], Query(max_length=200)]
 
 
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 def _cursor_key(rt: Runtime) -> bytes:
     return sealing_key(rt.settings.secret_key.get_secret_value(), "portal-cursor")
 
@@ -146,7 +142,9 @@ def dataset(
         else None,
         "feedback": feedback.for_dataset(session, code),
         "feedback_sent": request.query_params.get("feedback") == "sent",
-        "schema_org": metadata.schema_org(d.card, base_url(request), vis.temporal if vis else None),
+        "schema_org": metadata.schema_org(
+            d.card, web.base_url(request), vis.temporal if vis else None
+        ),
     }
     return web.render(request, "dataset.html", context)
 
@@ -154,7 +152,7 @@ def dataset(
 @router.get("/datasets/{code}/api", response_class=HTMLResponse)
 def dataset_api(request: Request, code: str, session: ReadSession, rt: RuntimeDep) -> HTMLResponse:
     d = service.dataset(session, rt.schemas, code)
-    return web.render(request, "api.html", {"d": d, "base": base_url(request)})
+    return web.render(request, "api.html", {"d": d, "base": web.base_url(request)})
 
 
 @router.post("/datasets/{code}/feedback")
@@ -177,7 +175,7 @@ def send_feedback(
 
 @router.get("/developers", response_class=HTMLResponse)
 def developers(request: Request) -> HTMLResponse:
-    return web.render(request, "developers.html", {"base": base_url(request), "new_key": None})
+    return web.render(request, "developers.html", {"base": web.base_url(request), "new_key": None})
 
 
 @router.post("/developers/keys", response_class=HTMLResponse)
@@ -192,4 +190,4 @@ def request_key(
     web.check_csrf(request, rt.settings.secret_key.get_secret_value(), csrf_token)
     web.limit(request, session, "form")
     _, raw = feedback.issue_api_key(session, label=label, contact=contact)
-    return web.render(request, "developers.html", {"base": base_url(request), "new_key": raw})
+    return web.render(request, "developers.html", {"base": web.base_url(request), "new_key": raw})

@@ -4,6 +4,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from exchange.core.settings import Settings
 from tests.platforms.open_data.conftest import ADDRESSES
 
 pytestmark = pytest.mark.both_backends
@@ -111,12 +112,14 @@ def test_closed_and_unknown_datasets_are_not_found(client: TestClient, city: Non
         assert "is not an open dataset" in page.text
 
 
-def test_api_page_has_copyable_examples(client: TestClient, loaded: dict[str, int]) -> None:
+def test_api_page_has_copyable_examples(
+    client: TestClient, loaded: dict[str, int], settings: Settings
+) -> None:
     page = client.get("/datasets/macro_indicator/api")
     assert page.status_code == 200
-    base = "http://testserver"
+    base = settings.base_url
     assert f"curl '{base}/api/3/action/datastore_search?resource_id=macro_indicator" in page.text
-    assert 'ckanapi.RemoteCKAN("http://testserver")' in page.text
+    assert f'ckanapi.RemoteCKAN("{base}")' in page.text
     assert f"{base}/datasets/macro_indicator/download.parquet" in page.text
 
 
