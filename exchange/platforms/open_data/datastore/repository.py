@@ -7,11 +7,23 @@ caller filters and asks for a total, and then the count is capped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Select, false, func, or_, select, text, tuple_
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Select,
+    String,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from exchange.core import values
@@ -98,9 +110,15 @@ def keyset_page(
     return Page(rows, keys[0] if keys else None, keys[-1] if keys else None, has_more)
 
 
-def _where(c: Columns, filters: dict[str, list[Any]], q: str | None) -> list[ColumnElement[bool]]:
+Text = str | Mapping[str, str] | None  # q: in any text field, or per field (all must match)
+
+
+def _where(c: Columns, filters: dict[str, list[Any]], q: Text) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [c.table.c[name].in_(vals) for name, vals in filters.items()]
-    if q:
+    if isinstance(q, Mapping):
+        for name, text in q.items():
+            conds.append(cast(c.table.c[name], String).icontains(text, autoescape=True))
+    elif q:
         strings = [c.table.c[f.name] for f in c.fields if f.type == "string"]
         if strings:
             conds.append(or_(*(col.icontains(q, autoescape=True) for col in strings)))
@@ -114,7 +132,7 @@ def search_rows(
     schema: ResourceSchema,
     *,
     filters: dict[str, list[Any]],
-    q: str | None,
+    q: Text,
     sort: Sequence[tuple[str, bool]],
     limit: int,
     offset: int,
@@ -134,7 +152,7 @@ def search_rows(
 
 
 def count_rows(
-    session: Session, schema: ResourceSchema, *, filters: dict[str, list[Any]], q: str | None
+    session: Session, schema: ResourceSchema, *, filters: dict[str, list[Any]], q: Text
 ) -> tuple[int, bool]:
     """(total, estimated): exact up to COUNT_CAP matching rows, the planner's estimate beyond."""
     c = Columns(schema)
