@@ -29,6 +29,7 @@ from exchange.platforms.open_data.ckan.params import (
     json_value,
     string,
 )
+from exchange.platforms.open_data.ckan.sql import datastore_search_sql
 from exchange.platforms.open_data.portal import repository as repo
 from exchange.platforms.open_data.portal import service
 
@@ -260,6 +261,7 @@ ACTIONS: dict[str, Callable[[Context, Mapping[str, Any]], Any]] = {
     "site_read": site_read,
     "help_show": help_show,
     "datastore_info": datastore_info,
+    "datastore_search_sql": datastore_search_sql,
     **listings.ACTIONS,
 }
 

@@ -196,3 +196,67 @@ def test_datastore_q_per_field(client: TestClient, loaded: dict[str, int]) -> No
     assert get["records"] == hospitals["records"]
     anywhere = ok(client, "datastore_search", resource_id="geo_address", q="医院", limit=500)
     assert anywhere["total"] >= hospitals["total"]
+
+
+def test_datastore_search_sql_runs_one_select_over_public_columns(
+    client: TestClient, loaded: dict[str, int]
+) -> None:
+    got = ok(
+        client,
+        "datastore_search_sql",
+        sql='SELECT indicator, count(*) AS n FROM "macro_indicator" m '
+        "WHERE indicator LIKE '%P%' GROUP BY indicator ORDER BY n DESC, indicator",
+    )
+    assert got["records"] and all("P" in r["indicator"] for r in got["records"])
+    assert [f["id"] for f in got["fields"]] == ["indicator", "n"]
+    total = sum(r["n"] for r in got["records"])
+    rows = ok(client, "datastore_search", resource_id="macro_indicator", limit=32000)["records"]
+    assert total == sum("P" in r["indicator"] for r in rows)
+    star = ok(client, "datastore_search_sql", sql='SELECT * FROM "legal_person-csv" LIMIT 2')
+    assert set(star["records"][0]) == set(SERVED_COMPANY_FIELDS)  # withheld columns unseen
+    joined = ok(
+        client,
+        "datastore_search_sql",
+        sql="SELECT count(*) AS n FROM geo_address a JOIN geo_division d "
+        "ON a.division = d.code",
+    )
+    assert joined["records"][0]["n"] >= 0
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT pg_sleep(10)",
+        'SELECT * FROM "macro_indicator"; DROP TABLE ds_macro_indicator',
+        "DELETE FROM macro_indicator",
+        'SELECT * INTO stolen FROM "macro_indicator"',
+        'SELECT * FROM "macro_indicator" FOR UPDATE',
+        "WITH x AS (SELECT 1) SELECT * FROM x",
+        "SELECT * FROM pg_catalog.pg_user",
+        "SELECT * FROM ds_population",
+        "SELECT legal_rep_id_number FROM legal_person",
+        "SELECT current_setting('server_version')",
+        "SELECT FROM WHERE",
+        "",
+    ],
+)
+def test_datastore_search_sql_refuses_everything_else(
+    client: TestClient, loaded: dict[str, int], sql: str
+) -> None:
+    status, err = error(client, "datastore_search_sql", sql=sql)
+    assert status in (403, 404, 409), (sql, err)
+    if status == 409:
+        assert err["__type"] == "Validation Error" and "sql" in err, err
+    assert ok(client, "package_search", rows=0)["count"] == len(LISTED)  # still serving
+
+
+def test_datastore_search_sql_is_time_boxed(
+    client: TestClient, loaded: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exchange.platforms.open_data.ckan import sql
+
+    monkeypatch.setattr(sql, "TIMEOUT_MS", 1)
+    slow = "SELECT count(*) AS n FROM geo_address a, geo_address b, geo_address c, geo_address d"
+    status, err = error(client, "datastore_search_sql", sql=slow)
+    assert (status, err["__type"]) == (409, "Validation Error")
+    assert "stopped after 1 ms" in err["message"]
