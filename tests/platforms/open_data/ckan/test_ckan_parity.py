@@ -217,8 +217,7 @@ def test_datastore_search_sql_runs_one_select_over_public_columns(
     joined = ok(
         client,
         "datastore_search_sql",
-        sql="SELECT count(*) AS n FROM geo_address a JOIN geo_division d "
-        "ON a.division = d.code",
+        sql="SELECT count(*) AS n FROM geo_address a JOIN geo_division d ON a.division = d.code",
     )
     assert joined["records"][0]["n"] >= 0
 
