@@ -9,7 +9,7 @@ from typing import Any
 
 from exchange.core.errors import HubError
 from exchange.platforms.open_data import errors
-from exchange.platforms.open_data.ckan import listings
+from exchange.platforms.open_data.ckan import fq, listings
 from exchange.platforms.open_data.ckan.datastore import datastore_info, datastore_search
 from exchange.platforms.open_data.ckan.dicts import (
     organization_dict,
@@ -100,6 +100,17 @@ def parse_fq(text: str, into: dict[str, list[str]], param: str = "fq") -> str:
     return rest.strip()
 
 
+def _fq_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """fq, and fq_list (a list of expressions, every one must match), as CKAN 2.10 takes them."""
+    out = [("fq", string(params, "fq") or "")]
+    raw = json_value(params, "fq_list")
+    if raw is not None:
+        if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+            raise ValidationError("fq_list", "Must be a list of filter queries")
+        out += [("fq_list", x) for x in raw]
+    return out
+
+
 # -- actions -----------------------------------------------------------------------------
 def package_list(ctx: Context, params: Mapping[str, Any]) -> list[str]:
     """Names of every dataset on the portal (open and restricted)."""
@@ -119,7 +130,7 @@ def package_search(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     q = parse_fq(string(params, "q") or "", filters, "q")
     if q in ("*:*", "*"):
         q = ""
-    parse_fq(string(params, "fq") or "", filters)
+    among = fq.matching_codes(ctx.session, _fq_params(params))
     sort_param = (string(params, "sort") or "").strip()
     sort = parse_sort(sort_param or DEFAULT_SORT)
     if sort == "relevance" and not q:
@@ -141,6 +152,7 @@ def package_search(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
         offset=start,
         facet_limit=facet_limit,
         with_facets=bool(fields),
+        among=among,
     )
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, Any] = {}

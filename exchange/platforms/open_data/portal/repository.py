@@ -55,6 +55,7 @@ class Query:
     terms: tuple[str, ...] = ()
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (facet, values): OR in, AND across
     impossible: bool = False  # a query word no dataset has: nothing can match
+    among: tuple[str, ...] | None = None  # only these codes (a CKAN fq expression's result)
 
 
 def _hits(q: Query) -> Select[Any]:
@@ -74,6 +75,8 @@ def _hits(q: Query) -> Select[Any]:
     stmt = stmt.where(_listed())
     if q.impossible:
         stmt = stmt.where(literal(False))
+    if q.among is not None:
+        stmt = stmt.where(Resource.code.in_(q.among))
     columns = {
         "open_class": Resource.open_class,
         "update_cycle": Resource.update_cycle,

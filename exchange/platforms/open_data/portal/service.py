@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -120,8 +120,12 @@ def search(
     offset: int = 0,
     facet_limit: int = 50,
     with_facets: bool = True,
+    among: Sequence[str] | None = None,
 ) -> SearchResult:
+    """`among`: only these dataset codes (what a CKAN `fq` expression selected)."""
     query = build_query(session, q, filters or {})
+    if among is not None:
+        query = replace(query, among=tuple(among))
     sort = sort or ("relevance" if query.terms else "updated")
     if sort not in SORTS:
         raise BadParameter("sort", f"use one of {', '.join(SORTS)}")

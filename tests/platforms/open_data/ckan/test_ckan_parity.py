@@ -259,3 +259,64 @@ def test_datastore_search_sql_is_time_boxed(
     status, err = error(client, "datastore_search_sql", sql=slow)
     assert (status, err["__type"]) == (409, "Validation Error")
     assert "stopped after 1 ms" in err["message"]
+
+
+def names(client: TestClient, **params: object) -> set[str]:
+    return {p["name"] for p in ok(client, "package_search", rows=100, **params)["results"]}
+
+
+def test_fq_is_solr_syntax(client: TestClient, loaded: dict[str, int]) -> None:
+    assert names(client, fq="organization:zrzy") == {"geo_address", "geo_division"}
+    assert names(client, fq="organization:zrzy OR organization:tj") == {
+        "geo_address",
+        "geo_division",
+        "macro_indicator",
+    }
+    assert names(client, fq="organization:(zrzy OR tj)") == names(
+        client, fq="organization:zrzy OR organization:tj"
+    )
+    assert names(client, fq="-organization:zrzy") == LISTED - {"geo_address", "geo_division"}
+    assert names(client, fq="NOT organization:zrzy") == names(client, fq="-organization:zrzy")
+    assert names(client, fq="(organization:zrzy AND res_format:GeoJSON) OR name:legal_person") == {
+        "geo_address",
+        "geo_division",
+        "legal_person",
+    }
+    assert names(client, fq="res_format:geojson -name:geo_division") == {"geo_address"}
+    assert names(client, fq="license_id:CC-BY-4.0") <= LISTED
+    assert names(client, fq="license_id:no-such-licence") == set()
+    assert names(client, fq="name:geo_*") == {"geo_address", "geo_division"}
+    assert names(client, fq="*:*") == LISTED
+    assert names(client, fq_list=["organization:zrzy", "res_format:csv"]) == {
+        "geo_address",
+        "geo_division",
+    }
+    assert names(client, fq="organization:zrzy", fq_list=["-name:geo_address"]) == {"geo_division"}
+
+
+def test_fq_date_ranges(client: TestClient, loaded: dict[str, int]) -> None:
+    assert names(client, fq="metadata_modified:[* TO NOW]") == LISTED
+    assert names(client, fq="metadata_modified:[NOW-1DAY TO NOW+1DAY]") == LISTED  # just loaded
+    assert names(client, fq="metadata_modified:[2000-01-01T00:00:00Z TO 2001-01-01T00:00:00Z]") == (
+        set()
+    )
+    assert names(client, fq="metadata_created:{* TO NOW+1YEAR}") == LISTED
+
+
+@pytest.mark.parametrize(
+    ("fq", "why"),
+    [
+        ("colour:red", "unknown field"),
+        ("organization:zrzy)", "unexpected"),
+        ("(organization:zrzy", "unexpected end"),
+        ("metadata_modified:2020", "range"),
+        ("metadata_modified:[yesterday TO NOW]", "not a date"),
+        ("organization:[a TO b]", "no range"),
+    ],
+)
+def test_fq_errors_name_the_parameter(client: TestClient, city: None, fq: str, why: str) -> None:
+    status, err = error(client, "package_search", fq=fq)
+    assert (status, err["__type"]) == (400, "Search Query Error")
+    assert "fq" in err["message"] and why in err["message"], err
+    status, err = error(client, "package_search", fq_list="organization:zrzy")
+    assert (status, err["__type"]) == (409, "Validation Error") and "fq_list" in err
