@@ -7,13 +7,14 @@ counted on the primary by a dependency (`web.ApiQuota`, `web.DownloadQuota`).
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
+from sqlalchemy.orm import Session
 
 from exchange.core.deps import ReadSession, RuntimeDep
+from exchange.core.runtime import Runtime
 from exchange.platforms.open_data import web
 from exchange.platforms.open_data.ckan.dicts import iso
 from exchange.platforms.open_data.datastore import exports
@@ -22,12 +23,6 @@ from exchange.platforms.open_data.metadata import service as metadata
 from exchange.platforms.open_data.portal import service, visuals
 
 router = APIRouter(tags=["open data"], route_class=web.ApiRoute)
-JSONLD = "application/ld+json"
-
-
-def _jsonld(doc: object, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-    return Response(body, media_type=JSONLD, headers=headers)
 
 
 @router.get(
@@ -70,27 +65,71 @@ def download(
     return StreamingResponse(body, media_type=out.media_type, headers=headers)
 
 
-@router.get("/datasets/{code}.jsonld", summary="One dataset as DCAT-AP JSON-LD")
-def dataset_jsonld(
-    request: Request, code: str, session: ReadSession, rt: RuntimeDep, state: web.ApiQuota
-) -> Response:
+def dataset_doc(request: Request, session: Session, rt: Runtime, code: str) -> dict[str, Any]:
     card = service.card_of(session, rt.schemas, code)
     schema = rt.schemas.get(code)
     span = visuals.temporal(session, schema, card.resource) if card.open and schema else None
-    doc = metadata.with_context(metadata.dcat_dataset(card, web.base_url(request), span))
-    return _jsonld(doc, state.headers())
+    name = rt.settings.resolved_node_name
+    return metadata.dataset_document(card, web.base_url(request), name, span)
 
 
-@router.get("/catalog.jsonld", summary="The whole catalogue as DCAT-AP JSON-LD")
-def catalog_jsonld(
+def rdf_response(
+    doc: dict[str, Any], ext: str, headers: dict[str, str], *, negotiated: bool = False
+) -> Response:
+    media = metadata.RDF_FORMATS[ext][0]
+    sent = {**headers, **({"Vary": "Accept"} if negotiated else {})}
+    return Response(metadata.serialise(doc, ext), media_type=media, headers=sent)
+
+
+def _dataset_route(ext: str) -> None:
+    @router.get(
+        f"/datasets/{{code}}.{ext}",
+        summary=f"One dataset as DCAT-AP ({metadata.RDF_FORMATS[ext][0]})",
+        name=f"dataset_{ext}",
+    )
+    def one(
+        request: Request, code: str, session: ReadSession, rt: RuntimeDep, state: web.ApiQuota
+    ) -> Response:
+        return rdf_response(dataset_doc(request, session, rt, code), ext, state.headers())
+
+
+def _catalog(request: Request, session: Session, rt: Runtime) -> dict[str, Any]:
+    cards = catalog_export.all_cards(session, rt.schemas)
+    spans = {}
+    for card in cards:
+        schema = rt.schemas.get(card.resource.code)
+        span = visuals.temporal(session, schema, card.resource) if card.open and schema else None
+        if span:
+            spans[card.resource.code] = span
+    settings = rt.settings
+    return metadata.dcat_catalog(
+        cards, web.base_url(request), settings.resolved_node_name, settings.node_code, spans
+    )
+
+
+def _catalog_route(ext: str) -> None:
+    @router.get(
+        f"/catalog.{ext}",
+        summary=f"The whole catalogue as DCAT-AP ({metadata.RDF_FORMATS[ext][0]})",
+        name=f"catalog_{ext}",
+    )
+    def whole(
+        request: Request, session: ReadSession, rt: RuntimeDep, state: web.ApiQuota
+    ) -> Response:
+        return rdf_response(_catalog(request, session, rt), ext, state.headers())
+
+
+for _ext in metadata.RDF_FORMATS:
+    _dataset_route(_ext)
+    _catalog_route(_ext)
+
+
+@router.get("/catalog", summary="The catalogue in the RDF syntax the Accept header asks for")
+def catalog(
     request: Request, session: ReadSession, rt: RuntimeDep, state: web.ApiQuota
 ) -> Response:
-    cards = catalog_export.all_cards(session, rt.schemas)
-    settings = rt.settings
-    doc = metadata.dcat_catalog(
-        cards, web.base_url(request), settings.resolved_node_name, settings.node_code
-    )
-    return _jsonld(doc, state.headers())
+    ext = metadata.negotiate(request.headers.get("accept"), "jsonld") or "jsonld"
+    return rdf_response(_catalog(request, session, rt), ext, state.headers(), negotiated=True)
 
 
 @router.get(

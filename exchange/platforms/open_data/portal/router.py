@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from exchange.core.deps import DbSession, ReadSession, RuntimeDep
@@ -116,7 +116,14 @@ def dataset(
     before: str | None = None,
     size: Annotated[int, Query(ge=10, le=100)] = 20,
     series: Annotated[str | None, Query(max_length=200)] = None,
-) -> HTMLResponse:
+) -> Response:
+    rdf = metadata.negotiate(request.headers.get("accept"), None)
+    if rdf is not None:
+        # The dataset's IRI is this page: RDF clients are sent to its description, as the
+        # W3C's "Cool URIs for the Semantic Web" advise (303 See Other).
+        return RedirectResponse(
+            f"/datasets/{code}.{rdf}", status_code=303, headers={"Vary": "Accept"}
+        )
     d = service.dataset(session, rt.schemas, code)
     page = vis = None
     if d.card.open and d.schema is not None and d.served:
@@ -146,7 +153,7 @@ def dataset(
             d.card, web.base_url(request), vis.temporal if vis else None
         ),
     }
-    return web.render(request, "dataset.html", context)
+    return web.render(request, "dataset.html", context, headers={"Vary": "Accept"})
 
 
 @router.get("/datasets/{code}/api", response_class=HTMLResponse)
