@@ -6,7 +6,7 @@ counted on the primary by a dependency (`web.ApiQuota`, `web.DownloadQuota`).
 
 from __future__ import annotations
 
-import hashlib
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
@@ -14,11 +14,12 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
 from exchange.core.deps import ReadSession, RuntimeDep
+from exchange.core.resource_schema import ResourceSchema
 from exchange.core.runtime import Runtime
+from exchange.directory.models import Resource
 from exchange.platforms.open_data import web
-from exchange.platforms.open_data.ckan.dicts import iso
 from exchange.platforms.open_data.datastore import exports
-from exchange.platforms.open_data.metadata import catalog_export
+from exchange.platforms.open_data.metadata import catalog_export, datapackage
 from exchange.platforms.open_data.metadata import service as metadata
 from exchange.platforms.open_data.portal import service, visuals
 
@@ -44,14 +45,12 @@ def download(
             resource, schema = service.readable_schema(
                 session, rt.schemas, code, request.state.api_key_id
             )
-            # The file changes only when a batch lands (row count, update time) or the schema
-            # does: validators known before the work, so a 304 costs no export.
+            # validators known before the work, so a 304 costs no export
             modified = resource.last_updated_at
-            version = f"{resource.row_count}.{iso(modified)}.{resource.schema_sha256[:12]}"
+            tag = datapackage.download_tag(resource, fmt.lower())
         finally:
             session.rollback()
     out = exports.export(rt.reads.read_sessions(), schema, fmt)
-    tag = hashlib.sha256(f"{code}.{fmt}.{version}".encode()).hexdigest()[:24]
     headers = {
         **(meter.state.headers() if meter.state else {}),
         **web.validators(f'W/"{tag}"', modified),
@@ -122,6 +121,45 @@ def _catalog_route(ext: str) -> None:
 for _ext in metadata.RDF_FORMATS:
     _dataset_route(_ext)
     _catalog_route(_ext)
+
+
+def _measurer(rt: Runtime) -> datapackage.Measurer:
+    def measured(schema: ResourceSchema, resource: Resource, fmt: str) -> tuple[int, str]:
+        return datapackage.measure(rt.store, rt.reads.read_sessions(), schema, resource, fmt)
+
+    return measured
+
+
+def _json(doc: dict[str, Any], headers: dict[str, str]) -> Response:
+    body = json.dumps(doc, ensure_ascii=False, indent=1)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.get(
+    "/datasets/{code}/datapackage.json",
+    summary="One open dataset as a Frictionless Data Package (schema, bytes, SHA-256)",
+)
+def dataset_datapackage(
+    request: Request, code: str, session: ReadSession, rt: RuntimeDep, state: web.ApiQuota
+) -> Response:
+    _, schema = service.readable_schema(session, rt.schemas, code, request.state.api_key_id)
+    card = service.card_of(session, rt.schemas, code)
+    doc = datapackage.dataset_package(card, schema, web.base_url(request), _measurer(rt))
+    return _json(doc, state.headers())
+
+
+@router.get(
+    "/datapackage.json",
+    summary="Every open dataset's CSV as one Frictionless Data Package",
+)
+def catalogue_datapackage(
+    request: Request, session: ReadSession, rt: RuntimeDep, state: web.ApiQuota
+) -> Response:
+    cards = catalog_export.all_cards(session, rt.schemas)
+    doc = datapackage.catalogue_package(
+        cards, rt.schemas, web.base_url(request), rt.settings.resolved_node_name, _measurer(rt)
+    )
+    return _json(doc, state.headers())
 
 
 @router.get("/catalog", summary="The catalogue in the RDF syntax the Accept header asks for")
