@@ -80,8 +80,12 @@ def build_query(session: Session, q: str | None, filters: Mapping[str, Sequence[
                 terms.append(word)
                 continue
             parts = search_index.sub_words(word)
+            synonyms = search_index.SYNONYMS.get(word, ())
+            known_synonyms = repo.known_terms(session, list(synonyms)) if synonyms else set()
             if parts and set(parts) <= repo.known_terms(session, parts):
                 terms += parts
+            elif known_synonyms:
+                terms.append(next(w for w in synonyms if w in known_synonyms))
             else:
                 impossible = True
     norm = tuple(
