@@ -14,6 +14,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from exchange.core import divisions
+from exchange.core.resource_schema import FieldSpec
 from exchange.platforms.open_data import access
 from exchange.platforms.open_data.ckan.dicts import LICENCES, MEDIA_TYPES, iso
 from exchange.platforms.open_data.portal.service import Card
@@ -389,8 +390,18 @@ def dataset_document(
     return {"@context": CONTEXT, "@graph": nodes}
 
 
-def schema_org(card: Card, base: str, temporal: tuple[str, str] | None = None) -> str:
-    """The dataset as search engines read it, as text safe inside a <script> element."""
+def schema_org(
+    card: Card,
+    base: str,
+    temporal: tuple[str, str] | None = None,
+    *,
+    variables: Sequence[FieldSpec] = (),
+    catalog_name: str | None = None,
+) -> str:
+    """The dataset as search engines read it, as text safe inside a <script> element.
+
+    `variables`: the fields served (variableMeasured). A restricted dataset is not claimed
+    free to access: it is served only after an approved application."""
     r = card.resource
     page = f"{base}/datasets/{r.code}"
     licence = LICENCES.get(r.licence or "")
@@ -405,7 +416,6 @@ def schema_org(card: Card, base: str, temporal: tuple[str, str] | None = None) -
         "identifier": r.identifier or r.code,
         "keywords": list(r.tags),
         "inLanguage": "zh-CN",
-        "isAccessibleForFree": True,
         "creator": org,
         "publisher": org,
         "datePublished": iso(r.published_at),
@@ -419,6 +429,24 @@ def schema_org(card: Card, base: str, temporal: tuple[str, str] | None = None) -
             for fmt in card.formats
         ],
     }
+    if card.open:
+        doc["isAccessibleForFree"] = True
+    if catalog_name:
+        doc["includedInDataCatalog"] = {
+            "@type": "DataCatalog",
+            "name": catalog_name,
+            "url": f"{base}/catalog",
+        }
+    if variables:
+        doc["variableMeasured"] = [
+            {
+                "@type": "PropertyValue",
+                "name": f.title or f.name,
+                "propertyID": f.name,
+                **({"description": f.description} if f.description else {}),
+            }
+            for f in variables
+        ]
     if licence:
         doc["license"] = licence[1]
     if d is not None:

@@ -150,7 +150,11 @@ def dataset(
         "feedback": feedback.for_dataset(session, code),
         "feedback_sent": request.query_params.get("feedback") == "sent",
         "schema_org": metadata.schema_org(
-            d.card, web.base_url(request), vis.temporal if vis else None
+            d.card,
+            web.base_url(request),
+            vis.temporal if vis else None,
+            variables=d.served,
+            catalog_name=f"{rt.settings.resolved_node_name}公共数据开放平台",
         ),
     }
     return web.render(request, "dataset.html", context, headers={"Vary": "Accept"})

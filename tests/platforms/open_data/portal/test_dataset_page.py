@@ -148,3 +148,23 @@ def test_a_visitor_picks_another_series_and_unknown_ones_get_the_default(
     assert unknown.status_code == 200
     title = re.search(r"<h2>图表 · ([^<]+)</h2>", default)
     assert title is not None and f"图表 · {title.group(1)}" in unknown.text
+
+
+def schema_org_of(html: str) -> dict:
+    ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert ld is not None
+    return json.loads(ld.group(1))
+
+
+def test_schema_org_names_variables_and_catalogue_and_never_frees_restricted_data(
+    client: TestClient, loaded: dict[str, int]
+) -> None:
+    doc = schema_org_of(client.get("/datasets/macro_indicator").text)
+    assert doc["isAccessibleForFree"] is True
+    assert doc["includedInDataCatalog"]["@type"] == "DataCatalog"
+    assert doc["includedInDataCatalog"]["url"].endswith("/catalog")
+    measured = {v["propertyID"]: v for v in doc["variableMeasured"]}
+    assert {"indicator", "period"} <= set(measured) and measured["period"]["name"] == "统计期"
+    restricted = schema_org_of(client.get("/datasets/credit_record").text)
+    assert "isAccessibleForFree" not in restricted and "distribution" in restricted
+    assert restricted["distribution"] == []
