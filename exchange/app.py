@@ -21,6 +21,7 @@ from exchange.core.security_headers import SecurityHeadersMiddleware
 from exchange.core.settings import Settings
 from exchange.platforms.exchange.janitor import JanitorWorker
 from exchange.platforms.exchange.relay.service import RelayWorker
+from exchange.platforms.open_data.hygiene import OpenDataHttp
 from exchange.platforms.sharing.audit.sealer import SealingWorker
 from exchange.platforms.sharing.env import aclose as close_sharing
 from exchange.wiring import wire
@@ -73,6 +74,7 @@ def create_app(
     )
     install_handlers(app)
     install_openapi(app)
+    app.add_middleware(OpenDataHttp)  # innermost: HEAD/OPTIONS/CORS/ETag/gzip on open data
     app.add_middleware(BodyLimitMiddleware, rules=body_rules(settings))
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)  # outermost: every answer has its request id

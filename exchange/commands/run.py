@@ -111,6 +111,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     from exchange.platforms.sharing.audit import sealer
 
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    if "base_url" not in settings.model_fields_set:
+        # Unset, the public address is where we serve (links and metadata never take the
+        # Host header); workers read it from the environment.
+        settings = settings.model_copy(update={"base_url": f"http://{host}:{port}"})
+        os.environ["HUB_BASE_URL"] = settings.base_url
     console.print(f"serving {settings.resolved_node_name} at http://{host}:{port}")
     # One audit sealer per node, in its own process; the API workers run none.
     seal_every = settings.sharing.seal_interval_s

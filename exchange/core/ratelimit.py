@@ -61,6 +61,12 @@ def hit(session: Session, key: str, *, limit: int, window_s: int, cost: int = 1)
     return state
 
 
+def add(session: Session, key: str, *, cost: int, window_s: int) -> int:
+    """Add `cost` to `key`'s current window unchecked: charging work already done (the time a
+    request took, the bytes a download sent); the next `hit` refuses past the limit."""
+    return _count(session, key, int(time.time() // window_s * window_s), cost)
+
+
 def hit_request(
     request: Any, session: Session, key: str, *, limit: int, window_s: int, cost: int = 1
 ) -> RateState:

@@ -158,7 +158,9 @@ def test_portal_and_catalogue_reads_come_from_the_replica_writes_from_the_primar
 
             # The CKAN call and the page views counted against rate limits: those writes are
             # on the primary (the replica refuses writes; its replay is paused anyway).
-            counted = "SELECT coalesce(sum(count), 0) FROM rate_counter WHERE key LIKE 'od:api:%'"
+            counted = (
+                "SELECT coalesce(sum(count), 0) FROM rate_counter WHERE key LIKE 'od:api-ms:%'"
+            )
             with session_scope(rt.sessions) as s:
                 assert s.execute(text(counted)).scalar_one() >= 2
             assert _replica_sql(replica, counted) == 0

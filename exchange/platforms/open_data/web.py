@@ -5,15 +5,19 @@ No rules live here; it turns requests into calls and results into pages and head
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
@@ -37,8 +41,17 @@ LANG_COOKIE = "lang"
 CSRF_COOKIE = "od_csrf"
 CSRF_FIELD = "csrf_token"
 
-# Anonymous use works; a (free) API key raises the limit. Per minute, per client IP or key.
-LIMITS = {"api": 120, "download": 20, "form": 10}
+# Anonymous use works; a (free) API key raises every limit. Forms: posts per minute, per
+# client IP or key. "api" is what a key's rate is divided by (its factor); the API itself is
+# metered in server time (API_BUDGET_MS), downloads in bytes.
+LIMITS = {"api": 120, "form": 10}
+
+
+def base_url(request: Request) -> str:
+    """The node's public address, from settings (`HUB_BASE_URL`): never from the request's
+    Host header, which anyone can set and which would then rewrite sitemaps, DCAT IRIs and
+    links for every cache and harvester that stores them."""
+    return str(request.app.state.runtime.settings.base_url).rstrip("/")
 
 
 def lang_of(request: Request) -> str:
@@ -182,37 +195,135 @@ def presented_key(request: Request) -> str | None:
     return auth if auth and " " not in auth else None
 
 
-def limit_now(request: Request, bucket: str) -> RateState:
-    """`limit` in its own transaction on the primary, committed at once (also past the limit):
-    for read-only routes whose reads go to the replica."""
-    with request.app.state.runtime.sessions() as session:
+# -- conditional requests ------------------------------------------------------------------
+def validators(etag: str, modified: dt.datetime | None) -> dict[str, str]:
+    headers = {"ETag": etag}
+    if modified is not None:
+        aware = modified if modified.tzinfo else modified.replace(tzinfo=dt.UTC)
+        headers["Last-Modified"] = format_datetime(aware.astimezone(dt.UTC), usegmt=True)
+    return headers
+
+
+def not_modified(request: Request, headers: dict[str, str]) -> Response | None:
+    """A 304 when the client's copy is current (RFC 9110: If-None-Match wins over
+    If-Modified-Since), else None. For answers whose validators are known before the work
+    (downloads); other GET answers get a body ETag from `hygiene.OpenDataHttp`."""
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        tags = {t.strip().removeprefix("W/") for t in match.split(",")}
+        if "*" in tags or headers["ETag"].removeprefix("W/") in tags:
+            return Response(status_code=304, headers=headers)
+        return None
+    since, modified = request.headers.get("if-modified-since"), headers.get("Last-Modified")
+    if since and modified:
         try:
-            return limit(request, session, bucket, durable=False)
-        finally:
+            if parsedate_to_datetime(modified) <= parsedate_to_datetime(since):
+                return Response(status_code=304, headers=headers)
+        except (TypeError, ValueError):
+            return None  # an unreadable date is ignored, as RFC 9110 says
+    return None
+
+
+# -- quotas for machines: server time for the API, bytes for downloads --------------------
+# A harvester sending one request at a time has at most one in flight, so it can never use
+# more server time than the window lasts: a budget of one window (plus the one request that
+# may straddle its start) is one that such a client never reaches, however fast we answer,
+# while parallel hammering reaches it at once. Downloads are counted in bytes, so one file of
+# 1 GB and a thousand small ones cost what they weigh. A key multiplies both (its rate / 120).
+API_WINDOW_S = 60
+API_BUDGET_MS = 90_000
+DOWNLOAD_WINDOW_S = 3600
+DOWNLOAD_BUDGET_BYTES = 20 * 2**30
+
+
+def _caller(request: Request, session: Session) -> tuple[str, int]:
+    """Who is counted (key or IP) and the factor a key gives; sets request.state.api_key_id."""
+    raw = presented_key(request)
+    request.state.api_key_id = None
+    if not raw:
+        return f"ip:{client_ip(request)}", 1
+    key = feedback.find_api_key(session, raw)
+    if key is None:
+        raise ApiKeyRejected()
+    request.state.api_key_id = str(key.id)
+    return f"key:{key.id}", max(1, key.rate_per_minute // LIMITS["api"])
+
+
+@dataclass
+class Meter:
+    """One request's charge: opened (1 unit, refused past the budget) at the start, the rest
+    added by `charge` when the work is done; each in its own short transaction on the primary
+    (the edge), so no read path ever commits and the reads can stay on the replica."""
+
+    request: Request
+    name: str
+    budget: int
+    window_s: int
+    state: RateState | None = None
+
+    def open(self) -> RateState:
+        rt = self.request.app.state.runtime
+        with rt.sessions() as session:
+            try:
+                who, factor = _caller(self.request, session)
+                self.name = f"{self.name}:{who}"
+                self.budget *= factor
+                self.state = ratelimit.hit(
+                    session, self.name, limit=self.budget, window_s=self.window_s
+                )
+            finally:
+                session.commit()  # the opening unit stands even when refused
+        self.request.state.rate = self.state
+        return self.state
+
+    def charge(self, units: int) -> None:
+        if units <= 1 or self.state is None:
+            return
+        rt = self.request.app.state.runtime
+        with rt.sessions() as session:
+            ratelimit.add(session, self.name, cost=units - 1, window_s=self.window_s)
             session.commit()
 
 
-def limit(request: Request, session: Session, bucket: str, *, durable: bool = True) -> RateState:
-    """Count this request against its caller's limit; raises RateLimited (429) past it.
+def api_meter(request: Request) -> Iterator[RateState]:
+    """Dependency: the API's server-time budget (milliseconds per minute)."""
+    meter = Meter(request, "od:api-ms", API_BUDGET_MS, API_WINDOW_S)
+    started = time.monotonic()
+    state = meter.open()
+    try:
+        yield state
+    finally:
+        meter.charge(int((time.monotonic() - started) * 1000))
 
-    `durable`: keep the count even if the request's transaction is rolled back (routes using
-    the request session); a caller that commits the count itself passes False.
-    """
-    raw = presented_key(request)
-    per_minute = LIMITS[bucket]
-    request.state.api_key_id = None
-    if raw:
-        key = feedback.find_api_key(session, raw)
-        if key is None:
-            raise ApiKeyRejected()
-        request.state.api_key_id = str(key.id)
-        who, per_minute = f"key:{key.id}", key.rate_per_minute * LIMITS[bucket] // LIMITS["api"]
-    else:
-        who = f"ip:{client_ip(request)}"
+
+def download_meter(request: Request) -> Meter:
+    """Dependency: the download byte budget; the route charges what it sent (`metered`)."""
+    meter = Meter(request, "od:download-bytes", DOWNLOAD_BUDGET_BYTES, DOWNLOAD_WINDOW_S)
+    meter.open()
+    return meter
+
+
+def metered(meter: Meter, body: Iterator[bytes]) -> Iterator[bytes]:
+    """`body`, counting what actually went out (a client hanging up pays what it got)."""
+    sent = 0
+    try:
+        for chunk in body:
+            sent += len(chunk)
+            yield chunk
+    finally:
+        meter.charge(sent)
+
+
+ApiQuota = Annotated[RateState, Depends(api_meter)]
+DownloadQuota = Annotated[Meter, Depends(download_meter)]
+
+
+def limit(request: Request, session: Session, bucket: str) -> RateState:
+    """Count this form post against its caller's per-minute limit; raises RateLimited (429)
+    past it. The count stands even if the request's transaction is rolled back."""
+    who, factor = _caller(request, session)
     name = f"od:{bucket}:{who}"
-    if durable:
-        state = ratelimit.hit_request(request, session, name, limit=per_minute, window_s=60)
-    else:
-        state = ratelimit.hit(session, name, limit=per_minute, window_s=60)
+    per_minute = LIMITS[bucket] * factor
+    state = ratelimit.hit_request(request, session, name, limit=per_minute, window_s=60)
     request.state.rate = state
     return state

@@ -82,6 +82,7 @@ def live_portal(
     through the intake. Shared by a module's tests, so they must not change its data."""
     root = tmp_path_factory.mktemp("live")
     url = pg_server.create_database(f"live_{uuid.uuid4().hex[:8]}")
+    port = free_port()
     env = {
         "HUB_ENV": "test",
         "HUB_SECRET_KEY": "live-portal-test-secret",
@@ -90,6 +91,7 @@ def live_portal(
         "HUB_STORE_URL": (root / "payloads").as_uri(),
         "HUB_RELAY_INTERVAL_S": "0",
         "HUB_LOG_LEVEL": "WARNING",
+        "HUB_BASE_URL": f"http://127.0.0.1:{port}",
     }
     settings = Settings(
         env="test",
@@ -99,6 +101,7 @@ def live_portal(
         store_url=env["HUB_STORE_URL"],
         relay_interval_s=0,
         janitor_interval_s=0,
+        base_url=env["HUB_BASE_URL"],
     )
     rt = build_runtime(settings)
     prepare_database(rt.engine, rt.schemas)
@@ -106,7 +109,6 @@ def live_portal(
         seed_demo_city(session, settings, rt.schemas)
     seed(rt, 1)
     rt.close()
-    port = free_port()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("hub")), "serve", "--port", str(port)],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,7 +20,6 @@ from exchange.core.ratelimit import RateState
 from exchange.platforms.open_data import web
 from exchange.platforms.open_data.ckan import service as ckan
 from exchange.platforms.open_data.ckan.params import CkanError, Context, from_hub_error
-from exchange.platforms.open_data.portal.router import base_url
 
 router = APIRouter(tags=["open data: CKAN Action API"])
 
@@ -49,20 +49,19 @@ def _envelope(
     status: int,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    help_url = f"{base_url(request)}/api/3/action/help_show?name={action}"
+    help_url = f"{web.base_url(request)}/api/3/action/help_show?name={action}"
     state: RateState | None = getattr(request.state, "rate", None)
     sent = {**(state.headers() if state else {}), **(headers or {})}
     return JSONResponse({"help": help_url, **body}, status_code=status, headers=sent)
 
 
 def _run(request: Request, action: str, params: dict[str, Any]) -> Any:
-    """Every action only reads: the count is committed on the primary (it stands even if the
-    action then fails), the action runs on the replica while it is fresh."""
+    """Every action only reads, on the replica while it is fresh; the meter (the edge) counts
+    the call on the primary, also when the action then fails."""
     rt = request.app.state.runtime
-    web.limit_now(request, "api")
-    with rt.reads.read_sessions()() as session:
+    with contextmanager(web.api_meter)(request), rt.reads.read_sessions()() as session:
         try:
-            ctx = Context(session, rt.schemas, base_url(request), request.state.api_key_id)
+            ctx = Context(session, rt.schemas, web.base_url(request), request.state.api_key_id)
             return ckan.call(ctx, action, params)
         finally:
             session.rollback()

@@ -9,7 +9,8 @@ from typing import Any
 
 from exchange.core.errors import HubError
 from exchange.platforms.open_data import errors
-from exchange.platforms.open_data.ckan.datastore import datastore_search
+from exchange.platforms.open_data.ckan import fq, listings
+from exchange.platforms.open_data.ckan.datastore import datastore_info, datastore_search
 from exchange.platforms.open_data.ckan.dicts import (
     organization_dict,
     package_dict,
@@ -28,6 +29,7 @@ from exchange.platforms.open_data.ckan.params import (
     json_value,
     string,
 )
+from exchange.platforms.open_data.ckan.sql import datastore_search_sql
 from exchange.platforms.open_data.portal import repository as repo
 from exchange.platforms.open_data.portal import service
 
@@ -40,12 +42,40 @@ FACET_FIELDS = {
     "groups": "topic",
     **{f: f for f in service.FACETS},
 }
-SORTS = {
-    "score desc": "relevance",
-    "metadata_modified desc": "updated",
-    "title_string asc": "title",
-    "name asc": "title",
+# CKAN's sort keys -> the portal's orders; CKAN's default is "score desc, metadata_modified desc".
+SORT_KEYS = {
+    ("score", "desc"): "relevance",
+    ("metadata_modified", "desc"): "updated",
+    ("metadata_modified", "asc"): "updated_asc",
+    ("metadata_created", "desc"): "created",
+    ("metadata_created", "asc"): "created_asc",
+    ("title_string", "asc"): "title",
+    ("title_string", "desc"): "title_desc",
+    ("title", "asc"): "title",
+    ("title", "desc"): "title_desc",
+    ("name", "asc"): "name",
+    ("name", "desc"): "name_desc",
 }
+DEFAULT_SORT = "score desc, metadata_modified desc"
+
+
+def parse_sort(text: str) -> str:
+    """A CKAN sort ("name asc", "metadata_modified desc", CKAN's default pair) as the portal's
+    order; the first key decides (the portal breaks ties by update time and name)."""
+    keys = []
+    for part in text.split(","):
+        words = part.strip().lower().split()
+        if len(words) == 1:
+            words.append("asc")
+        if len(words) != 2 or tuple(words) not in SORT_KEYS:
+            known = sorted({f"{f} {d}" for f, d in SORT_KEYS})
+            raise ValidationError(
+                "sort", f"cannot sort by {part.strip()!r}; use {', '.join(known)}"
+            )
+        keys.append(SORT_KEYS[(words[0], words[1])])
+    return keys[0]
+
+
 _FQ = re.compile(r'([+-]?)(\w[\w.]*):(?:"([^"]*)"|(\S+))')
 
 
@@ -70,6 +100,17 @@ def parse_fq(text: str, into: dict[str, list[str]], param: str = "fq") -> str:
     return rest.strip()
 
 
+def _fq_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """fq, and fq_list (a list of expressions, every one must match), as CKAN 2.10 takes them."""
+    out = [("fq", string(params, "fq") or "")]
+    raw = json_value(params, "fq_list")
+    if raw is not None:
+        if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+            raise ValidationError("fq_list", "Must be a list of filter queries")
+        out += [("fq_list", x) for x in raw]
+    return out
+
+
 # -- actions -----------------------------------------------------------------------------
 def package_list(ctx: Context, params: Mapping[str, Any]) -> list[str]:
     """Names of every dataset on the portal (open and restricted)."""
@@ -89,10 +130,11 @@ def package_search(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     q = parse_fq(string(params, "q") or "", filters, "q")
     if q in ("*:*", "*"):
         q = ""
-    parse_fq(string(params, "fq") or "", filters)
-    sort_param = (string(params, "sort") or "").strip().lower()
-    if sort_param and sort_param not in SORTS:
-        raise ValidationError("sort", f"use one of {', '.join(SORTS)}")
+    among = fq.matching_codes(ctx.session, _fq_params(params))
+    sort_param = (string(params, "sort") or "").strip()
+    sort = parse_sort(sort_param or DEFAULT_SORT)
+    if sort == "relevance" and not q:
+        sort = "updated"  # no words: every score is equal, CKAN's second key decides
     fields = json_value(params, "facet.field") or []
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
         raise ValidationError("facet.field", "Must be a JSON list of field names")
@@ -105,11 +147,12 @@ def package_search(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
         ctx.schemas,
         q=q or None,
         filters=filters,
-        sort=SORTS.get(sort_param),
+        sort=sort,
         limit=rows,
         offset=start,
         facet_limit=facet_limit,
         with_facets=bool(fields),
+        among=among,
     )
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, Any] = {}
@@ -123,7 +166,7 @@ def package_search(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
         }
     return {
         "count": result.total,
-        "sort": sort_param or "score desc, metadata_modified desc",
+        "sort": sort_param or DEFAULT_SORT,
         "facets": facets,
         "search_facets": search_facets,
         "results": [package_dict(card, ctx.base) for card in result.cards],
@@ -229,6 +272,9 @@ ACTIONS: dict[str, Callable[[Context, Mapping[str, Any]], Any]] = {
     "status_show": status_show,
     "site_read": site_read,
     "help_show": help_show,
+    "datastore_info": datastore_info,
+    "datastore_search_sql": datastore_search_sql,
+    **listings.ACTIONS,
 }
 
 

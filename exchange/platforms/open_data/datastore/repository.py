@@ -7,11 +7,24 @@ caller filters and asks for a total, and then the count is capped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Select, false, func, or_, select, text, tuple_
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Select,
+    String,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from exchange.core import values
@@ -98,9 +111,15 @@ def keyset_page(
     return Page(rows, keys[0] if keys else None, keys[-1] if keys else None, has_more)
 
 
-def _where(c: Columns, filters: dict[str, list[Any]], q: str | None) -> list[ColumnElement[bool]]:
+Text = str | Mapping[str, str] | None  # q: in any text field, or per field (all must match)
+
+
+def _where(c: Columns, filters: dict[str, list[Any]], q: Text) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [c.table.c[name].in_(vals) for name, vals in filters.items()]
-    if q:
+    if isinstance(q, Mapping):
+        for name, text in q.items():
+            conds.append(cast(c.table.c[name], String).icontains(text, autoescape=True))
+    elif q:
         strings = [c.table.c[f.name] for f in c.fields if f.type == "string"]
         if strings:
             conds.append(or_(*(col.icontains(q, autoescape=True) for col in strings)))
@@ -114,7 +133,7 @@ def search_rows(
     schema: ResourceSchema,
     *,
     filters: dict[str, list[Any]],
-    q: str | None,
+    q: Text,
     sort: Sequence[tuple[str, bool]],
     limit: int,
     offset: int,
@@ -134,7 +153,7 @@ def search_rows(
 
 
 def count_rows(
-    session: Session, schema: ResourceSchema, *, filters: dict[str, list[Any]], q: str | None
+    session: Session, schema: ResourceSchema, *, filters: dict[str, list[Any]], q: Text
 ) -> tuple[int, bool]:
     """(total, estimated): exact up to COUNT_CAP matching rows, the planner's estimate beyond."""
     c = Columns(schema)
@@ -226,3 +245,41 @@ def value_range(session: Session, schema: ResourceSchema, f: FieldSpec) -> tuple
     col = t.c[f.name]
     row = session.execute(select(func.min(col), func.max(col)).where(t.c._deleted.is_(False))).one()
     return (row[0], row[1]) if row[0] is not None else None
+
+
+class QueryFailed(Exception):
+    """The database refused or stopped a vetted query (an unknown column, a type error, time)."""
+
+
+def run_select(
+    session: Session, sql: str, *, timeout_ms: int
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one SELECT that `ckan.sql` built and vetted: (column names, rows), within
+    `timeout_ms`, in a savepoint so a failure leaves the request's transaction usable.
+
+    Through the DB-API cursor without parameters, so a `%` or `:word` in the text stays text."""
+    dialect = session.get_bind().dialect.name
+    nested = session.begin_nested()
+    cursor = session.connection().connection.cursor()
+    deadline = time.monotonic() + timeout_ms / 1000
+    raw: Any = session.connection().connection.driver_connection
+    try:
+        if dialect == "postgresql":
+            cursor.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+        else:  # SQLite has no statement timeout: stop the VM from its progress callback
+            raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        cursor.execute(sql)
+        names = [d[0] for d in cursor.description or ()]
+        rows = [tuple(r) for r in cursor.fetchall()]
+    except session.get_bind().dialect.loaded_dbapi.Error as exc:  # the query was wrong
+        nested.rollback()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "interrupted" in first or "statement timeout" in first:
+            first = f"stopped after {timeout_ms} ms"
+        raise QueryFailed(first) from None
+    finally:
+        cursor.close()
+        if dialect != "postgresql":
+            raw.set_progress_handler(None, 0)
+    nested.rollback()  # read-only: nothing to keep; also ends the SET LOCAL
+    return names, rows

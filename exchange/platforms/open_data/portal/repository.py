@@ -24,7 +24,18 @@ from exchange.directory.models import Department, Resource
 from exchange.platforms.open_data.access import LISTED_CLASSES, PUBLISHED
 from exchange.platforms.open_data.models import FacetValue, PortalDataset, SearchTerm
 
-SORTS = ("relevance", "updated", "title", "quality")
+SORTS = (
+    "relevance",
+    "updated",
+    "updated_asc",
+    "created",
+    "created_asc",
+    "title",
+    "title_desc",
+    "name",
+    "name_desc",
+    "quality",
+)
 
 
 def _listed() -> ColumnElement[bool]:
@@ -44,6 +55,7 @@ class Query:
     terms: tuple[str, ...] = ()
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (facet, values): OR in, AND across
     impossible: bool = False  # a query word no dataset has: nothing can match
+    among: tuple[str, ...] | None = None  # only these codes (a CKAN fq expression's result)
 
 
 def _hits(q: Query) -> Select[Any]:
@@ -63,6 +75,8 @@ def _hits(q: Query) -> Select[Any]:
     stmt = stmt.where(_listed())
     if q.impossible:
         stmt = stmt.where(literal(False))
+    if q.among is not None:
+        stmt = stmt.where(Resource.code.in_(q.among))
     columns = {
         "open_class": Resource.open_class,
         "update_cycle": Resource.update_cycle,
@@ -90,10 +104,18 @@ def search(
     session: Session, q: Query, *, sort: str, limit: int, offset: int
 ) -> tuple[int, list[tuple[Resource, int]]]:
     hits = _hits(q).cte("hits")
+    # metadata_modified as CKAN shows it: the last batch, else the publication
+    modified = func.coalesce(Resource.last_updated_at, Resource.published_at)
     orders: dict[str, list[Any]] = {
-        "relevance": [hits.c.score.desc(), Resource.last_updated_at.desc().nulls_last()],
-        "updated": [Resource.last_updated_at.desc().nulls_last()],
+        "relevance": [hits.c.score.desc(), modified.desc().nulls_last()],
+        "updated": [modified.desc().nulls_last()],
+        "updated_asc": [modified.asc().nulls_last()],
+        "created": [Resource.published_at.desc().nulls_last()],
+        "created_asc": [Resource.published_at.asc().nulls_last()],
         "title": [Resource.title],
+        "title_desc": [Resource.title.desc()],
+        "name": [Resource.code],
+        "name_desc": [Resource.code.desc()],
         "quality": [Resource.quality_score.desc().nulls_last()],
     }
     order = orders[sort]
@@ -108,7 +130,8 @@ def search(
     rows = session.execute(stmt).all()
     if rows:
         return int(rows[0].total), [(r, int(score or 0)) for r, score, _ in rows]
-    total = session.scalar(select(func.count()).select_from(hits)) if offset else 0
+    # no row to read the window count from: past the end, or rows=0 (a count alone)
+    total = session.scalar(select(func.count()).select_from(hits)) if offset or not limit else 0
     return int(total or 0), []
 
 

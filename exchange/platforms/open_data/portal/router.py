@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from exchange.core.deps import DbSession, ReadSession, RuntimeDep
@@ -23,10 +23,6 @@ from exchange.platforms.open_data.portal import service, visuals
 router = APIRouter(route_class=web.PortalRoute, include_in_schema=False)
 PAGE_SIZE = 20
 Values = Annotated[list[str], Query(max_length=200)]
-
-
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
 
 
 def _cursor_key(rt: Runtime) -> bytes:
@@ -120,7 +116,14 @@ def dataset(
     before: str | None = None,
     size: Annotated[int, Query(ge=10, le=100)] = 20,
     series: Annotated[str | None, Query(max_length=200)] = None,
-) -> HTMLResponse:
+) -> Response:
+    rdf = metadata.negotiate(request.headers.get("accept"), None)
+    if rdf is not None:
+        # The dataset's IRI is this page: RDF clients are sent to its description, as the
+        # W3C's "Cool URIs for the Semantic Web" advise (303 See Other).
+        return RedirectResponse(
+            f"/datasets/{code}.{rdf}", status_code=303, headers={"Vary": "Accept"}
+        )
     d = service.dataset(session, rt.schemas, code)
     page = vis = None
     if d.card.open and d.schema is not None and d.served:
@@ -146,15 +149,21 @@ def dataset(
         else None,
         "feedback": feedback.for_dataset(session, code),
         "feedback_sent": request.query_params.get("feedback") == "sent",
-        "schema_org": metadata.schema_org(d.card, base_url(request), vis.temporal if vis else None),
+        "schema_org": metadata.schema_org(
+            d.card,
+            web.base_url(request),
+            vis.temporal if vis else None,
+            variables=d.served,
+            catalog_name=f"{rt.settings.resolved_node_name}公共数据开放平台",
+        ),
     }
-    return web.render(request, "dataset.html", context)
+    return web.render(request, "dataset.html", context, headers={"Vary": "Accept"})
 
 
 @router.get("/datasets/{code}/api", response_class=HTMLResponse)
 def dataset_api(request: Request, code: str, session: ReadSession, rt: RuntimeDep) -> HTMLResponse:
     d = service.dataset(session, rt.schemas, code)
-    return web.render(request, "api.html", {"d": d, "base": base_url(request)})
+    return web.render(request, "api.html", {"d": d, "base": web.base_url(request)})
 
 
 @router.post("/datasets/{code}/feedback")
@@ -177,7 +186,7 @@ def send_feedback(
 
 @router.get("/developers", response_class=HTMLResponse)
 def developers(request: Request) -> HTMLResponse:
-    return web.render(request, "developers.html", {"base": base_url(request), "new_key": None})
+    return web.render(request, "developers.html", {"base": web.base_url(request), "new_key": None})
 
 
 @router.post("/developers/keys", response_class=HTMLResponse)
@@ -192,4 +201,4 @@ def request_key(
     web.check_csrf(request, rt.settings.secret_key.get_secret_value(), csrf_token)
     web.limit(request, session, "form")
     _, raw = feedback.issue_api_key(session, label=label, contact=contact)
-    return web.render(request, "developers.html", {"base": base_url(request), "new_key": raw})
+    return web.render(request, "developers.html", {"base": web.base_url(request), "new_key": raw})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -80,8 +80,12 @@ def build_query(session: Session, q: str | None, filters: Mapping[str, Sequence[
                 terms.append(word)
                 continue
             parts = search_index.sub_words(word)
+            synonyms = search_index.SYNONYMS.get(word, ())
+            known_synonyms = repo.known_terms(session, list(synonyms)) if synonyms else set()
             if parts and set(parts) <= repo.known_terms(session, parts):
                 terms += parts
+            elif known_synonyms:
+                terms.append(next(w for w in synonyms if w in known_synonyms))
             else:
                 impossible = True
     norm = tuple(
@@ -120,8 +124,12 @@ def search(
     offset: int = 0,
     facet_limit: int = 50,
     with_facets: bool = True,
+    among: Sequence[str] | None = None,
 ) -> SearchResult:
+    """`among`: only these dataset codes (what a CKAN `fq` expression selected)."""
     query = build_query(session, q, filters or {})
+    if among is not None:
+        query = replace(query, among=tuple(among))
     sort = sort or ("relevance" if query.terms else "updated")
     if sort not in SORTS:
         raise BadParameter("sort", f"use one of {', '.join(SORTS)}")

@@ -34,13 +34,14 @@ def index_digests(session: Session) -> dict[str, str]:
     return {code: digest for code, digest in rows}
 
 
-def entries_with_providers(session: Session) -> Sequence[tuple[Resource, str, str]]:
+def entries_with_providers(session: Session) -> Sequence[tuple[Resource, str, str, str]]:
+    """(entry, provider code, provider name, provider's node division code)."""
     stmt = (
-        select(Resource, Department.code, Department.name)
+        select(Resource, Department.code, Department.name, Department.node_code)
         .join(Department, Department.id == Resource.provider_id)
         .order_by(Resource.code)
     )
-    return [(r, code, name) for r, code, name in session.execute(stmt)]
+    return [(r, code, name, node) for r, code, name, node in session.execute(stmt)]
 
 
 def _bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -16,13 +16,16 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
-from exchange.core import classification
+from exchange.core import classification, divisions
 from exchange.core.resource_schema import ResourceSchema
 from exchange.directory.models import Resource
 from exchange.platforms.open_data import access
 from exchange.platforms.open_data.search import repository as repo
 
 MAX_TERM = 64
+# Bumped when what the index holds changes (2: pinyin, characters, places), so a refresh
+# re-indexes every entry built the old way.
+INDEX_VERSION = "2"
 # Where a word occurs decides how much it counts; a word in several places adds up.
 WEIGHTS = {
     "code": 8,
@@ -32,6 +35,20 @@ WEIGHTS = {
     "provider": 3,
     "classification": 2,
     "abstract": 1,
+    "pinyin": 3,
+    "character": 1,
+    "place": 1,
+}
+# What citizens type for what the catalogue calls otherwise (one direction: query -> index).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "营业执照": ("法人", "企业"),
+    "公司": ("企业", "法人"),
+    "工商": ("企业", "法人"),
+    "户口": ("人口",),
+    "户籍": ("人口",),
+    "地图": ("地理", "地址"),
+    "gdp": ("经济", "生产总值"),
+    "物价": ("cpi", "价格"),
 }
 # Function words jieba returns on their own; they tell nothing about a dataset.
 STOPWORDS = frozenset("的了和与及或等各是在由按为对其之并从向于以中") | {"全市"}
@@ -83,7 +100,46 @@ def sub_words(word: str) -> list[str]:
     return [p for p in dict.fromkeys(parts) if len(p) > 1 or p.isascii()]
 
 
-def terms_of(resource: Resource, provider_name: str) -> dict[str, int]:
+def pinyin_of(words: Iterable[str]) -> set[str]:
+    """Full pinyin and initials of each Chinese word of two or more characters (人口 ->
+    renkou, rk), so a citizen typing on a Latin keyboard finds it."""
+    from pypinyin import lazy_pinyin
+
+    out: set[str] = set()
+    for word in words:
+        if len(word) < 2 or not all(_is_han(ch) for ch in word):
+            continue
+        syllables = lazy_pinyin(word)
+        out.add("".join(syllables)[:MAX_TERM])
+        out.add("".join(s[0] for s in syllables if s)[:MAX_TERM])
+    return out
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def characters_of(text: str) -> set[str]:
+    """Each Chinese character on its own: a one-character query (人) finds 人口."""
+    return {ch for ch in text if _is_han(ch) and ch not in STOPWORDS}
+
+
+def places_of(node_code: str) -> set[str]:
+    """The names of the provider's division and, below it, each district's: a city's data
+    covers its districts, so 西湖区 finds the city's datasets too (at the lowest weight)."""
+    own = divisions.get(node_code)
+    names = {own.name} if own else set()
+    names |= {d.name for d in divisions.children_of(node_code)}
+    out: set[str] = set()
+    for name in names:
+        whole = _normal(name)
+        out |= index_words(name) | ({whole} if whole else set())
+    return out
+
+
+def terms_of(
+    resource: Resource, provider_name: str, node_code: str | None = None
+) -> dict[str, int]:
     weights: dict[str, int] = {}
 
     def add(words: Iterable[str], weight: int) -> None:
@@ -104,6 +160,11 @@ def terms_of(resource: Resource, provider_name: str) -> dict[str, int]:
         WEIGHTS["classification"],
     )
     add(index_words(resource.abstract), WEIGHTS["abstract"])
+    named = index_words(resource.title) | tag_words | index_words(resource.topic or "")
+    add(pinyin_of(named), WEIGHTS["pinyin"])
+    add(characters_of(resource.title + "".join(resource.tags)), WEIGHTS["character"])
+    if node_code:
+        add(places_of(node_code), WEIGHTS["place"])
     return weights
 
 
@@ -125,7 +186,13 @@ def facets_of(
 
 def source_digest(resource: Resource, provider_name: str) -> str:
     """Changes whenever anything the index is built from changes."""
-    parts = (resource.schema_sha256, resource.status, resource.open_class, provider_name)
+    parts = (
+        INDEX_VERSION,
+        resource.schema_sha256,
+        resource.status,
+        resource.open_class,
+        provider_name,
+    )
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -137,7 +204,7 @@ def refresh(session: Session, schemas: Mapping[str, ResourceSchema]) -> int:
     """
     indexed = repo.index_digests(session)
     entries: list[repo.IndexEntry] = []
-    for resource, dept_code, dept_name in repo.entries_with_providers(session):
+    for resource, dept_code, dept_name, node_code in repo.entries_with_providers(session):
         digest = source_digest(resource, dept_name)
         if indexed.get(resource.code) == digest:
             continue
@@ -152,7 +219,7 @@ def refresh(session: Session, schemas: Mapping[str, ResourceSchema]) -> int:
                 digest=digest,
                 formats=formats,
                 is_geo=schema is not None and access.is_geo(schema),
-                terms=terms_of(resource, dept_name),
+                terms=terms_of(resource, dept_name, node_code),
                 facets=facets_of(resource, dept_code, dept_name, formats),
             )
         )

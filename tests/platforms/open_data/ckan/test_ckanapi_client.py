@@ -70,3 +70,32 @@ def test_get_only_clients_work_too(live_portal: LivePortal) -> None:
     getter = ckanapi.RemoteCKAN(live_portal.url, get_only=True)
     result = getter.action.package_search(q="企业")
     assert [p["name"] for p in result["results"]] == ["legal_person"]
+
+
+def test_harvester_actions_through_the_client(portal: ckanapi.RemoteCKAN) -> None:
+    """What harvesters (ckanext-harvest, ckanext-dcat, data.gov's) call, in the client's hands."""
+    everything = portal.action.current_package_list_with_resources(limit=100)
+    assert {p["name"] for p in everything} == {
+        "credit_record",
+        "geo_address",
+        "geo_division",
+        "legal_person",
+        "macro_indicator",
+    }
+    res = portal.action.resource_show(id="macro_indicator-csv")
+    assert res["format"] == "CSV" and res["url"].startswith(portal.address)
+    assert portal.action.package_search(rows=0)["count"] == 5
+    assert {lic["id"] for lic in portal.action.license_list()} >= {"CC-BY-4.0"}
+    groups = portal.action.group_list(all_fields=True)
+    assert sum(g["package_count"] for g in groups) == 5
+    info = portal.action.datastore_info(id="macro_indicator")
+    assert info["meta"]["count"] > 0 and info["fields"]
+    recent = portal.action.recently_changed_packages_activity_list(limit=2)
+    assert len(recent) == 2 and recent[0]["timestamp"] >= recent[1]["timestamp"]
+    lists = portal.action.datastore_search(
+        resource_id="macro_indicator", fields="indicator,period", records_format="lists", limit=2
+    )
+    assert len(lists["records"]) == 2 and len(lists["records"][0]) == 2
+    with pytest.raises(ckanapi.ValidationError) as err:
+        portal.action.datastore_search(resource_id="macro_indicator", records_format="xml")
+    assert "records_format" in err.value.error_dict

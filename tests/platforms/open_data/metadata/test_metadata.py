@@ -8,9 +8,11 @@ from fastapi.testclient import TestClient
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF
 
+from exchange.core.settings import Settings
+
 pytestmark = pytest.mark.both_backends
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
-BASE = "http://testserver"
+BASE = Settings.model_fields["base_url"].default  # what the `settings` fixture keeps
 LISTED = {"credit_record", "geo_address", "geo_division", "legal_person", "macro_indicator"}
 
 
@@ -79,7 +81,7 @@ def test_sitemap_lists_every_public_dataset_page(client: TestClient, city: None)
     pages = {re.sub(r".*/datasets/", "", u) for u in locs if re.search(r"/datasets/\w+$", u)}
     assert pages == LISTED
     assert f"{BASE}/" in locs
-    assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").text
+    assert f"Sitemap: {BASE}/sitemap.xml" in client.get("/robots.txt").text
 
 
 def test_catalog_csv_is_the_whole_catalogue_in_one_file(

@@ -4,6 +4,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from exchange.core.settings import Settings
 from tests.platforms.open_data.conftest import ADDRESSES
 
 pytestmark = pytest.mark.both_backends
@@ -112,12 +113,14 @@ def test_closed_and_unknown_datasets_are_not_found(client: TestClient, city: Non
         assert "is not an open dataset" in page.text
 
 
-def test_api_page_has_copyable_examples(client: TestClient, loaded: dict[str, int]) -> None:
+def test_api_page_has_copyable_examples(
+    client: TestClient, loaded: dict[str, int], settings: Settings
+) -> None:
     page = client.get("/datasets/macro_indicator/api")
     assert page.status_code == 200
-    base = "http://testserver"
+    base = settings.base_url
     assert f"curl '{base}/api/3/action/datastore_search?resource_id=macro_indicator" in page.text
-    assert 'ckanapi.RemoteCKAN("http://testserver")' in page.text
+    assert f'ckanapi.RemoteCKAN("{base}")' in page.text
     assert f"{base}/datasets/macro_indicator/download.parquet" in page.text
 
 
@@ -146,3 +149,23 @@ def test_a_visitor_picks_another_series_and_unknown_ones_get_the_default(
     assert unknown.status_code == 200
     title = re.search(r"<h2>图表 · ([^<]+)</h2>", default)
     assert title is not None and f"图表 · {title.group(1)}" in unknown.text
+
+
+def schema_org_of(html: str) -> dict:
+    ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert ld is not None
+    return json.loads(ld.group(1))
+
+
+def test_schema_org_names_variables_and_catalogue_and_never_frees_restricted_data(
+    client: TestClient, loaded: dict[str, int]
+) -> None:
+    doc = schema_org_of(client.get("/datasets/macro_indicator").text)
+    assert doc["isAccessibleForFree"] is True
+    assert doc["includedInDataCatalog"]["@type"] == "DataCatalog"
+    assert doc["includedInDataCatalog"]["url"].endswith("/catalog")
+    measured = {v["propertyID"]: v for v in doc["variableMeasured"]}
+    assert {"indicator", "period"} <= set(measured) and measured["period"]["name"] == "统计期"
+    restricted = schema_org_of(client.get("/datasets/credit_record").text)
+    assert "isAccessibleForFree" not in restricted and "distribution" in restricted
+    assert restricted["distribution"] == []

@@ -133,3 +133,26 @@ def test_all_facet_counts_come_from_one_query(db: Session, settings: Settings) -
         "open_class",
         "tag",
     }
+
+
+def test_pinyin_initials_and_single_characters(db: Session, settings: Settings) -> None:
+    seeded(db, settings)
+    make_dataset(db, settings, "bus_stops", title="公交站点分布", tags=["交通"])
+    assert codes(db, "gongjiao") == ["bus_stops"]
+    assert codes(db, "gj") == ["bus_stops"]
+    assert codes(db, "jiaotong") == ["bus_stops"]  # a tag's pinyin
+    assert "bus_stops" in codes(db, "站")  # one character
+    assert "bus_stops" not in codes(db, "qiye")
+    assert codes(db, "qiye") == codes(db, "企业")
+
+
+def test_synonyms_lead_from_what_citizens_type(db: Session, settings: Settings) -> None:
+    seeded(db, settings)
+    assert codes(db, "营业执照") == codes(db, "法人") != []
+
+
+def test_a_district_finds_the_datasets_covering_it(db: Session, settings: Settings) -> None:
+    seeded(db, settings)
+    # a city node's datasets cover its districts; a district unknown to the city finds nothing
+    assert set(codes(db, "西湖区")) == set(codes(db, "杭州市")) != set()
+    assert codes(db, "朝阳区") == []
