@@ -26,6 +26,8 @@ ALLOWED = {
     "exchange/core/ratelimit.py",
     # each base registry is the repository of its own tables
     "basebases",
+    # test and benchmark fixtures that write a node's rows directly (a grant, a database)
+    "exchange/testing",
 }
 # Not yet moved into a repository (issue 16): none left.
 PENDING: set[str] = set()

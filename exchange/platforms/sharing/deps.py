@@ -10,6 +10,8 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import anyio.to_thread
 from fastapi import Depends, Request, Response
+from fastapi._compat import field_annotation_is_sequence
+from fastapi.dependencies.utils import get_flat_dependant
 from fastapi.routing import APIRoute
 
 from exchange.core.context import caller_request_id_var, request_id_var
@@ -21,7 +23,14 @@ from exchange.platforms.sharing.access.principal import Principal, Role
 from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.console import session as console_session
 from exchange.platforms.sharing.env import SharingEnv, shared_env
-from exchange.platforms.sharing.errors import CsrfFailed, MissingToken, RoleForbidden, is_refusal
+from exchange.platforms.sharing.errors import (
+    CsrfFailed,
+    MissingToken,
+    RepeatedParameter,
+    RoleForbidden,
+    UnknownParameter,
+    is_refusal,
+)
 from exchange.platforms.sharing.records import fast_reads
 from exchange.platforms.sharing.records import service as records
 from exchange.platforms.sharing.records.query import call_headers
@@ -85,6 +94,10 @@ async def csrf_guard(request: Request) -> None:
         raise CsrfFailed()
 
 
+# `openapi_extra={FILTERS: True}`: the route filters on the resource's own fields (?field=value)
+FILTERS = "x-hub-field-filters"
+
+
 class AuthFirstRoute(APIRoute):
     """A route that refuses a cross-site call (`csrf_guard`) and checks the bearer token before
     its body is read (FastAPI reads and parses a body before it runs any dependency): an
@@ -97,8 +110,24 @@ class AuthFirstRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         token_first = self.body_field is not None and not self.path.endswith("/token")
+        # A parameter declared once must come once: FastAPI would take the last of `?q=a&q=b`
+        # silently, so what was checked (a proxy, a log reader) and what was used could differ.
+        declared = get_flat_dependant(self.dependant).query_params
+        single = {
+            f.alias
+            for f in declared
+            if not field_annotation_is_sequence(f.field_info.annotation)  # type: ignore[arg-type]
+        }
+        # An unknown parameter is a caller's mistake (a misspelt `limt=` would be ignored and
+        # every row paged through); only a route that filters on its fields takes any name.
+        known = None if (self.openapi_extra or {}).get(FILTERS) else {f.alias for f in declared}
 
         async def guarded(request: Request) -> Response:
+            for name in sorted(single & request.query_params.keys()):
+                if len(request.query_params.getlist(name)) > 1:
+                    raise RepeatedParameter(name)
+            if known is not None and (unknown := sorted(request.query_params.keys() - known)):
+                raise UnknownParameter(unknown[0], sorted(known))
             await csrf_guard(request)
             if token_first:
                 bearer_principal(request)

@@ -282,3 +282,15 @@ def is_refusal(exc: BaseException) -> bool:
     """A refused read worth an audit entry: bad input (a missing purpose, a bad filter, a
     tampered cursor), no valid credential, forbidden or over quota."""
     return isinstance(exc, HubError) and exc.status_code in (400, 401, 403, 429)
+
+
+class RepeatedParameter(BadRequest):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"query parameter {name!r} may be given once")
+
+
+class UnknownParameter(BadRequest):
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(
+            f"unknown query parameter {name[:40]!r}; this route takes {', '.join(known) or 'none'}"
+        )

@@ -17,11 +17,16 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import positive_data_acceptance
 
 from tests.platforms.sharing.builders import DEFAULT_FIELDS, Caller, grant, load_people
 
 # Sharing and open data; the exchange platform's node-to-node routes are signed, not token-based.
 OPERATIONS = r"^/(sharing/v1|api/3/action|datasets|catalog)"
+# A catalogue draft is a whole Table Schema descriptor checked against the classification tree,
+# the code lists and its own primary key: no OpenAPI schema can say which one is acceptable, so
+# a well-formed draft may rightly be 422 and "valid data accepted" is not asked of these two.
+DESCRIPTOR_BODIES = {"POST /sharing/v1/catalogue", "PUT /sharing/v1/catalogue/{code}"}
 # Examples per operation: the department, who reaches the most code, gets the most.
 EXAMPLES = {"department": (8, 4), "admin": (3, 2), "anonymous": (3, 2)}
 
@@ -36,6 +41,7 @@ def _attack(app: object, headers: dict[str, str], positive: int, negative: int) 
     for result in schema.get_all_operations():
         operation = result.ok()
         operations += 1
+        excluded = [positive_data_acceptance] if operation.label in DESCRIPTOR_BODIES else []
         for mode, examples in (
             (GenerationMode.POSITIVE, positive),
             (GenerationMode.NEGATIVE, negative),
@@ -52,7 +58,8 @@ def _attack(app: object, headers: dict[str, str], positive: int, negative: int) 
                 suppress_health_check=list(HealthCheck),
             )
             def run(case: schemathesis.Case) -> None:
-                case.call_and_validate(headers=headers)
+                # run at once below, within this iteration: `excluded` is this operation's
+                case.call_and_validate(headers=headers, excluded_checks=excluded)  # noqa: B023
 
             try:
                 run()

@@ -87,6 +87,10 @@ def _described(ext: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {media: {"schema": schema}}}}
 
 
+def _media(ext: str) -> list[tuple[str, Any]]:
+    return list(_described(ext)[200]["content"].items())
+
+
 def _dataset_route(ext: str) -> None:
     @router.get(
         f"/datasets/{{code}}.{ext}",
@@ -173,7 +177,18 @@ def catalogue_datapackage(
     return _json(doc, state.headers())
 
 
-@router.get("/catalog", summary="The catalogue in the RDF syntax the Accept header asks for")
+@router.get(
+    "/catalog",
+    summary="The catalogue in the RDF syntax the Accept header asks for",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                k: v for e in metadata.RDF_FORMATS for k, v in _described(e)[200]["content"].items()
+            }
+        }
+    },
+)
 def catalog(
     request: Request, session: ReadSession, rt: RuntimeDep, state: web.ApiQuota
 ) -> Response:

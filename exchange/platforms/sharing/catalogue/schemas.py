@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
+
+# A reason a person wrote: not blank (the schema says so, the service checks it again).
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"\S")]
 
 
 class Decision(BaseModel):
@@ -16,11 +19,11 @@ class Decision(BaseModel):
 
 
 class Reasons(BaseModel):
-    reasons: list[str] = Field(min_length=1, max_length=20, description="why it goes back")
+    reasons: list[Reason] = Field(min_length=1, max_length=20, description="why it goes back")
 
 
 class Withdrawal(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Reason
 
 
 class SourceFlagRead(BaseModel):

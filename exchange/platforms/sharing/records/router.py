@@ -23,6 +23,7 @@ from exchange.platforms.sharing.audit.log import ReadContext
 from exchange.platforms.sharing.bulk import service as bulk
 from exchange.platforms.sharing.bulk.schemas import SubscriptionCreate, SubscriptionRead
 from exchange.platforms.sharing.deps import (
+    FILTERS,
     AuthFirstRoute,
     DepartmentActive,
     read_by_key,
@@ -139,6 +140,7 @@ async def record_by_key(
     responses={200: {"model": RecordPage}},
     summary="Records, filtered on indexed fields (?field=value), keyset-paged by cursor",
     description=HEADER_DOC,
+    openapi_extra={FILTERS: True},
 )
 async def list_records(
     code: str,

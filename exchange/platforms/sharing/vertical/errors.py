@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from exchange.core import divisions
-from exchange.core.errors import BadRequest, Forbidden, HubError, Unauthorized
+from exchange.core.errors import BadRequest, Conflict, Forbidden, HubError, NotFound, Unauthorized
 
 
 class NotSharedWithLevel(Forbidden):
@@ -41,6 +41,16 @@ class WrongDirection(Forbidden):
 class BadRelayBody(BadRequest):
     def __init__(self, why: str) -> None:
         super().__init__(f"relayed request refused: {why}")
+
+
+class UnknownProviderNode(NotFound):
+    def __init__(self, provider: str) -> None:
+        super().__init__(f"X-Provider-Node {provider}: no such division, so no node to ask")
+
+
+class ProviderIsThisNode(Conflict):
+    def __init__(self, me: str) -> None:
+        super().__init__(f"node {me} is this node: read its own resources without X-Provider-Node")
 
 
 class NotMyTrace(Forbidden):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -46,6 +46,8 @@ from exchange.platforms.sharing.vertical.errors import (
     BadRelayBody,
     BodyNotSigned,
     HopUnreachable,
+    ProviderIsThisNode,
+    UnknownProviderNode,
 )
 from exchange.platforms.sharing.vertical.schemas import (
     Action,
@@ -63,6 +65,9 @@ router = APIRouter(route_class=AuthFirstRoute, tags=["sharing: across levels"])
 T = TypeVar("T")
 MAX_RELAY_BODY = 64 * 1024
 PROVIDER_HEADER = "x-provider-node"
+NODE_CODE = r"^[0-9]{12}$"
+# The provider named by an origin call, declared so the OpenAPI says what a node code is.
+ProviderHeader = Annotated[str, Header(alias="X-Provider-Node", pattern=NODE_CODE)]
 
 
 async def _in_thread(env: SharingEnv, fn: Callable[[Session], T]) -> T:
@@ -466,8 +471,12 @@ def _origin_call(
     request: Request, who: Principal, provider: str | None, **kw: Any
 ) -> tuple[SharingEnv, ReadContext, RelayedRead]:
     env = env_of(request)
-    if not provider or divisions.get(provider) is None or provider == env.node_code:
+    if not provider or not (provider.isascii() and provider.isdigit() and len(provider) == 12):
         raise BadRelayBody("name another node's 12-digit code in X-Provider-Node")
+    if provider == env.node_code:
+        raise ProviderIsThisNode(provider)
+    if divisions.get(provider) is None:
+        raise UnknownProviderNode(provider)
     ctx = ReadContext(who, "api", None, None, request_id_var.get(), caller_request_id_var.get())
     body = RelayedRead(
         request_id=ctx.request_id or uuid.uuid4().hex,
@@ -496,11 +505,11 @@ def _keep(department: str) -> Callable[[Session, int, dict[str, Any]], None]:
     "provider's node, decided there; this node keeps the provider's signed answer",
 )
 async def apply_across_levels(
-    body: ApplicationCreate, who: Department, request: Request
+    body: ApplicationCreate, who: Department, request: Request, provider: ProviderHeader
 ) -> JSONResponse:
     request_in = utcnow()
     env, ctx, call = _origin_call(
-        request, who, request.headers.get(PROVIDER_HEADER),
+        request, who, provider,
         action="apply", resource=body.resource, application=body,
     )  # fmt: skip
     upstream = who.department_path or who.actor
@@ -516,7 +525,10 @@ async def apply_across_levels(
     summary="Ask the provider's node how an application across levels stands; update the copy",
 )
 async def refresh_application(
-    provider: str, application_id: uuid.UUID, who: Department, request: Request
+    provider: Annotated[str, Path(pattern=NODE_CODE)],
+    application_id: uuid.UUID,
+    who: Department,
+    request: Request,
 ) -> JSONResponse:
     request_in = utcnow()
     env, ctx, call = _origin_call(
