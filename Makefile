@@ -33,7 +33,7 @@ test: venv
 	@$(PY) -m compileall -q exchange basebases bench dags tests >/dev/null  # see venv above
 	scripts/ensure-postgres
 	scripts/ensure-test-tools
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=20 $(PYTEST_ARGS)
 
 test-fast: venv
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

@@ -79,10 +79,16 @@ def seed_demo_catalogue(
         with session_scope(rt.sessions) as session:
             done = import_descriptor(session, ctx, spec.descriptor, as_dept=None)
         published += done.action == "published"
-    accepted = 0
+    accepted = findings = 0
     for spec in specs:
         if on_resource is not None:
             on_resource(spec.code)
         result = push_table(rt, spec.code, demo_city.rows(spec, rows_per_resource, seed=1))
         accepted += result["status"] == "accepted"
-    return {"catalogued": len(specs), "published": published, "accepted": accepted}
+        findings += len((result.get("gate") or {}).get("findings") or [])
+    return {
+        "catalogued": len(specs),
+        "published": published,
+        "accepted": accepted,
+        "findings": findings,
+    }

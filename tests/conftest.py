@@ -29,8 +29,9 @@ pytest_plugins = ["tests.pipelines.fixtures"]
 
 BACKENDS = ("postgresql", "sqlite")
 # Tests that start real processes (nodes, Airflow, browsers) run one after another on one
-# xdist worker: they time things and would disturb each other on two cores. The rest is
-# spread over every worker (`make test` runs `-n 2 --dist loadgroup`).
+# xdist worker: they time things and would disturb each other on two cores. The Airflow run
+# (`own_lane`) has a lane of its own beside them. The rest is spread over every worker
+# (`make test` runs `-n 2 --dist loadgroup`).
 SERIAL_GROUP = "processes"
 _pg_version: list[str] = []
 
@@ -44,7 +45,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.get_closest_marker("slow") is not None:
+        if item.get_closest_marker("own_lane") is not None:
+            # long and self-contained (Airflow): beside the process lane, not in its queue,
+            # or that one worker's queue alone outlasts the rest of the suite
+            item.add_marker(pytest.mark.xdist_group(item.name))
+        elif item.get_closest_marker("slow") is not None:
             item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
         callspec = getattr(item, "callspec", None)
         values = [v for v in callspec.params.values() if isinstance(v, str)] if callspec else []

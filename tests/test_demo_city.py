@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -12,15 +11,15 @@ from sqlalchemy.orm import sessionmaker
 
 from exchange import demo_city
 from exchange import seed as seeding
+from exchange.catalogue import repository as catalogue_repo
 from exchange.core import classification
 from exchange.core.db import make_engine, session_scope
-from exchange.core.resource_schema import SCHEMAS_DIR, SchemaFileError, load_schema
+from exchange.core.resource_schema import SchemaFileError, load_schema
 from exchange.core.runtime import Runtime
 from exchange.core.settings import Settings
 from exchange.core.store import PayloadStore
-from exchange.demo import seed_demo_city
+from exchange.demo import seed_demo_catalogue, seed_demo_city
 from exchange.lifecycle import prepare_database
-from exchange.seed import push_table
 from exchange.testing.postgres import LocalPostgres
 
 SPECS = demo_city.specs()
@@ -81,15 +80,12 @@ def test_a_spec_that_references_an_unknown_field_is_refused(tmp_path: Path) -> N
         demo_city._specs(tmp_path)
 
 
-def test_the_whole_demo_catalogue_takes_its_synthetic_rows_through_intake(
-    pg_server: LocalPostgres, settings: Settings, tmp_path: Path
+def test_hub_demo_catalogues_every_spec_and_loads_its_rows(
+    pg_server: LocalPostgres, settings: Settings
 ) -> None:
-    """What `hub demo` will do once the catalogue imports the specs: every demo resource gets a
-    table, the registries are loaded, and each resource's rows are accepted by the gate."""
-    folder = tmp_path / "schemas"
-    folder.mkdir()
-    for path in [*SCHEMAS_DIR.glob("*.json"), *(s.path for s in SPECS)]:
-        shutil.copy(path, folder / path.name)
+    """What `hub demo` does: the registries are loaded, then every demo spec is catalogued
+    through the live catalogue's workflow (published, its code issued by the node, every step
+    logged) and its synthetic rows are accepted by the gate with no finding."""
     engine = make_engine(pg_server.create_database("hub_demo_city"))
     try:
         rt = Runtime(
@@ -97,18 +93,25 @@ def test_the_whole_demo_catalogue_takes_its_synthetic_rows_through_intake(
             engine=engine,
             sessions=sessionmaker(engine, expire_on_commit=False),
             store=PayloadStore(settings.resolved_store_url),
-            schemas_dir=folder,
         )
         prepare_database(engine, rt.schemas)
         with session_scope(rt.sessions) as session:
             seed_demo_city(session, settings, rt.schemas)
         seeding.load_divisions(rt)
         assert all(r["status"] == "accepted" for r in seeding.seed(rt, 1))
-        refused = {}
-        for spec in SPECS:
-            result = push_table(rt, spec.code, demo_city.rows(spec, 40, seed=1))
-            if result["status"] != "accepted" or result["gate"]["findings"]:
-                refused[spec.code] = result["gate"]["findings"] or result["status"]
-        assert refused == {}
+        done = seed_demo_catalogue(rt, 40)
+        assert done == {
+            "catalogued": len(SPECS),
+            "published": len(SPECS),
+            "accepted": len(SPECS),
+            "findings": 0,
+        }
+        with session_scope(rt.sessions) as session:
+            for spec in SPECS:
+                entry = catalogue_repo.get(session, spec.code)
+                assert entry is not None and entry.status == "published", spec.code
+                assert entry.identifier.startswith(f"330100/{spec.catalog.provider}/")
+        again = seed_demo_catalogue(rt, 40)  # idempotent: nothing published or written twice
+        assert again["published"] == 0 and again["catalogued"] == len(SPECS)
     finally:
         engine.dispose()

@@ -149,7 +149,7 @@ def test_a_refused_file_goes_to_rejected_with_its_reasons(node: Node, tj: Path, 
     assert (rejected / "unknown_division.csv").exists()
     reasons = (rejected / "unknown_division.csv.error.json").read_text()
     assert '"rule": "division"' in reasons and '"field": "division"' in reasons
-    assert '"row": 0' in reasons
+    assert '"row": 2' in reasons  # the file's line: the header is line 1
     assert node.rows("refused") == {}
 
 

@@ -96,6 +96,7 @@ def hub_database(pg_server: LocalPostgres) -> Iterator[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.own_lane
 def test_airflow_up_lists_the_dags_runs_one_and_stops_on_ctrl_c(
     tmp_path: Path, hub_database: str
 ) -> None:

@@ -117,7 +117,7 @@ def test_tag_show_license_list_and_autocomplete(client: TestClient, loaded: dict
     }
     assert ok(client, "format_autocomplete", q="json") == ["geojson", "json"]
     orgs = ok(client, "organization_autocomplete", q="自然资源")
-    assert [o["name"] for o in orgs] == ["zrzy"] and orgs[0]["title"] == "杭州市自然资源和规划局"
+    assert [o["name"] for o in orgs] == ["zrzy"] and orgs[0]["title"] == "杭州市规划和自然资源局"
     status, err = error(client, "package_autocomplete")
     assert (status, err["__type"]) == (409, "Validation Error") and "q" in err
 
