@@ -498,6 +498,20 @@ def _keep(department: str) -> Callable[[Session, int, dict[str, Any]], None]:
     return then
 
 
+async def _application_call(
+    request: Request, who: Principal, provider: str, **kw: Any
+) -> JSONResponse:
+    """An application across levels, sent or asked after: relayed to the provider's node, its
+    signed answer kept here as the department's copy."""
+    request_in = utcnow()
+    env, ctx, call = _origin_call(request, who, provider, **kw)
+    upstream = who.department_path or who.actor
+    status, payload, headers = await _relay(
+        request, env, ctx, call, "origin", upstream, request_in, _keep(who.department_code or "")
+    )
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
 @router.post(
     "/vertical/applications",
     status_code=201,
@@ -507,17 +521,9 @@ def _keep(department: str) -> Callable[[Session, int, dict[str, Any]], None]:
 async def apply_across_levels(
     body: ApplicationCreate, who: Department, request: Request, provider: ProviderHeader
 ) -> JSONResponse:
-    request_in = utcnow()
-    env, ctx, call = _origin_call(
-        request, who, provider,
-        action="apply", resource=body.resource, application=body,
-    )  # fmt: skip
-    upstream = who.department_path or who.actor
-    dept = who.department_code or ""
-    status, payload, headers = await _relay(
-        request, env, ctx, call, "origin", upstream, request_in, _keep(dept)
+    return await _application_call(
+        request, who, provider, action="apply", resource=body.resource, application=body
     )
-    return JSONResponse(payload, status_code=status, headers=headers)
 
 
 @router.post(
@@ -530,16 +536,9 @@ async def refresh_application(
     who: Department,
     request: Request,
 ) -> JSONResponse:
-    request_in = utcnow()
-    env, ctx, call = _origin_call(
+    return await _application_call(
         request, who, provider, action="status", resource="-", application_id=application_id
     )
-    upstream = who.department_path or who.actor
-    dept = who.department_code or ""
-    status, payload, headers = await _relay(
-        request, env, ctx, call, "origin", upstream, request_in, _keep(dept)
-    )
-    return JSONResponse(payload, status_code=status, headers=headers)
 
 
 @router.get(
